@@ -1,0 +1,50 @@
+"""Prepaid Credits ledger: the same operations the API serves, callable from any Lambda with the layer.
+
+    import ledger
+    ledger.grant("acme", 1000, source="promotional", idempotency_key="welcome-acme")
+    ledger.debit("acme", 25, operation="render", idempotency_key="job-42")
+"""
+
+from ledger.domain.errors import (
+    Busy,
+    CaptureExceedsHold,
+    Forbidden,
+    HoldExpired,
+    HoldNotOpen,
+    IdempotencyConflict,
+    InsufficientCredits,
+    InvalidRequest,
+    LedgerError,
+    NotFound,
+)
+from ledger.usecases.debit import debit
+from ledger.usecases.expire import settle_due
+from ledger.usecases.grant import grant
+from ledger.usecases.hold import capture_hold, get_hold, place_hold, release_hold
+from ledger.usecases.limits import get_limits, set_limits
+from ledger.usecases.reads import balance_card, history, usage
+
+__all__ = [
+    "Busy",
+    "CaptureExceedsHold",
+    "Forbidden",
+    "HoldExpired",
+    "HoldNotOpen",
+    "IdempotencyConflict",
+    "InsufficientCredits",
+    "InvalidRequest",
+    "LedgerError",
+    "NotFound",
+    "balance_card",
+    "capture_hold",
+    "debit",
+    "get_hold",
+    "get_limits",
+    "grant",
+    "history",
+    "place_hold",
+    "release_hold",
+    "set_limits",
+    "settle_due",
+    "usage",
+]

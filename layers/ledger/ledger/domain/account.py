@@ -1,0 +1,43 @@
+"""The account as the ledger sees it: figures, live grants, open holds."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ledger.domain.grants import Grant
+
+
+@dataclass(frozen=True, slots=True)
+class OpenHold:
+    id: str
+    amount: int
+    expires_at: int  # epoch seconds
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    account_id: str
+    exists: bool = False
+    balance: int = 0
+    held: int = 0
+    seq: int = 0
+    unsettled: int = 0
+    lifetime_added: int = 0
+    lifetime_spent: int = 0
+    lifetime_expired: int = 0
+    hard_limit: int = 0
+    low_balance_threshold: int | None = None  # None: the deployment's default
+    due: int | None = None
+    last_payment_at: str | None = None
+    grants: list[Grant] = field(default_factory=list)
+    holds: list[OpenHold] = field(default_factory=list)
+    daily_spend: dict[str, int] = field(default_factory=dict)  # yyyymmdd → credits consumed
+
+    @property
+    def available(self) -> int:
+        return self.balance - self.held
+
+    @property
+    def spendable(self) -> int:
+        """What a debit may take: available down to the floor."""
+        return self.available - self.hard_limit

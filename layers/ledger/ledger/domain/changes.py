@@ -1,0 +1,122 @@
+"""A change is what one write did to an account; the journal turns each change into a history entry."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+ENTRY_TYPES = (
+    "purchase",
+    "auto_top_up",
+    "grant",
+    "consumption",
+    "hold",
+    "capture",
+    "release",
+    "refund",
+    "dispute",
+    "expiry",
+    "adjustment",
+)
+# a grant's entry type follows its source
+ENTRY_TYPE_OF_SOURCE = {
+    "purchase": "purchase",
+    "auto_top_up": "auto_top_up",
+    "promotional": "grant",
+    "subscription": "grant",
+    "adjustment": "adjustment",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    id: str
+    type: str
+    amount: int  # signed change to the balance
+    created_at: str  # ISO 8601, milliseconds, UTC
+    held_delta: int = 0  # signed change to the held amount (holds, captures, releases)
+    operation: str | None = None
+    reference: str | None = None
+    description: str | None = None
+    record: str | None = None  # sort key of the item that remembers this write's result
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_map(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if v not in (None, {})}
+
+    @classmethod
+    def from_map(cls, values: dict[str, Any]) -> Change:
+        return cls(**{k: values[k] for k in cls.__slots__ if k in values})  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """A history entry: a change with its place in the account's sequence and the running balance."""
+
+    id: str
+    type: str
+    amount: int
+    balance_after: int | None
+    held_after: int | None
+    seq: int | None
+    created_at: str
+    operation: str | None = None
+    reference: str | None = None
+    description: str | None = None
+    hold_id: str | None = None
+    grant_id: str | None = None
+    metadata: dict[str, str] | None = None
+
+    @classmethod
+    def of(cls, change: Change, seq: int | None, balance_after: int | None, held_after: int | None) -> Entry:
+        return cls(
+            id=change.id,
+            type=change.type,
+            amount=change.amount,
+            balance_after=balance_after,
+            held_after=held_after,
+            seq=seq,
+            created_at=change.created_at,
+            operation=change.operation,
+            reference=change.reference,
+            description=change.description,
+            hold_id=change.extra.get("hold_id"),
+            grant_id=change.extra.get("grant_id"),
+            metadata=change.extra.get("metadata"),
+        )
+
+    def to_map(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if v is not None}
+
+    @classmethod
+    def from_map(cls, values: dict[str, Any]) -> Entry:
+        names = cls.__slots__  # type: ignore[attr-defined]
+        return cls(**{k: values.get(k) for k in names})
+
+
+def iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def parse_iso(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def epoch(moment: datetime) -> int:
+    return int(moment.timestamp())
+
+
+def from_epoch(seconds: int) -> datetime:
+    return datetime.fromtimestamp(seconds, UTC)
+
+
+def digest(*parts: str, size: int = 24) -> str:
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:size]
+
+
+def request_hash(request: dict[str, Any]) -> str:
+    """Canonical hash of a write's body, to tell a retry from a different request under the same key."""
+    return hashlib.sha256(json.dumps(request, sort_keys=True, separators=(",", ":")).encode()).hexdigest()

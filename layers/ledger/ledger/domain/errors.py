@@ -1,0 +1,62 @@
+"""Domain errors. Each carries a stable code; the API layer maps them to HTTP in one place."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class LedgerError(Exception):
+    code = "ledger_error"
+
+    def __init__(self, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+
+class InsufficientCredits(LedgerError):
+    code = "insufficient_credits"
+
+    def __init__(self, available: int, requested: int) -> None:
+        super().__init__(
+            f"{requested} credits requested but only {available} are available",
+            available=available,
+            requested=requested,
+        )
+
+
+class IdempotencyConflict(LedgerError):
+    code = "idempotency_conflict"
+
+    def __init__(self, key: str) -> None:
+        super().__init__(f"idempotency_key {key!r} was already used with a different request")
+
+
+class NotFound(LedgerError):
+    code = "not_found"
+
+
+class HoldNotOpen(LedgerError):
+    code = "hold_not_open"
+
+
+class HoldExpired(HoldNotOpen):
+    code = "hold_expired"
+
+
+class CaptureExceedsHold(LedgerError):
+    code = "capture_exceeds_hold"
+
+
+class InvalidRequest(LedgerError):
+    code = "invalid_request"
+
+
+class Forbidden(LedgerError):
+    code = "forbidden"
+
+
+class Busy(LedgerError):
+    """The account stayed contended after every retry; the caller may retry with the same key."""
+
+    code = "account_busy"

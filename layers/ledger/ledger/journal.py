@@ -1,0 +1,100 @@
+"""The journal: every change to an account item becomes history, numbered and with its running balance.
+
+The table's stream carries each account write with its old and new image. A write that advanced ``seq`` by n
+left its n changes in ``last``; walking them from the old balance gives each entry's exact balance_after.
+For each write the journal puts the entries (deterministic, so a redelivery rewrites the same items), adds
+consumption to the day's usage rollup (guarded by the account's seq, so a redelivery adds nothing), and
+records each entry on the write's record item so a retried request can return it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from ledger.domain.changes import Change, Entry
+from ledger.store import table
+from ledger.store.results import entry_attr
+from ledger.usecases.reads import OPERATION_PREFIX
+
+CONSUMPTION_TYPES = ("consumption", "capture")
+UNSPECIFIED_OPERATION = "unspecified"
+
+
+def entries_of(old: dict[str, Any] | None, new: dict[str, Any]) -> list[tuple[Change, Entry]]:
+    """The entries one account write made, from its stream images."""
+    old = old or {}
+    count = new.get("seq", 0) - old.get("seq", 0)
+    if count <= 0:
+        return []
+    changes = [Change.from_map(c) for c in new.get("last", [])]
+    if len(changes) != count:
+        raise ValueError(f"account write advanced seq by {count} but left {len(changes)} changes")
+    seq, balance, held = old.get("seq", 0), old.get("balance", 0), old.get("held", 0)
+    out = []
+    for change in changes:
+        seq, balance, held = seq + 1, balance + change.amount, held + change.held_delta
+        out.append((change, Entry.of(change, seq, balance, held)))
+    if (balance, held) != (new.get("balance", 0), new.get("held", 0)):
+        raise ValueError(f"changes do not add up to the account's balance at seq {seq}")
+    return out
+
+
+def record(account_id: str, old: dict[str, Any] | None, new: dict[str, Any]) -> list[Entry]:
+    """Write the history of one account write. Safe to repeat."""
+    made = entries_of(old, new)
+    db, name, pk = table.client(), table.table_name(), table.account_pk(account_id)
+    for change, entry in made:
+        db.put_item(TableName=name, Item=table.to_item({"pk": pk, "sk": table.entry_sk(entry.seq or 0), **entry.to_map()}))
+        if change.record:
+            try:
+                db.update_item(
+                    TableName=name,
+                    Key=table.to_item({"pk": pk, "sk": change.record}),
+                    UpdateExpression="SET #e = :e",
+                    ConditionExpression="attribute_exists(pk)",
+                    ExpressionAttributeNames={"#e": entry_attr(change.type)},
+                    ExpressionAttributeValues=table.to_values({":e": entry.to_map()}),
+                )
+            except ClientError as error:
+                if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                    raise
+    _roll_up(account_id, made)
+    return [entry for _, entry in made]
+
+
+def _roll_up(account_id: str, made: list[tuple[Change, Entry]]) -> None:
+    by_day: dict[str, dict[str, int]] = {}
+    last_seq: dict[str, int] = {}
+    for change, entry in made:
+        if change.type not in CONSUMPTION_TYPES or not change.amount:
+            continue
+        day = change.created_at[:10]
+        ops = by_day.setdefault(day, {})
+        op = change.operation or UNSPECIFIED_OPERATION
+        ops[op] = ops.get(op, 0) - change.amount
+        last_seq[day] = entry.seq or 0
+    for day, ops in by_day.items():
+        names = {"#total": "total", "#seq": "last_seq"}
+        values: dict[str, Any] = {":zero": 0, ":total": sum(ops.values()), ":seq": last_seq[day]}
+        sets = ["#total = if_not_exists(#total, :zero) + :total", "#seq = :seq"]
+        for i, (op, credits) in enumerate(sorted(ops.items())):
+            names[f"#o{i}"], values[f":o{i}"] = OPERATION_PREFIX + op, credits
+            sets.append(f"#o{i} = if_not_exists(#o{i}, :zero) + :o{i}")
+        try:
+            table.client().update_item(
+                TableName=table.table_name(),
+                Key=table.to_item({"pk": table.account_pk(account_id), "sk": table.usage_sk(day)}),
+                UpdateExpression="SET " + ", ".join(sets),
+                ConditionExpression="attribute_not_exists(#seq) OR #seq < :seq",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=table.to_values(values),
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise  # a failed condition means this write was already counted
+
+
+def account_id_of(pk: str) -> str:
+    return pk.removeprefix("ACCOUNT#")

@@ -1,0 +1,1 @@
+"""DynamoDB adapter: the single-table schema, conditional writes, reads."""

@@ -1,0 +1,101 @@
+"""The single-table schema and the low-level DynamoDB client.
+
+One partition per account, ``pk = ACCOUNT#<account_id>``:
+
+    sk = "A"                   the account item: balance, held, spendable, counters, live grants (g_<id>),
+                               open holds (h_<id>), daily spend (sd_<yyyymmdd>), limits, the ``due`` guard,
+                               and ``last``: the change(s) the latest write made, for the journal
+    sk = "E#<inverted seq>"    entries, newest first in key order (written by the journal from the stream)
+    sk = "H#<hold_id>"         holds (also the idempotency record of the hold that created them)
+    sk = "I#<idempotency_key>" idempotency records of debits and grants (TTL: ``ttl``)
+    sk = "U#<yyyy-mm-dd>"      per-day usage rollups (written by the journal)
+
+"A" sorts just before "E#", so one Query from "A" returns the account item and its newest entries.
+Sparse GSI ``due`` (due_pk, due): accounts with something due (a grant expiring, a hold expiring).
+"""
+
+from __future__ import annotations
+
+import os
+from decimal import Decimal
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+import boto3
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.client import DynamoDBClient
+
+ACCOUNT_SK = "A"
+SEQ_SPAN = 10**15
+DUE_PK = "DUE"
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+
+def account_pk(account_id: str) -> str:
+    return f"ACCOUNT#{account_id}"
+
+
+def entry_sk(seq: int) -> str:
+    return f"E#{SEQ_SPAN - seq:015d}"
+
+
+def seq_of_entry_sk(sk: str) -> int:
+    return SEQ_SPAN - int(sk[2:])
+
+
+def hold_sk(hold_id: str) -> str:
+    return f"H#{hold_id}"
+
+
+def idempotency_sk(key: str) -> str:
+    return f"I#{key}"
+
+
+def usage_sk(day: str) -> str:
+    return f"U#{day}"
+
+
+def table_name() -> str:
+    return os.environ["TABLE_NAME"]
+
+
+@cache
+def client() -> DynamoDBClient:
+    return boto3.client("dynamodb", endpoint_url=os.environ.get("DYNAMODB_ENDPOINT_URL") or None)
+
+
+def reset_client() -> None:
+    """Forget the cached client (tests switch endpoints)."""
+    client.cache_clear()
+
+
+def to_item(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: _serializer.serialize(v) for k, v in values.items()}
+
+
+def to_values(values: dict[str, Any]) -> dict[str, Any]:
+    """Expression attribute values: ``{":x": 1}`` → typed."""
+    return {k: _serializer.serialize(v) for k, v in values.items()}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, set):
+        return {_plain(v) for v in value}
+    return value
+
+
+def from_item(item: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Typed item → plain dict with ints (the ledger stores no fractions)."""
+    if item is None:
+        return None
+    return {k: _plain(_deserializer.deserialize(v)) for k, v in item.items()}

@@ -1,0 +1,147 @@
+"""Transactional writes: expression building, cancellation reasons, the account update every change makes."""
+
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from ledger.domain.changes import Change
+from ledger.domain.errors import Busy
+from ledger.store import table
+from ledger.store.account_item import daily_spend_attr
+
+CONFLICT_RETRIES = 8
+DUE_PK = table.DUE_PK
+
+
+@dataclass
+class Expr:
+    """Accumulates an update: SET/REMOVE clauses, a condition, names and values with generated placeholders."""
+
+    sets: list[str] = field(default_factory=list)
+    removes: list[str] = field(default_factory=list)
+    conditions: list[str] = field(default_factory=list)
+    names: dict[str, str] = field(default_factory=dict)
+    values: dict[str, Any] = field(default_factory=dict)
+
+    def name(self, attr: str) -> str:
+        placeholder = f"#n{len(self.names)}"
+        self.names[placeholder] = attr
+        return placeholder
+
+    def value(self, value: Any) -> str:
+        placeholder = f":v{len(self.values)}"
+        self.values[placeholder] = value
+        return placeholder
+
+    def add(self, attr: str, amount: int) -> Expr:
+        """attr = attr + amount (starting from 0)."""
+        n = self.name(attr)
+        self.sets.append(f"{n} = if_not_exists({n}, {self.value(0)}) + {self.value(amount)}")
+        return self
+
+    def set(self, attr: str, value: Any) -> Expr:
+        self.sets.append(f"{self.name(attr)} = {self.value(value)}")
+        return self
+
+    def remove(self, attr: str) -> Expr:
+        self.removes.append(self.name(attr))
+        return self
+
+    def when(self, condition: str, **operands: Any) -> Expr:
+        """A condition; ``{name}`` and ``{value}`` style fields are replaced by placeholders.
+
+        Fields named ``a_*`` are attribute names, any other is a value."""
+        mapped = {k: self.name(v) if k.startswith("a_") else self.value(v) for k, v in operands.items()}
+        self.conditions.append("(" + condition.format(**mapped) + ")")
+        return self
+
+    def update(self, key: dict[str, str], *, return_old_on_failure: bool = True) -> dict[str, Any]:
+        expression = ""
+        if self.sets:
+            expression += "SET " + ", ".join(self.sets)
+        if self.removes:
+            expression += " REMOVE " + ", ".join(self.removes)
+        action: dict[str, Any] = {
+            "TableName": table.table_name(),
+            "Key": table.to_item(key),
+            "UpdateExpression": expression.strip(),
+        }
+        if self.conditions:
+            action["ConditionExpression"] = " AND ".join(self.conditions)
+        if self.names:
+            action["ExpressionAttributeNames"] = self.names
+        if self.values:
+            action["ExpressionAttributeValues"] = table.to_values(self.values)
+        if return_old_on_failure:
+            action["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
+        return {"Update": action}
+
+
+def put(item: dict[str, Any], *, only_if_new: bool = True) -> dict[str, Any]:
+    action: dict[str, Any] = {"TableName": table.table_name(), "Item": table.to_item(item)}
+    if only_if_new:
+        action["ConditionExpression"] = "attribute_not_exists(pk)"
+        action["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
+    return {"Put": action}
+
+
+def account_key(account_id: str) -> dict[str, str]:
+    return {"pk": table.account_pk(account_id), "sk": table.ACCOUNT_SK}
+
+
+def stamp(expr: Expr, changes: list[Change]) -> Expr:
+    """Every write that changes the account advances ``seq`` and leaves its changes in ``last``."""
+    expr.add("seq", len(changes))
+    expr.set("last", [c.to_map() for c in changes])
+    return expr
+
+
+def guard_due(expr: Expr, now: datetime) -> Expr:
+    """Refuse to spend while anything is due (an expired grant or hold not yet settled)."""
+    return expr.when("attribute_not_exists({a_due}) OR {a_due} > {now}", a_due="due", now=int(now.timestamp()))
+
+
+def count_consumption(expr: Expr, amount: int, now: datetime) -> Expr:
+    """Consumption: allocate later to grants (``unsettled``); count it for lifetime and the 7-day burn rate."""
+    expr.add("unsettled", amount).add("lifetime_spent", amount)
+    expr.add(daily_spend_attr(now.strftime("%Y%m%d")), amount)
+    stale = datetime.fromtimestamp(now.timestamp() - 8 * 86400).strftime("%Y%m%d")
+    return expr.remove(daily_spend_attr(stale))
+
+
+@dataclass
+class Cancelled(Exception):
+    """The transaction was cancelled; ``reasons`` follow the actions: (code or None, old item or None)."""
+
+    reasons: list[tuple[str | None, dict[str, Any] | None]]
+
+    def failed(self, index: int) -> bool:
+        return self.reasons[index][0] == "ConditionalCheckFailed"
+
+    def old(self, index: int) -> dict[str, Any] | None:
+        return self.reasons[index][1]
+
+
+def transact(actions: list[dict[str, Any]]) -> None:
+    """TransactWriteItems; retries only transaction conflicts. A failed condition raises Cancelled."""
+    for attempt in range(CONFLICT_RETRIES):
+        try:
+            table.client().transact_write_items(TransactItems=actions)  # type: ignore[arg-type]
+            return
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "TransactionCanceledException":
+                raise
+            raw = error.response.get("CancellationReasons") or []
+            reasons = [(r.get("Code") if r.get("Code") != "None" else None, table.from_item(r.get("Item"))) for r in raw]
+            if any(code == "ConditionalCheckFailed" for code, _ in reasons):
+                raise Cancelled(reasons) from None
+            if not any(code in ("TransactionConflict", "ThrottlingError") for code, _ in reasons):
+                raise
+            time.sleep(random.uniform(0, 0.01 * 2**attempt))
+    raise Busy("the account is too contended right now; retry with the same idempotency key")

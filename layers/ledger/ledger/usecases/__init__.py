@@ -1,0 +1,1 @@
+"""The ledger's operations: one module per use case."""

@@ -1,0 +1,64 @@
+"""Debit: consume credits for a unit of work. One conditional transaction; never below the floor."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from ledger.domain.amounts import is_amount
+from ledger.domain.changes import Change, digest, iso
+from ledger.domain.errors import InsufficientCredits, InvalidRequest
+from ledger.store import table
+from ledger.store.account_item import parse_account
+from ledger.store.results import resolve
+from ledger.store.writes import Cancelled, Expr, account_key, count_consumption, guard_due, stamp, transact
+from ledger.usecases.common import (
+    WriteResult,
+    check_key,
+    record_put,
+    replayed_change,
+    utcnow,
+    write_with_due,
+)
+
+
+def debit(
+    account_id: str,
+    amount: int,
+    operation: str,
+    idempotency_key: str,
+    metadata: dict[str, str] | None = None,
+    now: datetime | None = None,
+) -> WriteResult:
+    if not is_amount(amount):
+        raise InvalidRequest("amount must be an integer from 1 to 1000000000000")
+    now = now or utcnow()
+    key = check_key(idempotency_key)
+    request = {"amount": amount, "operation": operation, "metadata": metadata or {}}
+    change = Change(
+        id="ent_" + digest(account_id, "debit", key),
+        type="consumption",
+        amount=-amount,
+        created_at=iso(now),
+        operation=operation,
+        reference=key,
+        record=table.idempotency_sk(key),
+        extra={"metadata": metadata} if metadata else {},
+    )
+
+    def attempt() -> WriteResult:
+        expr = Expr().when("{a_spendable} >= {amount}", a_spendable="spendable", amount=amount)
+        guard_due(expr, now)
+        expr.add("balance", -amount).add("spendable", -amount)
+        count_consumption(expr, amount, now)
+        stamp(expr, [change])
+        transact([expr.update(account_key(account_id)), record_put(account_id, key, "debit", request, change, now)])
+        return WriteResult.of(*resolve(account_id, change))
+
+    def on_cancel(cancelled: Cancelled) -> WriteResult:
+        if cancelled.failed(1):
+            first = replayed_change(cancelled.old(1), key, "debit", request)
+            return WriteResult.of(*resolve(account_id, first), replayed=True)
+        account = parse_account(account_id, cancelled.old(0))
+        raise InsufficientCredits(available=account.available, requested=amount)
+
+    return write_with_due(account_id, now, attempt, on_cancel)

@@ -1,0 +1,119 @@
+"""Settle what is due on one account: expire grants past their expires_at, release holds past theirs.
+
+Writes that spend carry the condition ``due > now``; once something is due they fail, the writer calls
+``settle_due`` and retries. So no credit is spent after its grant expired, even before any sweep ran, and the
+consumption allocated at settlement is exactly the consumption that happened while the grant was live.
+The write is conditioned on the account's ``seq``: any concurrent change makes it start over.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from ledger.domain.changes import Change, digest, iso
+from ledger.domain.errors import Busy
+from ledger.domain.grants import Grant, next_expiry, settle
+from ledger.store import table
+from ledger.store.account_item import grant_attr, grant_base_attr, grant_map, hold_attr, parse_account
+from ledger.store.results import get_account_item
+from ledger.store.writes import DUE_PK, Cancelled, Expr, account_key, stamp, transact
+from ledger.usecases.common import utcnow
+
+MAX_HOLDS_PER_WRITE = 90  # a transaction holds at most 100 actions
+SETTLE_RETRIES = 10
+
+
+@dataclass(frozen=True, slots=True)
+class Settled:
+    expired: int  # credits expired
+    released: int  # credits of expired holds freed
+    changes: list[Change]
+
+
+def settle_due(account_id: str, now: datetime | None = None) -> Settled:
+    now = now or utcnow()
+    for _ in range(SETTLE_RETRIES):
+        try:
+            return _settle_once(account_id, now)
+        except Cancelled:
+            continue
+    raise Busy("the account kept changing while its expiry was settled; retry")
+
+
+def _settle_once(account_id: str, now: datetime) -> Settled:
+    item = get_account_item(account_id)
+    account = parse_account(account_id, item)
+    if item is None:
+        return Settled(0, 0, [])
+    at = int(now.timestamp())
+    settlement = settle(account.grants, account.unsettled)
+    expiring = [g for g in settlement.grants if g.expires_at is not None and g.expires_at <= at]
+    kept = [g for g in settlement.grants if g not in expiring]
+    expired_holds = [h for h in account.holds if h.expires_at <= at][:MAX_HOLDS_PER_WRITE]
+    open_holds = [h for h in account.holds if h not in expired_holds]
+
+    changes = [
+        Change(
+            id="ent_" + digest(account_id, "expiry", g.id),
+            type="expiry",
+            amount=-g.remaining,
+            created_at=iso(now),
+            reference=g.id,
+            description="unused credits expired",
+            extra={"grant_id": g.id},
+        )
+        for g in expiring
+    ] + [
+        Change(
+            id="ent_" + digest(account_id, "released", h.id),
+            type="release",
+            amount=0,
+            held_delta=-h.amount,
+            created_at=iso(now),
+            reference=h.id,
+            description="hold expired",
+            record=table.hold_sk(h.id),
+            extra={"hold_id": h.id},
+        )
+        for h in expired_holds
+    ]
+    expired = sum(g.remaining for g in expiring)
+    released = sum(h.amount for h in expired_holds)
+
+    expr = Expr()
+    if account.seq:
+        expr.when("{a_seq} = {seq}", a_seq="seq", seq=account.seq)
+    else:
+        expr.when("attribute_not_exists({a_seq}) OR {a_seq} = {zero}", a_seq="seq", zero=0)
+    _rewrite_grants(expr, account.grants, kept)
+    expr.set("unsettled", settlement.debt)
+    expr.add("balance", -expired).add("lifetime_expired", expired)
+    expr.add("held", -released).add("spendable", released - expired)
+    for hold in expired_holds:
+        expr.remove(hold_attr(hold.id))
+    due = min(filter(None, [next_expiry(kept), *(h.expires_at for h in open_holds)]), default=None)
+    if due is None:
+        expr.remove("due").remove("due_pk")
+    else:
+        expr.set("due", due).set("due_pk", DUE_PK)
+    if changes:
+        stamp(expr, changes)
+    actions = [expr.update(account_key(account_id))]
+    for hold in expired_holds:
+        record = Expr().when("{a_status} = {open}", a_status="status", open="open")
+        record.set("status", "expired").set("released", hold.amount).set("resolved_at", iso(now))
+        actions.append(record.update({"pk": table.account_pk(account_id), "sk": table.hold_sk(hold.id)}))
+    transact(actions)
+    return Settled(expired=expired, released=released, changes=changes)
+
+
+def _rewrite_grants(expr: Expr, before: list[Grant], kept: list[Grant]) -> None:
+    """Replace the grants' attributes by the settled ones: set kept grants, remove the rest and every base."""
+    kept_ids = {g.id for g in kept}
+    for grant in before:
+        expr.remove(grant_base_attr(grant.id))
+        if grant.id not in kept_ids:
+            expr.remove(grant_attr(grant.id))
+    for grant in kept:
+        expr.set(grant_attr(grant.id), grant_map(grant))

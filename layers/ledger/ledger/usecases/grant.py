@@ -1,0 +1,121 @@
+"""Grant: credits arrive (purchase, auto top-up, promotional, subscription, adjustment)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from ledger.domain.amounts import is_amount
+from ledger.domain.changes import ENTRY_TYPE_OF_SOURCE, Change, digest, epoch, iso
+from ledger.domain.errors import Busy, InvalidRequest
+from ledger.domain.grants import DEFAULT_PRIORITY, SOURCES, Grant
+from ledger.store import table
+from ledger.store.account_item import grant_attr, grant_base_attr, grant_map
+from ledger.store.results import resolve
+from ledger.store.writes import DUE_PK, Cancelled, Expr, account_key, stamp, transact
+from ledger.usecases.common import WriteResult, check_key, record_put, replayed_change, utcnow
+
+MAX_PRIORITY = 1000
+MAX_DESCRIPTION = 200
+
+
+@dataclass(frozen=True, slots=True)
+class GrantResult:
+    grant: Grant
+    description: str | None
+    result: WriteResult
+
+
+def lower_due(expr: Expr, moment: int, lower: bool) -> Expr:
+    """Keep ``due`` at or before ``moment``: either it already is (condition) or set it (condition it was later)."""
+    if lower:
+        expr.when("attribute_not_exists({a_due}) OR {a_due} > {at}", a_due="due", at=moment)
+        return expr.set("due", moment).set("due_pk", DUE_PK)
+    return expr.when("{a_due} <= {at}", a_due="due", at=moment)
+
+
+def needs_lower_due(old_account: dict[str, Any] | None, moment: int) -> bool:
+    due = (old_account or {}).get("due")
+    return due is None or due > moment
+
+
+def grant(
+    account_id: str,
+    amount: int,
+    source: str,
+    idempotency_key: str,
+    expires_at: datetime | None = None,
+    priority: int | None = None,
+    description: str | None = None,
+    reference: str | None = None,
+    now: datetime | None = None,
+) -> GrantResult:
+    now = now or utcnow()
+    key = check_key(idempotency_key)
+    if not is_amount(amount):
+        raise InvalidRequest("amount must be an integer from 1 to 1000000000000")
+    if source not in SOURCES:
+        raise InvalidRequest(f"source must be one of {', '.join(SOURCES)}")
+    if expires_at is not None and expires_at <= now:
+        raise InvalidRequest("expires_at must be in the future")
+    if priority is not None and not 0 <= priority <= MAX_PRIORITY:
+        raise InvalidRequest(f"priority must be from 0 to {MAX_PRIORITY}")
+    if description is not None and len(description) > MAX_DESCRIPTION:
+        raise InvalidRequest(f"description must be at most {MAX_DESCRIPTION} characters")
+    expiry = epoch(expires_at) if expires_at is not None else None
+    new = Grant(
+        id="grt_" + digest(account_id, "grant", key),
+        amount=amount,
+        remaining=amount,
+        source=source,
+        priority=DEFAULT_PRIORITY if priority is None else priority,
+        created_at=int(now.timestamp() * 1000),
+        expires_at=expiry,
+    )
+    request: dict[str, Any] = {
+        "amount": amount,
+        "source": source,
+        "expires_at": expiry,
+        "priority": priority,
+        "description": description,
+        "reference": reference,
+    }
+    change = Change(
+        id="ent_" + digest(account_id, "grant", key),
+        type=ENTRY_TYPE_OF_SOURCE[source],
+        amount=amount,
+        created_at=iso(now),
+        reference=reference or key,
+        description=description,
+        record=table.idempotency_sk(key),
+        extra={"grant_id": new.id},
+    )
+
+    def attempt(lower: bool) -> None:
+        expr = Expr()
+        expr.add("balance", amount).add("spendable", amount).add("lifetime_added", amount)
+        expr.set(grant_attr(new.id), grant_map(new))
+        # the grant's base: consumption so far belongs to the grants that were there before it
+        base = expr.name(grant_base_attr(new.id))
+        expr.sets.append(f"{base} = if_not_exists({expr.name('unsettled')}, {expr.value(0)})")
+        if expiry is not None:
+            lower_due(expr, expiry, lower)
+        stamp(expr, [change])
+        record = record_put(account_id, key, "grant", request, change, now, result={"grant": grant_map(new)})
+        transact([expr.update(account_key(account_id)), record])
+
+    lower = True
+    for _ in range(6):
+        try:
+            attempt(lower)
+            return GrantResult(new, description, WriteResult.of(*resolve(account_id, change)))
+        except Cancelled as cancelled:
+            if cancelled.failed(1):
+                old = cancelled.old(1) or {}
+                first = replayed_change(old, key, "grant", request)
+                original = replace(new, **{k: v for k, v in old["result"]["grant"].items() if k != "remaining"})
+                replayed = WriteResult.of(*resolve(account_id, first), replayed=True)
+                return GrantResult(original, description, replayed)
+            lower = needs_lower_due(cancelled.old(0), expiry or 0)
+    raise Busy("the account's expiry guard kept changing; retry with the same idempotency key")

@@ -1,0 +1,264 @@
+"""Holds: reserve credits (available = balance - held), then capture up to the hold or release it.
+
+The hold item (``H#<hold_id>``) is also the idempotency record of the request that placed it: the hold id is
+derived from the idempotency key. The account keeps its open holds (``h_<hold_id>``) so that expiry can
+release them without a search, and its ``due`` guard at or before the earliest open hold's expiry.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from ledger.domain.amounts import is_amount
+from ledger.domain.changes import Change, Entry, digest, from_epoch, iso, request_hash
+from ledger.domain.errors import (
+    Busy,
+    CaptureExceedsHold,
+    HoldExpired,
+    HoldNotOpen,
+    IdempotencyConflict,
+    InsufficientCredits,
+    InvalidRequest,
+    NotFound,
+)
+from ledger.store import table
+from ledger.store.account_item import hold_attr, parse_account
+from ledger.store.results import resolve
+from ledger.store.writes import Cancelled, Expr, account_key, count_consumption, guard_due, put, stamp, transact
+from ledger.usecases.common import WriteResult, check_key, utcnow, write_with_due
+from ledger.usecases.grant import lower_due, needs_lower_due
+
+DEFAULT_HOLD_SECONDS = 15 * 60
+MAX_HOLD_SECONDS = 24 * 60 * 60
+HOLD_RECORD_DAYS = 30
+
+
+@dataclass(frozen=True, slots=True)
+class Hold:
+    hold_id: str
+    account_id: str
+    amount: int
+    expires_at: datetime
+    status: str  # open, captured, released, expired
+    created_at: str
+    operation: str | None = None
+    captured: int | None = None
+    released: int | None = None
+
+    @classmethod
+    def of(cls, item: dict[str, Any], now: datetime) -> Hold:
+        status = item["status"]
+        if status == "open" and item["expires_at"] <= int(now.timestamp()):
+            status = "expired"
+        return cls(
+            hold_id=item["hold_id"],
+            account_id=item["account_id"],
+            amount=item["amount"],
+            expires_at=from_epoch(item["expires_at"]),
+            status=status,
+            created_at=item["created_at"],
+            operation=item.get("operation"),
+            captured=item.get("captured"),
+            released=item.get("released"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class CaptureResult:
+    hold: Hold
+    result: WriteResult
+
+
+def _hold_key(account_id: str, hold_id: str) -> dict[str, str]:
+    return {"pk": table.account_pk(account_id), "sk": table.hold_sk(hold_id)}
+
+
+def place_hold(
+    account_id: str,
+    amount: int,
+    idempotency_key: str,
+    expires_in_seconds: int | None = None,
+    operation: str | None = None,
+    now: datetime | None = None,
+) -> tuple[Hold, bool]:
+    """Reserve ``amount``. Returns the hold and whether this call replayed an earlier one."""
+    now = now or utcnow()
+    key = check_key(idempotency_key)
+    if not is_amount(amount):
+        raise InvalidRequest("amount must be an integer from 1 to 1000000000000")
+    seconds = DEFAULT_HOLD_SECONDS if expires_in_seconds is None else expires_in_seconds
+    if not 1 <= seconds <= MAX_HOLD_SECONDS:
+        raise InvalidRequest(f"expires_in_seconds must be from 1 to {MAX_HOLD_SECONDS}")
+    hold_id = "hold_" + digest(account_id, "hold", key)
+    expires = int((now + timedelta(seconds=seconds)).timestamp())
+    request = {"amount": amount, "expires_in_seconds": expires_in_seconds, "operation": operation}
+    item = {
+        "pk": table.account_pk(account_id),
+        "sk": table.hold_sk(hold_id),
+        "hold_id": hold_id,
+        "account_id": account_id,
+        "amount": amount,
+        "expires_at": expires,
+        "status": "open",
+        "created_at": iso(now),
+        "idempotency_key": key,
+        "request_hash": request_hash(request),
+        "ttl": expires + HOLD_RECORD_DAYS * 86400,
+    }
+    if operation:
+        item["operation"] = operation
+    change = Change(
+        id="ent_" + digest(account_id, "hold", key),
+        type="hold",
+        amount=0,
+        held_delta=amount,
+        created_at=iso(now),
+        operation=operation,
+        reference=key,
+        record=table.hold_sk(hold_id),
+        extra={"hold_id": hold_id},
+    )
+    lower = False
+
+    def attempt() -> tuple[Hold, bool]:
+        expr = Expr().when("{a_spendable} >= {amount}", a_spendable="spendable", amount=amount)
+        guard_due(expr, now)
+        lower_due(expr, expires, lower)
+        expr.add("held", amount).add("spendable", -amount)
+        expr.set(hold_attr(hold_id), {"amount": amount, "expires_at": expires})
+        stamp(expr, [change])
+        transact([expr.update(account_key(account_id)), put(item)])
+        return Hold.of(item, now), False
+
+    def on_cancel(cancelled: Cancelled) -> tuple[Hold, bool]:
+        nonlocal lower
+        if cancelled.failed(1):
+            old = cancelled.old(1) or {}
+            if old.get("request_hash") != item["request_hash"]:
+                raise IdempotencyConflict(key)
+            return Hold.of(old, now), True
+        old_account = cancelled.old(0)
+        account = parse_account(account_id, old_account)
+        if account.spendable < amount:
+            raise InsufficientCredits(available=account.available, requested=amount)
+        lower = needs_lower_due(old_account, expires)
+        raise _Again
+
+    for _ in range(6):
+        try:
+            return write_with_due(account_id, now, attempt, on_cancel)
+        except _Again:
+            continue
+    raise Busy("the account's expiry guard kept changing; retry with the same idempotency key")
+
+
+class _Again(Exception):
+    """The due condition took the other form: try again."""
+
+
+def get_hold(account_id: str, hold_id: str, now: datetime | None = None) -> Hold:
+    response = table.client().get_item(
+        TableName=table.table_name(), Key=table.to_item(_hold_key(account_id, hold_id)), ConsistentRead=True
+    )
+    item = table.from_item(response.get("Item"))
+    if item is None:
+        raise NotFound(f"hold {hold_id} not found")
+    return Hold.of(item, now or utcnow())
+
+
+def _not_open(hold: Hold) -> HoldNotOpen:
+    if hold.status == "expired":
+        return HoldExpired(f"hold {hold.hold_id} expired at {iso(hold.expires_at)}")
+    return HoldNotOpen(f"hold {hold.hold_id} is {hold.status}")
+
+
+def _resolve_hold(
+    account_id: str, hold_id: str, status: str, captured: int, now: datetime
+) -> tuple[Hold, WriteResult]:
+    """Capture ``captured`` credits (0 for a release) and free the rest of the hold, exactly once."""
+    hold = get_hold(account_id, hold_id, now)
+    if hold.status != "open":
+        if hold.status == status and (status == "released" or hold.captured == captured):
+            return hold, _replay(account_id, hold_id, status)
+        raise _not_open(hold)
+    if captured > hold.amount:
+        raise CaptureExceedsHold(f"capture of {captured} exceeds the hold of {hold.amount}", held=hold.amount)
+    released = hold.amount - captured
+    change = Change(
+        id="ent_" + digest(account_id, status, hold_id),
+        type="capture" if status == "captured" else "release",
+        amount=-captured,
+        held_delta=-hold.amount,
+        created_at=iso(now),
+        operation=hold.operation,
+        reference=hold_id,
+        record=table.hold_sk(hold_id),
+        extra={"hold_id": hold_id},
+    )
+
+    def attempt() -> tuple[Hold, WriteResult]:
+        account = Expr().when("attribute_exists({a_hold})", a_hold=hold_attr(hold_id))
+        if captured:
+            account.when("{a_spendable} >= {need}", a_spendable="spendable", need=captured - hold.amount)
+            guard_due(account, now)
+            count_consumption(account, captured, now)
+            account.add("balance", -captured)
+        account.add("held", -hold.amount).add("spendable", released).remove(hold_attr(hold_id))
+        stamp(account, [change])
+        record = Expr().when("{a_status} = {open}", a_status="status", open="open")
+        record.when("{a_expires} > {now}", a_expires="expires_at", now=int(now.timestamp()))
+        record.set("status", status).set("captured", captured).set("released", released).set("resolved_at", iso(now))
+        transact([account.update(account_key(account_id)), record.update(_hold_key(account_id, hold_id))])
+        entry, after = resolve(account_id, change)
+        return get_hold(account_id, hold_id, now), WriteResult.of(entry, after)
+
+    def on_cancel(cancelled: Cancelled) -> tuple[Hold, WriteResult]:
+        if cancelled.failed(1):  # resolved meanwhile, or expired
+            return _resolve_hold(account_id, hold_id, status, captured, now)
+        account = parse_account(account_id, cancelled.old(0))
+        raise InsufficientCredits(available=account.available + hold.amount, requested=captured)
+
+    return write_with_due(account_id, now, attempt, on_cancel)
+
+
+def _replay(account_id: str, hold_id: str, status: str) -> WriteResult:
+    change_type = "capture" if status == "captured" else "release"
+    response = table.client().get_item(
+        TableName=table.table_name(), Key=table.to_item(_hold_key(account_id, hold_id)), ConsistentRead=True
+    )
+    item = table.from_item(response.get("Item")) or {}
+    from ledger.store.results import entry_attr, read_account
+
+    account = read_account(account_id)
+    recorded = item.get(entry_attr(change_type))
+    if recorded:
+        return WriteResult.of(Entry.from_map(recorded), account, replayed=True)
+    change = Change(
+        id="ent_" + digest(account_id, status, hold_id),
+        type=change_type,
+        amount=-(item.get("captured") or 0),
+        held_delta=-item["amount"],
+        created_at=item.get("resolved_at", ""),
+        record=table.hold_sk(hold_id),
+    )
+    entry, account = resolve(account_id, change)
+    return WriteResult.of(entry, account, replayed=True)
+
+
+def capture_hold(account_id: str, hold_id: str, amount: int | None = None, now: datetime | None = None) -> CaptureResult:
+    """Capture ``amount`` (default: all of it) and release the rest. A retry of the same capture replays it."""
+    now = now or utcnow()
+    if amount is not None and not is_amount(amount):
+        raise InvalidRequest("amount must be an integer from 1 to 1000000000000")
+    if amount is None:
+        amount = get_hold(account_id, hold_id, now).amount
+    hold, result = _resolve_hold(account_id, hold_id, "captured", amount, now)
+    return CaptureResult(hold, result)
+
+
+def release_hold(account_id: str, hold_id: str, now: datetime | None = None) -> CaptureResult:
+    now = now or utcnow()
+    hold, result = _resolve_hold(account_id, hold_id, "released", 0, now)
+    return CaptureResult(hold, result)

@@ -1,0 +1,56 @@
+"""Per-account limits: the floor (hard_limit) and the low-balance threshold (soft limit)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from ledger.domain.amounts import MAX_LIMIT
+from ledger.domain.errors import Busy, InvalidRequest
+from ledger.store.results import read_account
+from ledger.store.writes import Cancelled, Expr, account_key, transact
+
+RETRIES = 5
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    low_balance_threshold: int
+    hard_limit: int
+
+
+def default_low_balance_threshold() -> int:
+    return int(os.environ.get("DEFAULT_LOW_BALANCE_THRESHOLD", "0"))
+
+
+def get_limits(account_id: str) -> Limits:
+    account = read_account(account_id)
+    threshold = account.low_balance_threshold
+    return Limits(default_low_balance_threshold() if threshold is None else threshold, account.hard_limit)
+
+
+def set_limits(account_id: str, low_balance_threshold: int, hard_limit: int, allow_overdraft: bool = False) -> Limits:
+    """Set both limits. A negative floor (an overdraft allowance) needs ``allow_overdraft``: the SaaS grants it,
+    not the customer; an account's own caller may keep an overdraft it was given but not create or widen one."""
+    if not 0 <= low_balance_threshold <= MAX_LIMIT:
+        raise InvalidRequest(f"low_balance_threshold must be from 0 to {MAX_LIMIT}")
+    if not -MAX_LIMIT <= hard_limit <= MAX_LIMIT:
+        raise InvalidRequest(f"hard_limit must be from {-MAX_LIMIT} to {MAX_LIMIT}")
+    for _ in range(RETRIES):
+        current = read_account(account_id).hard_limit
+        if hard_limit < 0 and hard_limit < current and not allow_overdraft:
+            raise InvalidRequest("a negative hard_limit (overdraft) is granted by the service, not the account")
+        expr = Expr()
+        if current:
+            expr.when("{a_limit} = {current}", a_limit="hard_limit", current=current)
+        else:
+            expr.when("attribute_not_exists({a_limit}) OR {a_limit} = {zero}", a_limit="hard_limit", zero=0)
+        # spendable = available - hard_limit moves with the floor; concurrent debits only change it relatively
+        expr.add("spendable", current - hard_limit).add("balance", 0).add("held", 0)
+        expr.set("hard_limit", hard_limit).set("low_balance_threshold", low_balance_threshold)
+        try:
+            transact([expr.update(account_key(account_id), return_old_on_failure=False)])
+            return Limits(low_balance_threshold, hard_limit)
+        except Cancelled:
+            continue
+    raise Busy("the limits changed concurrently; retry")

@@ -1,0 +1,170 @@
+"""Reads: the balance card, history pages, usage breakdown. Each is one Query."""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from ledger.domain.account import Account
+from ledger.domain.changes import Entry, from_epoch
+from ledger.domain.errors import InvalidRequest
+from ledger.domain.grants import Grant, settle
+from ledger.store import table
+from ledger.store.account_item import parse_account
+from ledger.usecases.common import utcnow
+from ledger.usecases.limits import default_low_balance_threshold
+
+RECENT = 5
+EXPIRING_SOON = timedelta(days=30)
+BURN_WINDOW_DAYS = 7
+MAX_USAGE_DAYS = 366
+
+
+@dataclass(frozen=True, slots=True)
+class Expiring:
+    amount: int
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class BalanceCard:
+    account: Account
+    low_balance_threshold: int
+    grants: list[Grant]  # live grants with exact remainders now
+    expiring_soon: list[Expiring]
+    recent: list[Entry]
+    spent_last_7_days: int
+    estimated_runway_seconds: int | None
+
+    @property
+    def low_balance(self) -> bool:
+        return self.account.available <= self.low_balance_threshold
+
+
+def _query(**kwargs: Any) -> dict[str, Any]:
+    return table.client().query(TableName=table.table_name(), **kwargs)  # type: ignore[return-value]
+
+
+def balance_card(account_id: str, now: datetime | None = None) -> BalanceCard:
+    """The account item and its newest entries come back from one Query ("A" sorts just before "E#")."""
+    now = now or utcnow()
+    response = _query(
+        KeyConditionExpression="pk = :pk AND sk BETWEEN :a AND :e",
+        ExpressionAttributeValues=table.to_values({":pk": table.account_pk(account_id), ":a": "A", ":e": "E#~"}),
+        Limit=1 + RECENT,
+        ConsistentRead=True,
+    )
+    items = [table.from_item(i) or {} for i in response.get("Items", [])]
+    account_item = items[0] if items and items[0]["sk"] == "A" else None
+    account = parse_account(account_id, account_item)
+    recent = [Entry.from_map(i) for i in items if i["sk"].startswith("E#")][:RECENT]
+    at = int(now.timestamp())
+    grants = [g for g in settle(account.grants, account.unsettled).grants if g.expires_at is None or g.expires_at > at]
+    horizon = int((now + EXPIRING_SOON).timestamp())
+    soon = [Expiring(g.remaining, from_epoch(g.expires_at)) for g in grants if g.expires_at and g.expires_at <= horizon]
+    days = {(now.date() - timedelta(days=d)).strftime("%Y%m%d") for d in range(BURN_WINDOW_DAYS)}
+    spent = sum(v for k, v in account.daily_spend.items() if k in days)
+    runway = max(account.available, 0) * BURN_WINDOW_DAYS * 86400 // spent if spent else None
+    threshold = account.low_balance_threshold
+    return BalanceCard(
+        account=account,
+        low_balance_threshold=default_low_balance_threshold() if threshold is None else threshold,
+        grants=grants,
+        expiring_soon=sorted(soon, key=lambda e: e.expires_at),
+        recent=recent,
+        spent_last_7_days=spent,
+        estimated_runway_seconds=runway,
+    )
+
+
+def _cursor_out(key: dict[str, Any] | None) -> str | None:
+    if not key:
+        return None
+    return base64.urlsafe_b64encode(json.dumps({"sk": key["sk"]["S"]}).encode()).decode().rstrip("=")
+
+
+def _cursor_in(cursor: str, account_id: str) -> dict[str, Any]:
+    try:
+        sk = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))["sk"]
+        if not isinstance(sk, str) or not sk.startswith("E#"):
+            raise ValueError(sk)
+    except (ValueError, KeyError, TypeError) as error:
+        raise InvalidRequest("cursor is not one this API returned") from error
+    return table.to_item({"pk": table.account_pk(account_id), "sk": sk})
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    items: list[Entry]
+    next_cursor: str | None
+
+
+def history(account_id: str, limit: int = 50, cursor: str | None = None, type: str | None = None) -> Page:
+    """Entries newest first; ``cursor`` is the key of the last entry of the previous page."""
+    if not 1 <= limit <= 200:
+        raise InvalidRequest("limit must be from 1 to 200")
+    kwargs: dict[str, Any] = {
+        "KeyConditionExpression": "pk = :pk AND begins_with(sk, :e)",
+        "ExpressionAttributeValues": {":pk": {"S": table.account_pk(account_id)}, ":e": {"S": "E#"}},
+        "Limit": limit,
+    }
+    if cursor:
+        kwargs["ExclusiveStartKey"] = _cursor_in(cursor, account_id)
+    if type:
+        kwargs["FilterExpression"] = "#t = :t"
+        kwargs["ExpressionAttributeNames"] = {"#t": "type"}
+        kwargs["ExpressionAttributeValues"][":t"] = {"S": type}
+    response = _query(**kwargs)
+    items = [Entry.from_map(table.from_item(i) or {}) for i in response.get("Items", [])]
+    return Page(items=items, next_cursor=_cursor_out(response.get("LastEvaluatedKey")))
+
+
+@dataclass(frozen=True, slots=True)
+class UsageDay:
+    date: str
+    total: int
+    by_operation: dict[str, int]
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    start: date
+    end: date
+    total: int
+    by_operation: dict[str, int]
+    by_day: list[UsageDay]
+
+
+OPERATION_PREFIX = "o_"
+
+
+def usage(account_id: str, start: date, end: date) -> Usage:
+    """Consumption per day and operation from the journal's daily rollups: one item per active day."""
+    if end < start:
+        raise InvalidRequest("to must not be before from")
+    if (end - start).days + 1 > MAX_USAGE_DAYS:
+        raise InvalidRequest(f"a usage breakdown spans at most {MAX_USAGE_DAYS} days")
+    values = {":pk": table.account_pk(account_id), ":a": table.usage_sk(start.isoformat()),
+              ":b": table.usage_sk(end.isoformat())}
+    kwargs: dict[str, Any] = {
+        "KeyConditionExpression": "pk = :pk AND sk BETWEEN :a AND :b",
+        "ExpressionAttributeValues": table.to_values(values),
+    }
+    days: list[UsageDay] = []
+    while True:
+        response = _query(**kwargs)
+        for raw in response.get("Items", []):
+            item = table.from_item(raw) or {}
+            ops = {k[len(OPERATION_PREFIX) :]: v for k, v in item.items() if k.startswith(OPERATION_PREFIX) and v}
+            days.append(UsageDay(date=item["sk"][2:], total=item.get("total", 0), by_operation=ops))
+        if "LastEvaluatedKey" not in response:
+            break
+        kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+    totals: dict[str, int] = {}
+    for day in days:
+        for op, credits in day.by_operation.items():
+            totals[op] = totals.get(op, 0) + credits
+    return Usage(start, end, sum(d.total for d in days), totals, days)
