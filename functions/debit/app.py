@@ -1,0 +1,28 @@
+"""POST /accounts/{account_id}/usage: debit credits for a unit of work (service, IAM)."""
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body
+
+import ledger
+from ledger.api.auth import require_service
+from ledger.api.http import created, lambda_handler, resolver
+from ledger.api.models import DebitRequest, DebitResponse, ErrorOut
+
+app = resolver()
+
+
+@app.post(
+    "/accounts/<account_id>/usage",
+    responses={201: {"description": "Debited", "content": {"application/json": {"model": DebitResponse}}},
+               402: {"description": "Not enough credits", "content": {"application/json": {"model": ErrorOut}}},
+               409: {"description": "Key reused with another body", "content": {"application/json": {"model": ErrorOut}}}},
+)
+def post_usage(account_id: str, body: Annotated[DebitRequest, Body()]) -> Response[Any]:
+    require_service(app)
+    result = ledger.debit(account_id, body.amount, body.operation, body.idempotency_key, metadata=body.metadata)
+    return created(DebitResponse.of(result))
+
+
+handler = lambda_handler(app)

@@ -1,0 +1,34 @@
+"""POST /accounts/{account_id}/grants: grant promotional, plan or adjustment credits (service, IAM)."""
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body
+
+import ledger
+from ledger.api.auth import require_service
+from ledger.api.http import created, lambda_handler, resolver
+from ledger.api.models import GrantRequest, GrantResponse
+
+app = resolver()
+
+
+@app.post(
+    "/accounts/<account_id>/grants",
+    responses={201: {"description": "Granted", "content": {"application/json": {"model": GrantResponse}}}},
+)
+def post_grant(account_id: str, body: Annotated[GrantRequest, Body()]) -> Response[Any]:
+    require_service(app)
+    made = ledger.grant(
+        account_id,
+        body.amount,
+        body.source,
+        body.idempotency_key,
+        expires_at=body.expires_at,
+        priority=body.priority,
+        description=body.description,
+    )
+    return created(GrantResponse.of(made))
+
+
+handler = lambda_handler(app)

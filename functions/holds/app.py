@@ -1,0 +1,64 @@
+"""Holds (service, IAM): place, capture, release, read."""
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body
+
+import ledger
+from ledger.api.auth import require_service
+from ledger.api.http import created, lambda_handler, resolver
+from ledger.api.models import CaptureRequest, CaptureResponse, EntryOut, HoldOut, HoldRequest, ReleaseResponse
+
+app = resolver()
+
+
+@app.post(
+    "/accounts/<account_id>/holds",
+    responses={201: {"description": "Held", "content": {"application/json": {"model": HoldOut}}}},
+)
+def post_hold(account_id: str, body: Annotated[HoldRequest, Body()]) -> Response[Any]:
+    require_service(app)
+    hold, _ = ledger.place_hold(
+        account_id, body.amount, body.idempotency_key, expires_in_seconds=body.expires_in_seconds,
+        operation=body.operation,
+    )
+    return created(HoldOut.of(hold))
+
+
+@app.post("/accounts/<account_id>/holds/<hold_id>/capture")
+def post_capture(account_id: str, hold_id: str, body: Annotated[CaptureRequest, Body()]) -> CaptureResponse:
+    require_service(app)
+    done = ledger.capture_hold(account_id, hold_id, body.amount)
+    return CaptureResponse(
+        hold_id=hold_id,
+        status="captured",
+        captured=done.hold.captured or 0,
+        released=done.hold.released or 0,
+        entry=EntryOut.of(done.result.entry),
+        balance=done.result.balance,
+        available=done.result.available,
+    )
+
+
+@app.post("/accounts/<account_id>/holds/<hold_id>/release")
+def post_release(account_id: str, hold_id: str) -> ReleaseResponse:
+    require_service(app)
+    done = ledger.release_hold(account_id, hold_id)
+    return ReleaseResponse(
+        hold_id=hold_id,
+        status="released",
+        released=done.hold.released or 0,
+        entry=EntryOut.of(done.result.entry),
+        balance=done.result.balance,
+        available=done.result.available,
+    )
+
+
+@app.get("/accounts/<account_id>/holds/<hold_id>")
+def get_hold(account_id: str, hold_id: str) -> HoldOut:
+    require_service(app)
+    return HoldOut.of(ledger.get_hold(account_id, hold_id))
+
+
+handler = lambda_handler(app)

@@ -1,0 +1,27 @@
+"""GET/PUT /accounts/{account_id}/limits: the low-balance threshold and the floor (owner or admin)."""
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler.openapi.params import Body
+
+import ledger
+from ledger.api.auth import require_account_admin
+from ledger.api.http import lambda_handler, resolver
+from ledger.api.models import LimitsBody
+
+app = resolver()
+
+
+@app.get("/accounts/<account_id>/limits")
+def get_limits(account_id: str) -> LimitsBody:
+    require_account_admin(app, account_id)
+    return LimitsBody.of(ledger.get_limits(account_id))
+
+
+@app.put("/accounts/<account_id>/limits")
+def put_limits(account_id: str, body: Annotated[LimitsBody, Body()]) -> LimitsBody:
+    require_account_admin(app, account_id)
+    return LimitsBody.of(ledger.set_limits(account_id, body.low_balance_threshold, body.hard_limit))
+
+
+handler = lambda_handler(app)

@@ -1,0 +1,1 @@
+"""HTTP: request/response models, the caller's authorization, and the error → HTTP mapping."""

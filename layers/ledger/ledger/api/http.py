@@ -1,0 +1,92 @@
+"""One resolver per function, with every error mapped to HTTP here and nowhere else.
+
+Errors are ``{"error": "<stable_code>", "message": "<sentence>", ...details}``: never a 500 for bad input.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from http import HTTPStatus
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.logging import correlation_paths
+from pydantic import BaseModel
+
+from ledger.domain import errors
+
+logger = Logger()
+
+STATUS: dict[type[errors.LedgerError], int] = {
+    errors.InsufficientCredits: HTTPStatus.PAYMENT_REQUIRED,
+    errors.IdempotencyConflict: HTTPStatus.CONFLICT,
+    errors.HoldNotOpen: HTTPStatus.CONFLICT,
+    errors.NotFound: HTTPStatus.NOT_FOUND,
+    errors.Forbidden: HTTPStatus.FORBIDDEN,
+    errors.CaptureExceedsHold: HTTPStatus.UNPROCESSABLE_ENTITY,
+    errors.InvalidRequest: HTTPStatus.UNPROCESSABLE_ENTITY,
+    errors.Busy: HTTPStatus.TOO_MANY_REQUESTS,
+}
+
+
+def error(status: int, code: str, message: str, **details: Any) -> Response[dict[str, Any]]:
+    headers = {"Retry-After": "1"} if status == HTTPStatus.TOO_MANY_REQUESTS else None
+    return Response(
+        status_code=status,
+        content_type="application/json",
+        body={"error": code, "message": message, **details},
+        headers=headers,
+    )
+
+
+def _status_of(exc: errors.LedgerError) -> int:
+    for cls in type(exc).__mro__:
+        if cls in STATUS:
+            return STATUS[cls]
+    return HTTPStatus.UNPROCESSABLE_ENTITY
+
+
+def _field(loc: tuple[Any, ...]) -> str:
+    return ".".join(str(part) for part in loc if part not in ("body", "query", "path"))
+
+
+def resolver() -> APIGatewayHttpResolver:
+    app = APIGatewayHttpResolver(enable_validation=True)
+
+    @app.exception_handler(errors.LedgerError)
+    def ledger_error(exc: errors.LedgerError) -> Response[dict[str, Any]]:
+        return error(_status_of(exc), exc.code, exc.message, **exc.details)
+
+    @app.exception_handler(RequestValidationError)
+    def invalid(exc: RequestValidationError) -> Response[dict[str, Any]]:
+        problems = exc.errors()
+        if any(p.get("type") == "json_invalid" for p in problems):
+            return error(HTTPStatus.BAD_REQUEST, "malformed_json", "the request body is not valid JSON")
+        details = [{"field": _field(tuple(p.get("loc", ()))), "problem": p.get("msg", "")} for p in problems]
+        first = details[0] if details else {"field": "", "problem": "invalid"}
+        return error(
+            HTTPStatus.UNPROCESSABLE_ENTITY,
+            "invalid_request",
+            f"{first['field'] or 'request'}: {first['problem']}",
+            details=details,
+        )
+
+    @app.not_found
+    def not_found(_: Exception) -> Response[dict[str, Any]]:
+        return error(HTTPStatus.NOT_FOUND, "not_found", "no such route")
+
+    return app
+
+
+def created(model: BaseModel) -> Response[Any]:
+    return Response(status_code=HTTPStatus.CREATED, content_type="application/json", body=model.model_dump(by_alias=True))
+
+
+def lambda_handler(app: APIGatewayHttpResolver) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        return app.resolve(event, context)
+
+    return handler

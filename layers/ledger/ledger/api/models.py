@@ -1,0 +1,276 @@
+"""Request and response bodies. Integers are strict: 10.0, "10" and true are refused, never coerced."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Annotated, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from ledger.domain.amounts import MAX_AMOUNT, MAX_LIMIT
+from ledger.domain.changes import ENTRY_TYPES, Entry, from_epoch, iso
+from ledger.usecases.common import WriteResult
+from ledger.usecases.grant import GrantResult
+from ledger.usecases.hold import MAX_HOLD_SECONDS, Hold
+from ledger.usecases.limits import Limits
+from ledger.usecases.reads import BalanceCard, Page, Usage
+
+Amount = Annotated[int, Field(strict=True, ge=1, le=MAX_AMOUNT, description="Whole credits, 1 to 10^12.")]
+IdempotencyKey = Annotated[
+    str,
+    Field(
+        pattern=r"^[A-Za-z0-9._:/=+\-]{1,128}$",
+        description="Retrying with the same key and body returns the first result and writes nothing.",
+    ),
+]
+Operation = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.:\-]{0,63}$", description="What the credits paid for.")]
+EntryType = Literal[
+    "purchase", "auto_top_up", "grant", "consumption", "hold", "capture", "release", "refund", "dispute",
+    "expiry", "adjustment",
+]
+assert set(EntryType.__args__) == set(ENTRY_TYPES)  # type: ignore[attr-defined]
+Source = Literal["purchase", "auto_top_up", "promotional", "subscription", "adjustment"]
+Metadata = Annotated[
+    dict[Annotated[str, Field(max_length=40)], Annotated[str, Field(max_length=256)]], Field(max_length=10)
+]
+
+
+class Request(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class DebitRequest(Request):
+    amount: Amount
+    operation: Operation
+    idempotency_key: IdempotencyKey
+    metadata: Metadata | None = None
+
+
+class HoldRequest(Request):
+    amount: Amount
+    idempotency_key: IdempotencyKey
+    expires_in_seconds: Annotated[int, Field(strict=True, ge=1, le=MAX_HOLD_SECONDS)] | None = None
+    operation: Operation | None = None
+
+
+class CaptureRequest(Request):
+    amount: Amount | None = Field(default=None, description="Credits to capture; the rest is released. Default all.")
+
+
+class GrantRequest(Request):
+    amount: Amount
+    source: Source
+    idempotency_key: IdempotencyKey
+    expires_at: AwareDatetime | None = None
+    priority: Annotated[int, Field(strict=True, ge=0, le=1000)] | None = None
+    description: Annotated[str, Field(max_length=200)] | None = None
+
+
+class LimitsBody(Request):
+    low_balance_threshold: Annotated[int, Field(strict=True, ge=0, le=MAX_LIMIT)]
+    hard_limit: Annotated[int, Field(strict=True, ge=-MAX_LIMIT, le=MAX_LIMIT)]
+
+    @classmethod
+    def of(cls, limits: Limits) -> LimitsBody:
+        return cls(low_balance_threshold=limits.low_balance_threshold, hard_limit=limits.hard_limit)
+
+
+class EntryOut(BaseModel):
+    id: str
+    type: EntryType
+    amount: int
+    balance_after: int | None
+    created_at: str
+    operation: str | None = None
+    reference: str | None = None
+    description: str | None = None
+    hold_id: str | None = None
+    grant_id: str | None = None
+    metadata: dict[str, str] | None = None
+
+    @classmethod
+    def of(cls, entry: Entry) -> EntryOut:
+        return cls(
+            id=entry.id,
+            type=entry.type,  # type: ignore[arg-type]
+            amount=entry.amount,
+            balance_after=entry.balance_after,
+            created_at=entry.created_at,
+            operation=entry.operation,
+            reference=entry.reference,
+            description=entry.description,
+            hold_id=entry.hold_id,
+            grant_id=entry.grant_id,
+            metadata=entry.metadata,
+        )
+
+
+class DebitResponse(BaseModel):
+    entry: EntryOut
+    balance: int
+    available: int
+
+    @classmethod
+    def of(cls, result: WriteResult) -> DebitResponse:
+        return cls(entry=EntryOut.of(result.entry), balance=result.balance, available=result.available)
+
+
+class HoldOut(BaseModel):
+    hold_id: str
+    amount: int
+    expires_at: str
+    status: Literal["open", "captured", "released", "expired"]
+    operation: str | None = None
+    captured: int | None = None
+    released: int | None = None
+
+    @classmethod
+    def of(cls, hold: Hold) -> HoldOut:
+        return cls(
+            hold_id=hold.hold_id,
+            amount=hold.amount,
+            expires_at=iso(hold.expires_at),
+            status=hold.status,  # type: ignore[arg-type]
+            operation=hold.operation,
+            captured=hold.captured,
+            released=hold.released,
+        )
+
+
+class CaptureResponse(BaseModel):
+    hold_id: str
+    status: Literal["captured"]
+    captured: int
+    released: int
+    entry: EntryOut
+    balance: int
+    available: int
+
+
+class ReleaseResponse(BaseModel):
+    hold_id: str
+    status: Literal["released"]
+    released: int
+    entry: EntryOut
+    balance: int
+    available: int
+
+
+class GrantOut(BaseModel):
+    id: str
+    amount: int
+    remaining: int
+    source: Source
+    priority: int
+    expires_at: str | None
+    created_at: str
+    description: str | None = None
+
+
+class GrantResponse(BaseModel):
+    grant: GrantOut
+    entry: EntryOut
+    balance: int
+    available: int
+
+    @classmethod
+    def of(cls, made: GrantResult) -> GrantResponse:
+        g = made.grant
+        grant = GrantOut(
+            id=g.id,
+            amount=g.amount,
+            remaining=g.amount,
+            source=g.source,  # type: ignore[arg-type]
+            priority=g.priority,
+            expires_at=iso(from_epoch(g.expires_at)) if g.expires_at else None,
+            created_at=iso(datetime.fromtimestamp(g.created_at / 1000, UTC)),
+            description=made.description,
+        )
+        result = made.result
+        return cls(grant=grant, entry=EntryOut.of(result.entry), balance=result.balance, available=result.available)
+
+
+class ExpiringOut(BaseModel):
+    amount: int
+    expires_at: str
+
+
+class AutoTopUpOut(BaseModel):
+    enabled: bool
+    threshold: int | None
+    amount: int | None
+
+
+class BalanceCardOut(BaseModel):
+    account_id: str
+    balance: int
+    held: int
+    available: int
+    lifetime_added: int
+    lifetime_spent: int
+    lifetime_expired: int
+    low_balance: bool
+    low_balance_threshold: int
+    hard_limit: int
+    last_payment_at: str | None
+    estimated_runway_seconds: int | None
+    expiring_soon: list[ExpiringOut]
+    recent_transactions: list[EntryOut]
+    auto_top_up: AutoTopUpOut
+
+    @classmethod
+    def of(cls, card: BalanceCard) -> BalanceCardOut:
+        a = card.account
+        return cls(
+            account_id=a.account_id,
+            balance=a.balance,
+            held=a.held,
+            available=a.available,
+            lifetime_added=a.lifetime_added,
+            lifetime_spent=a.lifetime_spent,
+            lifetime_expired=a.lifetime_expired,
+            low_balance=card.low_balance,
+            low_balance_threshold=card.low_balance_threshold,
+            hard_limit=a.hard_limit,
+            last_payment_at=a.last_payment_at,
+            estimated_runway_seconds=card.estimated_runway_seconds,
+            expiring_soon=[ExpiringOut(amount=e.amount, expires_at=iso(e.expires_at)) for e in card.expiring_soon],
+            recent_transactions=[EntryOut.of(e) for e in card.recent],
+            auto_top_up=AutoTopUpOut(enabled=False, threshold=None, amount=None),
+        )
+
+
+class TransactionsPage(BaseModel):
+    items: list[EntryOut]
+    next_cursor: str | None
+
+    @classmethod
+    def of(cls, page: Page) -> TransactionsPage:
+        return cls(items=[EntryOut.of(e) for e in page.items], next_cursor=page.next_cursor)
+
+
+class UsageDayOut(BaseModel):
+    date: date
+    total: int
+    by_operation: dict[str, int]
+
+
+class UsageOut(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    from_: date = Field(alias="from")
+    to: date
+    total: int
+    by_operation: dict[str, int]
+    by_day: list[UsageDayOut]
+
+    @classmethod
+    def of(cls, usage: Usage) -> UsageOut:
+        days = [UsageDayOut(date=date.fromisoformat(d.date), total=d.total, by_operation=d.by_operation)
+                for d in usage.by_day]
+        return cls(from_=usage.start, to=usage.end, total=usage.total, by_operation=usage.by_operation, by_day=days)
+
+
+class ErrorOut(BaseModel):
+    error: str = Field(description="A stable code, e.g. insufficient_credits, idempotency_conflict, forbidden.")
+    message: str

@@ -1,0 +1,57 @@
+"""Fixtures: AWS through moto with the table created from template.yaml, and the journal fed from its stream."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from ledger.store import table as ledger_table
+from tests.support.stream import StreamPump
+from tests.support.template import create_table_kwargs, ttl_attribute
+
+TABLE = "ledger-test"
+
+
+@pytest.fixture(autouse=True)
+def _environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in list(os.environ):
+        if name.startswith("AWS_") and name not in ("AWS_DEFAULT_REGION",):
+            monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("TABLE_NAME", TABLE)
+    monkeypatch.setenv("DEFAULT_LOW_BALANCE_THRESHOLD", "100")
+    monkeypatch.setenv("ACCOUNT_CLAIM", "custom:account_id")
+    monkeypatch.setenv("ROLE_CLAIM", "custom:role")
+    monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", "prepaid-credits")
+    monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "PrepaidCredits")
+    monkeypatch.setenv("LEDGER_RESULT_WAIT_SECONDS", "0")
+    monkeypatch.delenv("DYNAMODB_ENDPOINT_URL", raising=False)
+    ledger_table.reset_client()
+
+
+def create_table(name: str = TABLE) -> None:
+    db = boto3.client("dynamodb")
+    db.create_table(**create_table_kwargs(name))
+    if attribute := ttl_attribute():
+        db.update_time_to_live(TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": attribute})
+
+
+@pytest.fixture
+def aws() -> Iterator[None]:
+    """moto for every AWS call, with the ledger table created from template.yaml."""
+    with mock_aws():
+        create_table()
+        yield
+    ledger_table.reset_client()
+
+
+@pytest.fixture
+def journal(aws: None) -> StreamPump:
+    """Call ``journal.pump()`` to run the journal function over what the table's stream has gathered."""
+    return StreamPump(TABLE)

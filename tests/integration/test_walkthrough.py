@@ -1,0 +1,77 @@
+"""The service and account routes together, through their handlers, against the template's table."""
+
+from __future__ import annotations
+
+from tests.support.http import http_event, owner, parse
+from tests.support.lambdas import invoke
+from tests.support.stream import StreamPump
+
+
+def grant(account: str, amount: int, key: str, **extra: object) -> tuple[int, dict]:
+    body = {"amount": amount, "source": "promotional", "idempotency_key": key, **extra}
+    event = http_event("POST", "/accounts/{account_id}/grants", {"account_id": account}, body, iam=True)
+    return parse(invoke("grants", event))
+
+
+def debit(account: str, amount: int, key: str, operation: str = "render") -> tuple[int, dict]:
+    body = {"amount": amount, "operation": operation, "idempotency_key": key}
+    event = http_event("POST", "/accounts/{account_id}/usage", {"account_id": account}, body, iam=True)
+    return parse(invoke("debit", event))
+
+
+def balance(account: str) -> tuple[int, dict]:
+    event = http_event("GET", "/accounts/{account_id}/balance", {"account_id": account}, claims=owner(account))
+    return parse(invoke("balance", event))
+
+
+def test_grant_debit_hold_capture_then_balance_card_and_history(journal: StreamPump) -> None:
+    assert grant("acme", 1000, "welcome")[0] == 201
+    status, body = debit("acme", 150, "job-1")
+    assert status == 201
+    assert body["entry"]["type"] == "consumption"
+    assert (body["entry"]["amount"], body["entry"]["balance_after"]) == (-150, 850)
+    assert (body["balance"], body["available"]) == (850, 850)
+
+    hold = parse(invoke("holds", http_event("POST", "/accounts/{account_id}/holds", {"account_id": "acme"},
+                                            {"amount": 300, "idempotency_key": "h-1"}, iam=True)))
+    assert hold[0] == 201 and hold[1]["status"] == "open"
+    hold_id = hold[1]["hold_id"]
+    status, captured = parse(invoke("holds", http_event(
+        "POST", "/accounts/{account_id}/holds/{hold_id}/capture", {"account_id": "acme", "hold_id": hold_id},
+        {"amount": 120}, iam=True)))
+    assert status == 200
+    assert (captured["captured"], captured["released"], captured["available"]) == (120, 180, 730)
+
+    journal.pump()
+    status, card = balance("acme")
+    assert status == 200
+    assert (card["balance"], card["held"], card["available"]) == (730, 0, 730)
+    assert (card["lifetime_added"], card["lifetime_spent"], card["lifetime_expired"]) == (1000, 270, 0)
+    assert [t["type"] for t in card["recent_transactions"]] == ["capture", "hold", "consumption", "grant"]
+    assert card["estimated_runway_seconds"] == 730 * 7 * 86400 // 270
+
+    page = parse(invoke("transactions", http_event("GET", "/accounts/{account_id}/transactions",
+                                                   {"account_id": "acme"}, query={"limit": "2"},
+                                                   claims=owner("acme"))))[1]
+    assert [i["balance_after"] for i in page["items"]] == [730, 850]
+    rest = parse(invoke("transactions", http_event("GET", "/accounts/{account_id}/transactions",
+                                                   {"account_id": "acme"},
+                                                   query={"limit": "50", "cursor": page["next_cursor"]},
+                                                   claims=owner("acme"))))[1]
+    assert [i["balance_after"] for i in rest["items"]] == [850, 1000]
+
+
+def test_unknown_account_reads_as_a_zero_balance_card(aws: None) -> None:
+    status, card = balance("never-seen")
+    assert status == 200
+    assert (card["balance"], card["available"], card["recent_transactions"]) == (0, 0, [])
+    assert card["low_balance"] is True
+
+
+def test_debit_beyond_available_is_402_and_writes_nothing(journal: StreamPump) -> None:
+    grant("acme", 100, "g")
+    status, body = debit("acme", 101, "too-much")
+    assert status == 402
+    assert body == {"error": "insufficient_credits", "message": body["message"], "available": 100, "requested": 101}
+    journal.pump()
+    assert balance("acme")[1]["balance"] == 100

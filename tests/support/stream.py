@@ -1,0 +1,55 @@
+"""Delivering the table's stream to the journal function the way Lambda's event source mapping does."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+
+from tests.support.lambdas import invoke
+
+
+class StreamPump:
+    """Reads new stream records of a table and hands them to a function in batches, in order."""
+
+    def __init__(self, table_name: str, function: str = "journal", batch_size: int = 100) -> None:
+        self.function, self.batch_size = function, batch_size
+        self.db = boto3.client("dynamodb")
+        self.streams = boto3.client("dynamodbstreams")
+        self.arn = self.db.describe_table(TableName=table_name)["Table"]["LatestStreamArn"]
+        self.iterators: dict[str, str] = {}
+        self.pending: list[dict[str, Any]] = []
+
+    def _read(self) -> None:
+        shards = self.streams.describe_stream(StreamArn=self.arn)["StreamDescription"]["Shards"]
+        for shard in shards:
+            shard_id = shard["ShardId"]
+            if shard_id not in self.iterators:
+                self.iterators[shard_id] = self.streams.get_shard_iterator(
+                    StreamArn=self.arn, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON"
+                )["ShardIterator"]
+            response = self.streams.get_records(ShardIterator=self.iterators[shard_id], Limit=1000)
+            self.iterators[shard_id] = response["NextShardIterator"]
+            for record in response["Records"]:
+                record["eventSourceARN"] = self.arn
+                self.pending.append(record)
+
+    def pump(self) -> list[dict[str, Any]]:
+        """Deliver everything new; a batch's reported failures are redelivered from the first one.
+
+        Returns the responses of the function."""
+        self._read()
+        responses = []
+        for _ in range(10_000):
+            if not self.pending:
+                return responses
+            batch = self.pending[: self.batch_size]
+            response = invoke(self.function, {"Records": batch})
+            responses.append(response)
+            failed = [f["itemIdentifier"] for f in response.get("batchItemFailures", [])]
+            if not failed:
+                del self.pending[: len(batch)]
+                continue
+            first = next(i for i, r in enumerate(batch) if r["dynamodb"]["SequenceNumber"] in failed)
+            del self.pending[:first]
+        raise RuntimeError("the stream did not drain")
