@@ -15,13 +15,20 @@ app = resolver()
 
 @app.post(
     "/accounts/<account_id>/usage",
-    responses={201: {"description": "Debited", "content": {"application/json": {"model": DebitResponse}}},
-               402: {"description": "Not enough credits", "content": {"application/json": {"model": ErrorOut}}},
-               409: {"description": "Key reused with another body", "content": {"application/json": {"model": ErrorOut}}}},
+    responses={
+        201: {"description": "Debited", "content": {"application/json": {"model": DebitResponse}}},
+        402: {"description": "Not enough credits", "content": {"application/json": {"model": ErrorOut}}},
+        409: {
+            "description": "Key reused with another body",
+            "content": {"application/json": {"model": ErrorOut}},
+        },
+    },
 )
 def post_usage(account_id: str, body: Annotated[DebitRequest, Body()]) -> Response[Any]:
     require_service(app)
-    result = ledger.debit(account_id, body.amount, body.operation, body.idempotency_key, metadata=body.metadata)
+    result = ledger.debit(
+        account_id, body.amount, body.operation, body.idempotency_key, metadata=body.metadata
+    )
     return created(DebitResponse.of(result))
 
 

@@ -20,7 +20,10 @@ app = resolver()
 def post_hold(account_id: str, body: Annotated[HoldRequest, Body()]) -> Response[Any]:
     require_service(app)
     hold, _ = ledger.place_hold(
-        account_id, body.amount, body.idempotency_key, expires_in_seconds=body.expires_in_seconds,
+        account_id,
+        body.amount,
+        body.idempotency_key,
+        expires_in_seconds=body.expires_in_seconds,
         operation=body.operation,
     )
     return created(HoldOut.of(hold))

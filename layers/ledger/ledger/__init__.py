@@ -1,8 +1,8 @@
 """Prepaid Credits ledger: the same operations the API serves, callable from any Lambda with the layer.
 
-    import ledger
-    ledger.grant("acme", 1000, source="promotional", idempotency_key="welcome-acme")
-    ledger.debit("acme", 25, operation="render", idempotency_key="job-42")
+import ledger
+ledger.grant("acme", 1000, source="promotional", idempotency_key="welcome-acme")
+ledger.debit("acme", 25, operation="render", idempotency_key="job-42")
 """
 
 from ledger.domain.errors import (

@@ -46,7 +46,10 @@ def record(account_id: str, old: dict[str, Any] | None, new: dict[str, Any]) -> 
     made = entries_of(old, new)
     db, name, pk = table.client(), table.table_name(), table.account_pk(account_id)
     for change, entry in made:
-        db.put_item(TableName=name, Item=table.to_item({"pk": pk, "sk": table.entry_sk(entry.seq or 0), **entry.to_map()}))
+        db.put_item(
+            TableName=name,
+            Item=table.to_item({"pk": pk, "sk": table.entry_sk(entry.seq or 0), **entry.to_map()}),
+        )
         if change.record:
             try:
                 db.update_item(

@@ -15,9 +15,9 @@ def require_account_admin(app: APIGatewayHttpResolver, account_id: str) -> None:
     """The JWT's account claim must name this account and its role claim be owner or admin.
 
     A foreign account answers the same 403 as a member: whether the account exists is not revealed."""
-    claims = (app.current_event.raw_event.get("requestContext", {}).get("authorizer", {}).get("jwt", {}) or {}).get(
-        "claims"
-    ) or {}
+    claims = (
+        app.current_event.raw_event.get("requestContext", {}).get("authorizer", {}).get("jwt", {}) or {}
+    ).get("claims") or {}
     account = claims.get(os.environ.get("ACCOUNT_CLAIM", "custom:account_id"))
     role = claims.get(os.environ.get("ROLE_CLAIM", "custom:role"))
     if account != account_id or role not in ADMIN_ROLES:

@@ -34,7 +34,7 @@ STATUS: dict[type[errors.LedgerError], int] = {
 def error(status: int, code: str, message: str, **details: Any) -> Response[dict[str, Any]]:
     headers = {"Retry-After": "1"} if status == HTTPStatus.TOO_MANY_REQUESTS else None
     return Response(
-        status_code=status,
+        status_code=int(status),
         content_type="application/json",
         body={"error": code, "message": message, **details},
         headers=headers,
@@ -81,7 +81,9 @@ def resolver() -> APIGatewayHttpResolver:
 
 
 def created(model: BaseModel) -> Response[Any]:
-    return Response(status_code=HTTPStatus.CREATED, content_type="application/json", body=model.model_dump(by_alias=True))
+    return Response(
+        status_code=HTTPStatus.CREATED, content_type="application/json", body=model.model_dump(by_alias=True)
+    )
 
 
 def lambda_handler(app: APIGatewayHttpResolver) -> Callable[[dict[str, Any], Any], dict[str, Any]]:

@@ -23,10 +23,21 @@ IdempotencyKey = Annotated[
         description="Retrying with the same key and body returns the first result and writes nothing.",
     ),
 ]
-Operation = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.:\-]{0,63}$", description="What the credits paid for.")]
+Operation = Annotated[
+    str, Field(pattern=r"^[a-z0-9][a-z0-9_.:\-]{0,63}$", description="What the credits paid for.")
+]
 EntryType = Literal[
-    "purchase", "auto_top_up", "grant", "consumption", "hold", "capture", "release", "refund", "dispute",
-    "expiry", "adjustment",
+    "purchase",
+    "auto_top_up",
+    "grant",
+    "consumption",
+    "hold",
+    "capture",
+    "release",
+    "refund",
+    "dispute",
+    "expiry",
+    "adjustment",
 ]
 assert set(EntryType.__args__) == set(ENTRY_TYPES)  # type: ignore[attr-defined]
 Source = Literal["purchase", "auto_top_up", "promotional", "subscription", "adjustment"]
@@ -54,7 +65,9 @@ class HoldRequest(Request):
 
 
 class CaptureRequest(Request):
-    amount: Amount | None = Field(default=None, description="Credits to capture; the rest is released. Default all.")
+    amount: Amount | None = Field(
+        default=None, description="Credits to capture; the rest is released. Default all."
+    )
 
 
 class GrantRequest(Request):
@@ -187,7 +200,9 @@ class GrantResponse(BaseModel):
             description=made.description,
         )
         result = made.result
-        return cls(grant=grant, entry=EntryOut.of(result.entry), balance=result.balance, available=result.available)
+        return cls(
+            grant=grant, entry=EntryOut.of(result.entry), balance=result.balance, available=result.available
+        )
 
 
 class ExpiringOut(BaseModel):
@@ -234,7 +249,9 @@ class BalanceCardOut(BaseModel):
             hard_limit=a.hard_limit,
             last_payment_at=a.last_payment_at,
             estimated_runway_seconds=card.estimated_runway_seconds,
-            expiring_soon=[ExpiringOut(amount=e.amount, expires_at=iso(e.expires_at)) for e in card.expiring_soon],
+            expiring_soon=[
+                ExpiringOut(amount=e.amount, expires_at=iso(e.expires_at)) for e in card.expiring_soon
+            ],
             recent_transactions=[EntryOut.of(e) for e in card.recent],
             auto_top_up=AutoTopUpOut(enabled=False, threshold=None, amount=None),
         )
@@ -266,11 +283,21 @@ class UsageOut(BaseModel):
 
     @classmethod
     def of(cls, usage: Usage) -> UsageOut:
-        days = [UsageDayOut(date=date.fromisoformat(d.date), total=d.total, by_operation=d.by_operation)
-                for d in usage.by_day]
-        return cls(from_=usage.start, to=usage.end, total=usage.total, by_operation=usage.by_operation, by_day=days)
+        days = [
+            UsageDayOut(date=date.fromisoformat(d.date), total=d.total, by_operation=d.by_operation)
+            for d in usage.by_day
+        ]
+        values = {
+            "from": usage.start,
+            "to": usage.end,
+            "total": usage.total,
+            "by_operation": usage.by_operation,
+        }
+        return cls.model_validate({**values, "by_day": days})
 
 
 class ErrorOut(BaseModel):
-    error: str = Field(description="A stable code, e.g. insufficient_credits, idempotency_conflict, forbidden.")
+    error: str = Field(
+        description="A stable code, e.g. insufficient_credits, idempotency_conflict, forbidden."
+    )
     message: str

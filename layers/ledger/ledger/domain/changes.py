@@ -49,7 +49,7 @@ class Change:
 
     @classmethod
     def from_map(cls, values: dict[str, Any]) -> Change:
-        return cls(**{k: values[k] for k in cls.__slots__ if k in values})  # type: ignore[attr-defined]
+        return cls(**{k: values[k] for k in cls.__slots__ if k in values})
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,8 +93,7 @@ class Entry:
 
     @classmethod
     def from_map(cls, values: dict[str, Any]) -> Entry:
-        names = cls.__slots__  # type: ignore[attr-defined]
-        return cls(**{k: values.get(k) for k in names})
+        return cls(**{k: values.get(k) for k in cls.__slots__})  # type: ignore[arg-type]
 
 
 def iso(moment: datetime) -> str:

@@ -14,6 +14,7 @@ orders before any later debit; so a grant's remainder at its expiry is exact.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
@@ -67,7 +68,7 @@ def settle(grants: Iterable[Grant], unsettled: int) -> Settlement:
     pending = list(grants)
     boundaries = sorted({0, unsettled, *(g.base for g in pending)})
     carry = 0
-    for start, end in zip(boundaries, boundaries[1:], strict=False):
+    for start, end in itertools.pairwise(boundaries):
         eligible = [g for g in pending if g.base <= start]
         others = [g for g in pending if g.base > start]
         eligible, carry = burn(eligible, end - start + carry)

@@ -62,7 +62,9 @@ def parse_account(account_id: str, item: dict[str, Any] | None) -> Account:
                 )
             )
         elif name.startswith(HOLD_PREFIX):
-            holds.append(OpenHold(id=name[len(HOLD_PREFIX) :], amount=value["amount"], expires_at=value["expires_at"]))
+            holds.append(
+                OpenHold(id=name[len(HOLD_PREFIX) :], amount=value["amount"], expires_at=value["expires_at"])
+            )
         elif name.startswith(DAILY_SPEND_PREFIX):
             spend[name[len(DAILY_SPEND_PREFIX) :]] = value
     return Account(

@@ -104,7 +104,9 @@ def stamp(expr: Expr, changes: list[Change]) -> Expr:
 
 def guard_due(expr: Expr, now: datetime) -> Expr:
     """Refuse to spend while anything is due (an expired grant or hold not yet settled)."""
-    return expr.when("attribute_not_exists({a_due}) OR {a_due} > {now}", a_due="due", now=int(now.timestamp()))
+    return expr.when(
+        "attribute_not_exists({a_due}) OR {a_due} > {now}", a_due="due", now=int(now.timestamp())
+    )
 
 
 def count_consumption(expr: Expr, amount: int, now: datetime) -> Expr:
@@ -138,7 +140,13 @@ def transact(actions: list[dict[str, Any]]) -> None:
             if error.response["Error"]["Code"] != "TransactionCanceledException":
                 raise
             raw = error.response.get("CancellationReasons") or []
-            reasons = [(r.get("Code") if r.get("Code") != "None" else None, table.from_item(r.get("Item"))) for r in raw]
+            reasons = [
+                (
+                    r.get("Code") if r.get("Code") != "None" else None,
+                    table.from_item(dict(r["Item"]) if "Item" in r else None),
+                )
+                for r in raw
+            ]
             if any(code == "ConditionalCheckFailed" for code, _ in reasons):
                 raise Cancelled(reasons) from None
             if not any(code in ("TransactionConflict", "ThrottlingError") for code, _ in reasons):

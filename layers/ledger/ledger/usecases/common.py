@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 from ledger.domain.account import Account
 from ledger.domain.changes import Change, Entry, request_hash
@@ -17,7 +17,6 @@ from ledger.store.writes import Cancelled, put, transact
 IDEMPOTENCY_TTL = timedelta(days=8)  # keys are remembered at least 7 days
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9._:/=+\-]{1,128}$")
 DUE_SETTLEMENTS = 3
-T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +76,9 @@ def due_tripped(old_account: dict[str, Any] | None, now: datetime) -> bool:
     return due is not None and due <= int(now.timestamp())
 
 
-def write_with_due(account_id: str, now: datetime, attempt: Callable[[], T], on_cancel: Callable[[Cancelled], T]) -> T:
+def write_with_due[T](
+    account_id: str, now: datetime, attempt: Callable[[], T], on_cancel: Callable[[Cancelled], T]
+) -> T:
     """Run ``attempt``; when the account's due guard refused it, settle what is due and try again."""
     from ledger.usecases.expire import settle_due
 

@@ -51,7 +51,9 @@ def debit(
         expr.add("balance", -amount).add("spendable", -amount)
         count_consumption(expr, amount, now)
         stamp(expr, [change])
-        transact([expr.update(account_key(account_id)), record_put(account_id, key, "debit", request, change, now)])
+        transact(
+            [expr.update(account_key(account_id)), record_put(account_id, key, "debit", request, change, now)]
+        )
         return WriteResult.of(*resolve(account_id, change))
 
     def on_cancel(cancelled: Cancelled) -> WriteResult:

@@ -114,7 +114,9 @@ def grant(
             if cancelled.failed(1):
                 old = cancelled.old(1) or {}
                 first = replayed_change(old, key, "grant", request)
-                original = replace(new, **{k: v for k, v in old["result"]["grant"].items() if k != "remaining"})
+                original = replace(
+                    new, **{k: v for k, v in old["result"]["grant"].items() if k != "remaining"}
+                )
                 replayed = WriteResult.of(*resolve(account_id, first), replayed=True)
                 return GrantResult(original, description, replayed)
             lower = needs_lower_due(cancelled.old(0), expiry or 0)

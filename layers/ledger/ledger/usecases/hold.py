@@ -26,7 +26,16 @@ from ledger.domain.errors import (
 from ledger.store import table
 from ledger.store.account_item import hold_attr, parse_account
 from ledger.store.results import resolve
-from ledger.store.writes import Cancelled, Expr, account_key, count_consumption, guard_due, put, stamp, transact
+from ledger.store.writes import (
+    Cancelled,
+    Expr,
+    account_key,
+    count_consumption,
+    guard_due,
+    put,
+    stamp,
+    transact,
+)
 from ledger.usecases.common import WriteResult, check_key, utcnow, write_with_due
 from ledger.usecases.grant import lower_due, needs_lower_due
 
@@ -209,7 +218,9 @@ def _resolve_hold(
         stamp(account, [change])
         record = Expr().when("{a_status} = {open}", a_status="status", open="open")
         record.when("{a_expires} > {now}", a_expires="expires_at", now=int(now.timestamp()))
-        record.set("status", status).set("captured", captured).set("released", released).set("resolved_at", iso(now))
+        record.set("status", status).set("captured", captured).set("released", released).set(
+            "resolved_at", iso(now)
+        )
         transact([account.update(account_key(account_id)), record.update(_hold_key(account_id, hold_id))])
         entry, after = resolve(account_id, change)
         return get_hold(account_id, hold_id, now), WriteResult.of(entry, after)
@@ -247,7 +258,9 @@ def _replay(account_id: str, hold_id: str, status: str) -> WriteResult:
     return WriteResult.of(entry, account, replayed=True)
 
 
-def capture_hold(account_id: str, hold_id: str, amount: int | None = None, now: datetime | None = None) -> CaptureResult:
+def capture_hold(
+    account_id: str, hold_id: str, amount: int | None = None, now: datetime | None = None
+) -> CaptureResult:
     """Capture ``amount`` (default: all of it) and release the rest. A retry of the same capture replays it."""
     now = now or utcnow()
     if amount is not None and not is_amount(amount):

@@ -29,7 +29,9 @@ def get_limits(account_id: str) -> Limits:
     return Limits(default_low_balance_threshold() if threshold is None else threshold, account.hard_limit)
 
 
-def set_limits(account_id: str, low_balance_threshold: int, hard_limit: int, allow_overdraft: bool = False) -> Limits:
+def set_limits(
+    account_id: str, low_balance_threshold: int, hard_limit: int, allow_overdraft: bool = False
+) -> Limits:
     """Set both limits. A negative floor (an overdraft allowance) needs ``allow_overdraft``: the SaaS grants it,
     not the customer; an account's own caller may keep an overdraft it was given but not create or widen one."""
     if not 0 <= low_balance_threshold <= MAX_LIMIT:
@@ -39,7 +41,9 @@ def set_limits(account_id: str, low_balance_threshold: int, hard_limit: int, all
     for _ in range(RETRIES):
         current = read_account(account_id).hard_limit
         if hard_limit < 0 and hard_limit < current and not allow_overdraft:
-            raise InvalidRequest("a negative hard_limit (overdraft) is granted by the service, not the account")
+            raise InvalidRequest(
+                "a negative hard_limit (overdraft) is granted by the service, not the account"
+            )
         expr = Expr()
         if current:
             expr.when("{a_limit} = {current}", a_limit="hard_limit", current=current)

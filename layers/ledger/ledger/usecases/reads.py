@@ -53,7 +53,9 @@ def balance_card(account_id: str, now: datetime | None = None) -> BalanceCard:
     now = now or utcnow()
     response = _query(
         KeyConditionExpression="pk = :pk AND sk BETWEEN :a AND :e",
-        ExpressionAttributeValues=table.to_values({":pk": table.account_pk(account_id), ":a": "A", ":e": "E#~"}),
+        ExpressionAttributeValues=table.to_values(
+            {":pk": table.account_pk(account_id), ":a": "A", ":e": "E#~"}
+        ),
         Limit=1 + RECENT,
         ConsistentRead=True,
     )
@@ -62,9 +64,17 @@ def balance_card(account_id: str, now: datetime | None = None) -> BalanceCard:
     account = parse_account(account_id, account_item)
     recent = [Entry.from_map(i) for i in items if i["sk"].startswith("E#")][:RECENT]
     at = int(now.timestamp())
-    grants = [g for g in settle(account.grants, account.unsettled).grants if g.expires_at is None or g.expires_at > at]
+    grants = [
+        g
+        for g in settle(account.grants, account.unsettled).grants
+        if g.expires_at is None or g.expires_at > at
+    ]
     horizon = int((now + EXPIRING_SOON).timestamp())
-    soon = [Expiring(g.remaining, from_epoch(g.expires_at)) for g in grants if g.expires_at and g.expires_at <= horizon]
+    soon = [
+        Expiring(g.remaining, from_epoch(g.expires_at))
+        for g in grants
+        if g.expires_at and g.expires_at <= horizon
+    ]
     days = {(now.date() - timedelta(days=d)).strftime("%Y%m%d") for d in range(BURN_WINDOW_DAYS)}
     spent = sum(v for k, v in account.daily_spend.items() if k in days)
     runway = max(account.available, 0) * BURN_WINDOW_DAYS * 86400 // spent if spent else None
@@ -147,8 +157,11 @@ def usage(account_id: str, start: date, end: date) -> Usage:
         raise InvalidRequest("to must not be before from")
     if (end - start).days + 1 > MAX_USAGE_DAYS:
         raise InvalidRequest(f"a usage breakdown spans at most {MAX_USAGE_DAYS} days")
-    values = {":pk": table.account_pk(account_id), ":a": table.usage_sk(start.isoformat()),
-              ":b": table.usage_sk(end.isoformat())}
+    values = {
+        ":pk": table.account_pk(account_id),
+        ":a": table.usage_sk(start.isoformat()),
+        ":b": table.usage_sk(end.isoformat()),
+    }
     kwargs: dict[str, Any] = {
         "KeyConditionExpression": "pk = :pk AND sk BETWEEN :a AND :b",
         "ExpressionAttributeValues": table.to_values(values),
@@ -158,7 +171,9 @@ def usage(account_id: str, start: date, end: date) -> Usage:
         response = _query(**kwargs)
         for raw in response.get("Items", []):
             item = table.from_item(raw) or {}
-            ops = {k[len(OPERATION_PREFIX) :]: v for k, v in item.items() if k.startswith(OPERATION_PREFIX) and v}
+            ops = {
+                k[len(OPERATION_PREFIX) :]: v for k, v in item.items() if k.startswith(OPERATION_PREFIX) and v
+            }
             days.append(UsageDay(date=item["sk"][2:], total=item.get("total", 0), by_operation=ops))
         if "LastEvaluatedKey" not in response:
             break

@@ -1,0 +1,70 @@
+"""Every sample event in events/ is valid for its function: invoking it against a seeded ledger succeeds."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+import ledger
+from tests.support.lambdas import invoke
+from tests.support.template import ROOT, function_dirs
+
+EVENTS = ROOT / "events"
+# run in this order: each event finds what the ones before it made
+ORDER = [
+    ("grants", "grants", 201),
+    ("debit", "debit", 201),
+    ("holds_place", "holds", 201),
+    ("holds_get", "holds", 200),
+    ("holds_capture", "holds", 200),
+    ("balance", "balance", 200),
+    ("transactions", "transactions", 200),
+    ("usage_report", "usage_report", 200),
+    ("limits_get", "limits", 200),
+    ("limits_put", "limits", 200),
+]
+
+
+def load(name: str) -> dict:
+    return json.loads((EVENTS / f"{name}.json").read_text())
+
+
+def test_every_function_has_a_sample_event() -> None:
+    functions = {path.name for path in function_dirs().values()}
+    covered = {function for _, function, _ in ORDER} | {"journal"}
+    assert functions == covered
+    assert {p.stem for p in EVENTS.glob("*.json")} == {name for name, _, _ in ORDER} | {
+        "holds_release",
+        "journal",
+    }
+
+
+@pytest.mark.usefixtures("aws")
+def test_http_events_succeed_in_order() -> None:
+    for name, function, status in ORDER:
+        response = invoke(function, load(name))
+        assert response["statusCode"] == status, (name, response.get("body"))
+
+
+@pytest.mark.usefixtures("aws")
+def test_release_event_releases_the_sample_hold() -> None:
+    invoke("grants", load("grants"))
+    assert invoke("holds", load("holds_place"))["statusCode"] == 201
+    response = invoke("holds", load("holds_release"))
+    assert response["statusCode"] == 200
+    assert json.loads(response["body"])["released"] == 100
+
+
+@pytest.mark.usefixtures("aws")
+def test_journal_event_writes_the_grant_entry() -> None:
+    assert invoke("journal", load("journal")) == {"batchItemFailures": []}
+    [entry] = ledger.history("acme").items
+    assert (entry.type, entry.amount, entry.balance_after, entry.seq) == ("grant", 1000, 1000, 1)
+
+
+def test_events_are_api_gateway_v2_or_stream_shapes() -> None:
+    for path in EVENTS.glob("*.json"):
+        event = json.loads(path.read_text())
+        assert event.get("version") == "2.0" or "Records" in event, Path(path).name
