@@ -7,7 +7,7 @@ release them without a search, and its ``due`` guard at or before the earliest o
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -129,7 +129,9 @@ def place_hold(
         record=table.hold_sk(hold_id),
         extra={"hold_id": hold_id},
     )
-    lower = False
+    # the first hold after a quiet spell lowers ``due``; holds placed while it is open leave it as it is
+    known_due = _due_hint.get(account_id)
+    lower = known_due is None or known_due > expires
 
     def attempt() -> tuple[Hold, bool]:
         expr = Expr().when("{a_spendable} >= {amount}", a_spendable="spendable", amount=amount)
@@ -139,6 +141,8 @@ def place_hold(
         expr.set(hold_attr(hold_id), {"amount": amount, "expires_at": expires})
         stamp(expr, [change])
         transact([expr.update(account_key(account_id)), put(item)])
+        if lower:
+            _remember_due(account_id, expires)
         return Hold.of(item, now), False
 
     def on_cancel(cancelled: Cancelled) -> tuple[Hold, bool]:
@@ -153,6 +157,7 @@ def place_hold(
         if account.spendable < amount:
             raise InsufficientCredits(available=account.available, requested=amount)
         lower = needs_lower_due(old_account, expires)
+        _remember_due(account_id, (old_account or {}).get("due"))
         raise _Again
 
     for _ in range(6):
@@ -165,6 +170,21 @@ def place_hold(
 
 class _Again(Exception):
     """The due condition took the other form: try again."""
+
+
+_due_hint: dict[
+    str, int
+] = {}  # account → the ``due`` this process last saw: only picks the first form to try
+DUE_HINTS = 10_000
+
+
+def _remember_due(account_id: str, due: int | None) -> None:
+    if len(_due_hint) >= DUE_HINTS:
+        _due_hint.clear()
+    if due is None:
+        _due_hint.pop(account_id, None)
+    else:
+        _due_hint[account_id] = due
 
 
 def get_hold(account_id: str, hold_id: str, now: datetime | None = None) -> Hold:
@@ -223,7 +243,8 @@ def _resolve_hold(
         )
         transact([account.update(account_key(account_id)), record.update(_hold_key(account_id, hold_id))])
         entry, after = resolve(account_id, change)
-        return get_hold(account_id, hold_id, now), WriteResult.of(entry, after)
+        resolved = replace(hold, status=status, captured=captured, released=released)
+        return resolved, WriteResult.of(entry, after)
 
     def on_cancel(cancelled: Cancelled) -> tuple[Hold, WriteResult]:
         if cancelled.failed(1):  # resolved meanwhile, or expired
