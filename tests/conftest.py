@@ -39,7 +39,9 @@ def create_table(name: str = TABLE) -> None:
     db = boto3.client("dynamodb")
     db.create_table(**create_table_kwargs(name))
     if attribute := ttl_attribute():
-        db.update_time_to_live(TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": attribute})
+        db.update_time_to_live(
+            TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": attribute}
+        )
 
 
 @pytest.fixture

@@ -20,7 +20,9 @@ def debit(account: str, amount: int, key: str, operation: str = "render") -> tup
 
 
 def balance(account: str) -> tuple[int, dict]:
-    event = http_event("GET", "/accounts/{account_id}/balance", {"account_id": account}, claims=owner(account))
+    event = http_event(
+        "GET", "/accounts/{account_id}/balance", {"account_id": account}, claims=owner(account)
+    )
     return parse(invoke("balance", event))
 
 
@@ -32,13 +34,32 @@ def test_grant_debit_hold_capture_then_balance_card_and_history(journal: StreamP
     assert (body["entry"]["amount"], body["entry"]["balance_after"]) == (-150, 850)
     assert (body["balance"], body["available"]) == (850, 850)
 
-    hold = parse(invoke("holds", http_event("POST", "/accounts/{account_id}/holds", {"account_id": "acme"},
-                                            {"amount": 300, "idempotency_key": "h-1"}, iam=True)))
+    hold = parse(
+        invoke(
+            "holds",
+            http_event(
+                "POST",
+                "/accounts/{account_id}/holds",
+                {"account_id": "acme"},
+                {"amount": 300, "idempotency_key": "h-1"},
+                iam=True,
+            ),
+        )
+    )
     assert hold[0] == 201 and hold[1]["status"] == "open"
     hold_id = hold[1]["hold_id"]
-    status, captured = parse(invoke("holds", http_event(
-        "POST", "/accounts/{account_id}/holds/{hold_id}/capture", {"account_id": "acme", "hold_id": hold_id},
-        {"amount": 120}, iam=True)))
+    status, captured = parse(
+        invoke(
+            "holds",
+            http_event(
+                "POST",
+                "/accounts/{account_id}/holds/{hold_id}/capture",
+                {"account_id": "acme", "hold_id": hold_id},
+                {"amount": 120},
+                iam=True,
+            ),
+        )
+    )
     assert status == 200
     assert (captured["captured"], captured["released"], captured["available"]) == (120, 180, 730)
 
@@ -50,14 +71,31 @@ def test_grant_debit_hold_capture_then_balance_card_and_history(journal: StreamP
     assert [t["type"] for t in card["recent_transactions"]] == ["capture", "hold", "consumption", "grant"]
     assert card["estimated_runway_seconds"] == 730 * 7 * 86400 // 270
 
-    page = parse(invoke("transactions", http_event("GET", "/accounts/{account_id}/transactions",
-                                                   {"account_id": "acme"}, query={"limit": "2"},
-                                                   claims=owner("acme"))))[1]
+    page = parse(
+        invoke(
+            "transactions",
+            http_event(
+                "GET",
+                "/accounts/{account_id}/transactions",
+                {"account_id": "acme"},
+                query={"limit": "2"},
+                claims=owner("acme"),
+            ),
+        )
+    )[1]
     assert [i["balance_after"] for i in page["items"]] == [730, 850]
-    rest = parse(invoke("transactions", http_event("GET", "/accounts/{account_id}/transactions",
-                                                   {"account_id": "acme"},
-                                                   query={"limit": "50", "cursor": page["next_cursor"]},
-                                                   claims=owner("acme"))))[1]
+    rest = parse(
+        invoke(
+            "transactions",
+            http_event(
+                "GET",
+                "/accounts/{account_id}/transactions",
+                {"account_id": "acme"},
+                query={"limit": "50", "cursor": page["next_cursor"]},
+                claims=owner("acme"),
+            ),
+        )
+    )[1]
     assert [i["balance_after"] for i in rest["items"]] == [850, 1000]
 
 
@@ -72,6 +110,11 @@ def test_debit_beyond_available_is_402_and_writes_nothing(journal: StreamPump) -
     grant("acme", 100, "g")
     status, body = debit("acme", 101, "too-much")
     assert status == 402
-    assert body == {"error": "insufficient_credits", "message": body["message"], "available": 100, "requested": 101}
+    assert body == {
+        "error": "insufficient_credits",
+        "message": body["message"],
+        "available": 100,
+        "requested": 101,
+    }
     journal.pump()
     assert balance("acme")[1]["balance"] == 100

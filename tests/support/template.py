@@ -33,7 +33,7 @@ _CfnLoader.add_multi_constructor("!", _tag)
 
 @cache
 def template() -> dict[str, Any]:
-    return yaml.load((ROOT / "template.yaml").read_text(), Loader=_CfnLoader)  # noqa: S506
+    return yaml.load((ROOT / "template.yaml").read_text(), Loader=_CfnLoader)
 
 
 def resources(kind: str) -> dict[str, dict[str, Any]]:
@@ -63,7 +63,9 @@ def ttl_attribute(logical_id: str = "LedgerTable") -> str | None:
 
 def function_dirs() -> dict[str, Path]:
     """Logical id → code directory of every function in the template."""
-    return {name: ROOT / r["Properties"]["CodeUri"] for name, r in resources("AWS::Serverless::Function").items()}
+    return {
+        name: ROOT / r["Properties"]["CodeUri"] for name, r in resources("AWS::Serverless::Function").items()
+    }
 
 
 def http_routes() -> list[tuple[str, str, str, str]]:
@@ -73,5 +75,7 @@ def http_routes() -> list[tuple[str, str, str, str]]:
         for event in r["Properties"].get("Events", {}).values():
             if event["Type"] == "HttpApi":
                 p = event["Properties"]
-                routes.append((name, p["Method"].upper(), p["Path"], p.get("Auth", {}).get("Authorizer", "NONE")))
+                routes.append(
+                    (name, p["Method"].upper(), p["Path"], p.get("Auth", {}).get("Authorizer", "NONE"))
+                )
     return routes

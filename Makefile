@@ -1,0 +1,87 @@
+# Prepaid Credits: developer and CI entry points.
+# Every target works on a fresh clone: the venvs are created on demand.
+
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := test
+
+# Python 3.13 (the Lambda runtime): the first that really runs 3.13 of python3.13 on PATH
+# (a pyenv shim may not) and pyenv's 3.13 installs; else python3. Resolved to its real path.
+ifeq ($(origin PY),undefined)
+PY := $(shell for c in python3.13 $(HOME)/.pyenv/versions/3.13*/bin/python3; do \
+	  "$$c" -c 'import sys; assert sys.version_info[:2] == (3, 13); print(sys.executable)' 2>/dev/null \
+	  && exit 0; done; command -v python3)
+endif
+PY_BIN_DIR := $(shell dirname "$$(command -v $(PY))")
+
+VENV := .venv
+TOOLS := .tools
+SAM_CLI_VERSION := 1.170.0
+BUILD_DIR := .aws-sam/build
+
+# Source directories that exist (lint runs only on those).
+LINT_DIRS := $(wildcard layers functions tests scripts bench local)
+
+export AWS_DEFAULT_REGION ?= us-east-1
+export SAM_CLI_TELEMETRY := 0
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: venv tools lint typecheck cfn-lint validate unit test build bench dev clean openapi
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	@test -x $(VENV)/bin/python || $(PY) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(VENV)/bin/python -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+TOOLS_STAMP := $(TOOLS)/.installed-sam-$(SAM_CLI_VERSION)
+
+tools: $(TOOLS_STAMP)
+
+$(TOOLS_STAMP):
+	@test -x $(TOOLS)/bin/python || $(PY) -m venv $(TOOLS)
+	$(TOOLS)/bin/python -m pip install --quiet --upgrade pip
+	$(TOOLS)/bin/python -m pip install --quiet 'aws-sam-cli==$(SAM_CLI_VERSION)'
+	@rm -f $(TOOLS)/.installed-sam-*
+	@touch $@
+
+lint: venv
+	@if [ -n "$(LINT_DIRS)" ]; then \
+		$(VENV)/bin/ruff check $(LINT_DIRS) && \
+		$(VENV)/bin/ruff format --check $(LINT_DIRS); \
+	else echo "lint: nothing to lint yet"; fi
+
+typecheck: venv
+	@if [ -d layers/ledger/ledger ]; then $(VENV)/bin/mypy; \
+	else echo "typecheck: layers/ledger/ledger not present yet"; fi
+
+cfn-lint: venv
+	$(VENV)/bin/cfn-lint template.yaml
+
+validate: tools
+	$(TOOLS)/bin/sam validate --lint --template-file template.yaml
+
+unit: venv
+	$(VENV)/bin/pytest tests -m 'not e2e'
+
+test: lint typecheck cfn-lint validate
+	$(VENV)/bin/pytest
+
+build: tools
+	PATH="$(PY_BIN_DIR):$$PATH" $(TOOLS)/bin/sam build --template-file template.yaml --build-dir $(BUILD_DIR)
+
+openapi: venv
+	$(VENV)/bin/python scripts/openapi.py
+
+bench: venv
+	@if [ -d bench ]; then $(VENV)/bin/python -m bench; \
+	else echo "bench: the benchmark is not built yet (no bench/ directory)"; fi
+
+dev:
+	@echo "the local stack is not built yet: see README" >&2; exit 1
+
+clean:
+	rm -rf $(VENV) $(TOOLS) .aws-sam .pytest_cache .mypy_cache .ruff_cache .hypothesis *.egg-info
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +
