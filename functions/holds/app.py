@@ -30,9 +30,11 @@ def post_hold(account_id: str, body: Annotated[HoldRequest, Body()]) -> Response
 
 
 @app.post("/accounts/<account_id>/holds/<hold_id>/capture")
-def post_capture(account_id: str, hold_id: str, body: Annotated[CaptureRequest, Body()]) -> CaptureResponse:
+def post_capture(
+    account_id: str, hold_id: str, body: Annotated[CaptureRequest | None, Body()] = None
+) -> CaptureResponse:
     require_service(app)
-    done = ledger.capture_hold(account_id, hold_id, body.amount)
+    done = ledger.capture_hold(account_id, hold_id, body.amount if body else None)
     return CaptureResponse(
         hold_id=hold_id,
         status="captured",

@@ -2,9 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from unittest import mock
+
+import ledger
+
 from tests.support.http import http_event, owner, parse
 from tests.support.lambdas import invoke
 from tests.support.stream import StreamPump
+
+
+@contextmanager
+def freeze(moment: datetime) -> Iterator[None]:
+    """Handlers take "now" from the clock: move the ledger's clock to ``moment``."""
+    with mock.patch("ledger.usecases.reads.utcnow", return_value=moment):
+        yield
 
 
 def grant(account: str, amount: int, key: str, **extra: object) -> tuple[int, dict]:
@@ -112,9 +126,38 @@ def test_debit_beyond_available_is_402_and_writes_nothing(journal: StreamPump) -
     assert status == 402
     assert body == {
         "error": "insufficient_credits",
-        "message": body["message"],
+        "message": "101 credits requested but only 100 can be spent",
         "available": 100,
         "requested": 101,
+        "hard_limit": 0,
     }
     journal.pump()
     assert balance("acme")[1]["balance"] == 100
+
+
+def test_balance_card_counts_expiries_no_write_has_settled_yet(aws: None) -> None:
+    now = datetime.now(UTC)
+    ledger.grant("acme", 500, "promotional", "soon", expires_at=now + timedelta(seconds=5), now=now)
+    ledger.grant("acme", 50, "purchase", "kept", now=now)
+    ledger.place_hold("acme", 30, "h", expires_in_seconds=5, now=now)
+    later = now + timedelta(minutes=1)
+    with freeze(later):
+        card = balance("acme")[1]
+    assert (card["balance"], card["held"], card["available"], card["lifetime_expired"]) == (50, 0, 50, 500)
+    assert card["expiring_soon"] == []
+    # the next spending write settles it for real, and agrees
+    result = ledger.debit("acme", 50, "render", "all", now=later)
+    assert (result.balance, result.available) == (0, 0)
+
+
+def test_capture_without_a_body_captures_the_whole_hold(aws: None) -> None:
+    grant("acme", 100, "g")
+    hold = ledger.place_hold("acme", 40, "h")[0]
+    event = http_event(
+        "POST",
+        "/accounts/{account_id}/holds/{hold_id}/capture",
+        {"account_id": "acme", "hold_id": hold.hold_id},
+        iam=True,
+    )
+    status, body = parse(invoke("holds", event))
+    assert (status, body["captured"], body["released"], body["balance"]) == (200, 40, 0, 60)

@@ -73,6 +73,10 @@ def resolver() -> APIGatewayHttpResolver:
             details=details,
         )
 
+    @app.exception_handler(UnicodeDecodeError)
+    def undecodable(_: UnicodeDecodeError) -> Response[dict[str, Any]]:
+        return error(HTTPStatus.BAD_REQUEST, "malformed_json", "the request body is not UTF-8 JSON")
+
     @app.not_found
     def not_found(_: Exception) -> Response[dict[str, Any]]:
         return error(HTTPStatus.NOT_FOUND, "not_found", "no such route")

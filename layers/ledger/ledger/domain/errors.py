@@ -17,11 +17,14 @@ class LedgerError(Exception):
 class InsufficientCredits(LedgerError):
     code = "insufficient_credits"
 
-    def __init__(self, available: int, requested: int) -> None:
+    def __init__(self, available: int, requested: int, hard_limit: int = 0) -> None:
+        spendable = max(available - hard_limit, 0)
+        floor = f" above the floor of {hard_limit}" if hard_limit else ""
         super().__init__(
-            f"{requested} credits requested but only {available} are available",
+            f"{requested} credits requested but only {spendable} can be spent{floor}",
             available=available,
             requested=requested,
+            hard_limit=hard_limit,
         )
 
 

@@ -17,12 +17,15 @@ Sparse GSI ``due`` (due_pk, due): accounts with something due (a grant expiring,
 from __future__ import annotations
 
 import os
+import re
 from decimal import Decimal
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
 import boto3
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+
+from ledger.domain.errors import InvalidRequest
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -35,7 +38,12 @@ _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 
 
+ACCOUNT_ID = re.compile(r"^[^#\x00-\x1f\x7f]{1,128}$")
+
+
 def account_pk(account_id: str) -> str:
+    if not ACCOUNT_ID.match(account_id):
+        raise InvalidRequest("account_id must be 1-128 characters, without '#' or control characters")
     return f"ACCOUNT#{account_id}"
 
 

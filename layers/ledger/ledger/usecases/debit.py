@@ -61,6 +61,6 @@ def debit(
             first = replayed_change(cancelled.old(1), key, "debit", request)
             return WriteResult.of(*resolve(account_id, first), replayed=True)
         account = parse_account(account_id, cancelled.old(0))
-        raise InsufficientCredits(available=account.available, requested=amount)
+        raise InsufficientCredits(account.available, amount, account.hard_limit)
 
     return write_with_due(account_id, now, attempt, on_cancel)

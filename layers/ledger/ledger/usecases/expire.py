@@ -13,7 +13,8 @@ from datetime import datetime
 
 from ledger.domain.changes import Change, digest, iso
 from ledger.domain.errors import Busy
-from ledger.domain.grants import Grant, next_expiry, settle
+from ledger.domain.grants import Grant
+from ledger.domain.settlement import plan_due
 from ledger.store import table
 from ledger.store.account_item import grant_attr, grant_base_attr, grant_map, hold_attr, parse_account
 from ledger.store.results import get_account_item
@@ -46,13 +47,7 @@ def _settle_once(account_id: str, now: datetime) -> Settled:
     account = parse_account(account_id, item)
     if item is None:
         return Settled(0, 0, [])
-    at = int(now.timestamp())
-    settlement = settle(account.grants, account.unsettled)
-    expiring = [g for g in settlement.grants if g.expires_at is not None and g.expires_at <= at]
-    kept = [g for g in settlement.grants if g not in expiring]
-    expired_holds = [h for h in account.holds if h.expires_at <= at][:MAX_HOLDS_PER_WRITE]
-    open_holds = [h for h in account.holds if h not in expired_holds]
-
+    plan = plan_due(account, int(now.timestamp()), MAX_HOLDS_PER_WRITE)
     changes = [
         Change(
             id="ent_" + digest(account_id, "expiry", g.id),
@@ -63,7 +58,7 @@ def _settle_once(account_id: str, now: datetime) -> Settled:
             description="unused credits expired",
             extra={"grant_id": g.id},
         )
-        for g in expiring
+        for g in plan.expiring
     ] + [
         Change(
             id="ent_" + digest(account_id, "released", h.id),
@@ -76,31 +71,29 @@ def _settle_once(account_id: str, now: datetime) -> Settled:
             record=table.hold_sk(h.id),
             extra={"hold_id": h.id},
         )
-        for h in expired_holds
+        for h in plan.expired_holds
     ]
-    expired = sum(g.remaining for g in expiring)
-    released = sum(h.amount for h in expired_holds)
+    expired, released = plan.expired, plan.released
 
     expr = Expr()
     if account.seq:
         expr.when("{a_seq} = {seq}", a_seq="seq", seq=account.seq)
     else:
         expr.when("attribute_not_exists({a_seq}) OR {a_seq} = {zero}", a_seq="seq", zero=0)
-    _rewrite_grants(expr, account.grants, kept)
-    expr.set("unsettled", settlement.debt)
+    _rewrite_grants(expr, account.grants, plan.kept)
+    expr.set("unsettled", plan.debt)
     expr.add("balance", -expired).add("lifetime_expired", expired)
     expr.add("held", -released).add("spendable", released - expired)
-    for hold in expired_holds:
+    for hold in plan.expired_holds:
         expr.remove(hold_attr(hold.id))
-    due = min(filter(None, [next_expiry(kept), *(h.expires_at for h in open_holds)]), default=None)
-    if due is None:
+    if plan.due is None:
         expr.remove("due").remove("due_pk")
     else:
-        expr.set("due", due).set("due_pk", DUE_PK)
+        expr.set("due", plan.due).set("due_pk", DUE_PK)
     if changes:
         stamp(expr, changes)
     actions = [expr.update(account_key(account_id))]
-    for hold in expired_holds:
+    for hold in plan.expired_holds:
         record = Expr().when("{a_status} = {open}", a_status="status", open="open")
         record.set("status", "expired").set("released", hold.amount).set("resolved_at", iso(now))
         actions.append(record.update({"pk": table.account_pk(account_id), "sk": table.hold_sk(hold.id)}))

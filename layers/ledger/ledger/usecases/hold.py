@@ -7,6 +7,7 @@ release them without a search, and its ``due`` guard at or before the earliest o
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -155,7 +156,7 @@ def place_hold(
         old_account = cancelled.old(0)
         account = parse_account(account_id, old_account)
         if account.spendable < amount:
-            raise InsufficientCredits(available=account.available, requested=amount)
+            raise InsufficientCredits(account.available, amount, account.hard_limit)
         lower = needs_lower_due(old_account, expires)
         _remember_due(account_id, (old_account or {}).get("due"))
         raise _Again
@@ -187,7 +188,12 @@ def _remember_due(account_id: str, due: int | None) -> None:
         _due_hint[account_id] = due
 
 
+HOLD_ID = re.compile(r"^hold_[0-9a-f]{24}$")
+
+
 def get_hold(account_id: str, hold_id: str, now: datetime | None = None) -> Hold:
+    if not HOLD_ID.match(hold_id):
+        raise NotFound(f"hold {hold_id[:40]} not found")
     response = table.client().get_item(
         TableName=table.table_name(), Key=table.to_item(_hold_key(account_id, hold_id)), ConsistentRead=True
     )
@@ -250,7 +256,7 @@ def _resolve_hold(
         if cancelled.failed(1):  # resolved meanwhile, or expired
             return _resolve_hold(account_id, hold_id, status, captured, now)
         account = parse_account(account_id, cancelled.old(0))
-        raise InsufficientCredits(available=account.available + hold.amount, requested=captured)
+        raise InsufficientCredits(account.available + hold.amount, captured, account.hard_limit)
 
     return write_with_due(account_id, now, attempt, on_cancel)
 

@@ -11,7 +11,8 @@ from typing import Any
 from ledger.domain.account import Account
 from ledger.domain.changes import Entry, from_epoch
 from ledger.domain.errors import InvalidRequest
-from ledger.domain.grants import Grant, settle
+from ledger.domain.grants import Grant
+from ledger.domain.settlement import as_of
 from ledger.store import table
 from ledger.store.account_item import parse_account
 from ledger.usecases.common import utcnow
@@ -61,14 +62,10 @@ def balance_card(account_id: str, now: datetime | None = None) -> BalanceCard:
     )
     items = [table.from_item(i) or {} for i in response.get("Items", [])]
     account_item = items[0] if items and items[0]["sk"] == "A" else None
-    account = parse_account(account_id, account_item)
-    recent = [Entry.from_map(i) for i in items if i["sk"].startswith("E#")][:RECENT]
     at = int(now.timestamp())
-    grants = [
-        g
-        for g in settle(account.grants, account.unsettled).grants
-        if g.expires_at is None or g.expires_at > at
-    ]
+    account = as_of(parse_account(account_id, account_item), at)  # expiries not yet written count already
+    recent = [Entry.from_map(i) for i in items if i["sk"].startswith("E#")][:RECENT]
+    grants = account.grants
     horizon = int((now + EXPIRING_SOON).timestamp())
     soon = [
         Expiring(g.remaining, from_epoch(g.expires_at))
