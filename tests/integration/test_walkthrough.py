@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 from unittest import mock
 
 import ledger
-
 from tests.support.http import http_event, owner, parse
 from tests.support.lambdas import invoke
 from tests.support.stream import StreamPump
