@@ -9,7 +9,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import boto3
 import pytest
 from moto import mock_aws
 
@@ -18,6 +17,7 @@ from ledger.store import table as ledger_table
 from tests.conftest import TABLE, create_table
 from tests.support.http import ACCOUNT_CLAIM, ROLE_CLAIM, http_event, owner, parse
 from tests.support.lambdas import invoke
+from tests.support.tables import scan as scan_table
 
 ACCOUNT = "acme"
 UNSEEN = "never-seen"
@@ -39,13 +39,7 @@ def hold_id(account: str) -> str:
 
 
 def scan() -> list[dict[str, Any]]:
-    db, items, kwargs = boto3.client("dynamodb"), [], {"TableName": TABLE, "ConsistentRead": True}
-    while True:
-        page = db.scan(**kwargs)
-        items += page["Items"]
-        if "LastEvaluatedKey" not in page:
-            return sorted(items, key=lambda i: (i["pk"]["S"], i["sk"]["S"]))
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    return scan_table(TABLE)
 
 
 @dataclass(frozen=True)

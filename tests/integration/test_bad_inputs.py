@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-import boto3
 import pytest
 from moto import mock_aws
 
@@ -17,6 +16,7 @@ from ledger.store import table as ledger_table
 from tests.conftest import TABLE, create_table
 from tests.support.http import http_event, owner, parse
 from tests.support.lambdas import invoke
+from tests.support.tables import scan as scan_table
 
 ACCOUNT = "acme"
 HOLD_KEY = "seed-hold"
@@ -34,13 +34,7 @@ RAW = "__raw__"  # stands for a JSON number text that json.dumps cannot produce 
 
 
 def scan() -> list[dict[str, Any]]:
-    db, items, kwargs = boto3.client("dynamodb"), [], {"TableName": TABLE, "ConsistentRead": True}
-    while True:
-        page = db.scan(**kwargs)
-        items += page["Items"]
-        if "LastEvaluatedKey" not in page:
-            return sorted(items, key=lambda i: (i["pk"]["S"], i["sk"]["S"]))
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    return scan_table(TABLE)
 
 
 @dataclass(frozen=True)

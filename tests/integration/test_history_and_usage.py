@@ -6,7 +6,6 @@ every other test gets a fresh table of its own.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from itertools import count, pairwise
@@ -21,6 +20,7 @@ from ledger.store import table as ledger_table
 from tests.conftest import TABLE, create_table
 from tests.support.http import http_event, owner, parse
 from tests.support.lambdas import invoke
+from tests.support.tables import scan
 
 ACCOUNT = "acme"
 DEBITS = list(range(1, 12))  # 11 debits of 1..11 credits after a grant of 1000: 12 entries
@@ -107,17 +107,6 @@ def journal(_aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Journal]:
     create_table(name)
     yield Journal(name)
     boto3.client("dynamodb").delete_table(TableName=name)
-
-
-def scan() -> list[dict[str, Any]]:
-    db, items = boto3.client("dynamodb"), []
-    kwargs: dict[str, Any] = {"TableName": os.environ["TABLE_NAME"], "ConsistentRead": True}
-    while True:
-        page = db.scan(**kwargs)
-        items += page["Items"]
-        if "LastEvaluatedKey" not in page:
-            return sorted(items, key=lambda i: (i["pk"]["S"], i["sk"]["S"]))
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
 def read(account: str, function: str, path: str, query: dict[str, str]) -> tuple[int, Any]:

@@ -4,7 +4,6 @@ Time travel goes through the library (``now=``) where the HTTP layer has no cloc
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from itertools import count
@@ -20,6 +19,7 @@ from tests.conftest import TABLE, create_table
 from tests.support.http import http_event, owner, parse
 from tests.support.lambdas import invoke
 from tests.support.stream import StreamPump
+from tests.support.tables import scan
 
 ACCOUNT = "acme"
 
@@ -44,17 +44,6 @@ def journal(_moto: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[StreamPump
     create_table(name)
     yield StreamPump(name)
     boto3.client("dynamodb").delete_table(TableName=name)
-
-
-def scan() -> list[dict[str, Any]]:
-    db, items = boto3.client("dynamodb"), []
-    kwargs: dict[str, Any] = {"TableName": os.environ["TABLE_NAME"], "ConsistentRead": True}
-    while True:
-        page = db.scan(**kwargs)
-        items += page["Items"]
-        if "LastEvaluatedKey" not in page:
-            return sorted(items, key=lambda i: (i["pk"]["S"], i["sk"]["S"]))
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
 def service(function: str, method: str, route: str, body: Any = None, **params: str) -> tuple[int, Any]:
