@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from itertools import count
 
 import boto3
 import pytest
@@ -57,3 +58,25 @@ def aws() -> Iterator[None]:
 def journal(aws: None) -> StreamPump:
     """Call ``journal.pump()`` to run the journal function over what the table's stream has gathered."""
     return StreamPump(TABLE)
+
+
+_table_numbers = count(1)
+
+
+@pytest.fixture(scope="module")
+def module_moto() -> Iterator[None]:
+    """moto for a whole module: a fresh table per test costs far less than restarting moto per test."""
+    with mock_aws():
+        yield
+    ledger_table.reset_client()
+
+
+@pytest.fixture
+def fresh_journal(module_moto: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[StreamPump]:
+    """A fresh table from template.yaml inside the module's moto, and the journal over its stream."""
+    name = f"{TABLE}-{next(_table_numbers)}"
+    monkeypatch.setenv("TABLE_NAME", name)
+    ledger_table.reset_client()
+    create_table(name)
+    yield StreamPump(name)
+    boto3.client("dynamodb").delete_table(TableName=name)

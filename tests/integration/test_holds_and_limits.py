@@ -4,18 +4,12 @@ Time travel goes through the library (``now=``) where the HTTP layer has no cloc
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from itertools import count
 from typing import Any
 
-import boto3
 import pytest
-from moto import mock_aws
 
 import ledger
-from ledger.store import table as ledger_table
-from tests.conftest import TABLE, create_table
 from tests.support.http import http_event, owner, parse
 from tests.support.lambdas import invoke
 from tests.support.stream import StreamPump
@@ -24,26 +18,9 @@ from tests.support.tables import scan
 ACCOUNT = "acme"
 
 
-_table_numbers = count(1)
-
-
-@pytest.fixture(scope="module")
-def _moto() -> Iterator[None]:
-    """moto for the whole module: a fresh table per test costs far less than restarting moto per test."""
-    with mock_aws():
-        yield
-    ledger_table.reset_client()
-
-
 @pytest.fixture
-def journal(_moto: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[StreamPump]:
-    """A fresh table for this test; ``journal.pump()`` runs the journal over what its stream gathered."""
-    name = f"{TABLE}-{next(_table_numbers)}"
-    monkeypatch.setenv("TABLE_NAME", name)
-    ledger_table.reset_client()
-    create_table(name)
-    yield StreamPump(name)
-    boto3.client("dynamodb").delete_table(TableName=name)
+def journal(fresh_journal: StreamPump) -> StreamPump:
+    return fresh_journal
 
 
 def service(function: str, method: str, route: str, body: Any = None, **params: str) -> tuple[int, Any]:

@@ -3,53 +3,20 @@ request under a used key is a conflict. Captures and releases are idempotent by 
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from dataclasses import dataclass
-from itertools import count
 from typing import Any
 
-import boto3
 import pytest
-from moto import mock_aws
 
-from ledger.store import table as ledger_table
-from tests.conftest import TABLE, create_table
 from tests.support.http import http_event, owner, parse
 from tests.support.lambdas import invoke
 from tests.support.stream import StreamPump
-
-_table_numbers = count(1)
-
-
-@pytest.fixture(scope="module")
-def _moto() -> Iterator[None]:
-    """moto for the whole module: a fresh table per test costs far less than restarting moto per test."""
-    with mock_aws():
-        yield
-    ledger_table.reset_client()
+from tests.support.tables import scan
 
 
 @pytest.fixture
-def journal(_moto: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[StreamPump]:
-    """A fresh table for this test; ``journal.pump()`` runs the journal over what its stream gathered."""
-    name = f"{TABLE}-{next(_table_numbers)}"
-    monkeypatch.setenv("TABLE_NAME", name)
-    ledger_table.reset_client()
-    create_table(name)
-    yield StreamPump(name)
-    boto3.client("dynamodb").delete_table(TableName=name)
-
-
-def scan() -> list[dict[str, Any]]:
-    db, items = boto3.client("dynamodb"), []
-    kwargs: dict[str, Any] = {"TableName": os.environ["TABLE_NAME"], "ConsistentRead": True}
-    while True:
-        page = db.scan(**kwargs)
-        items += page["Items"]
-        if "LastEvaluatedKey" not in page:
-            return sorted(items, key=lambda i: (i["pk"]["S"], i["sk"]["S"]))
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+def journal(fresh_journal: StreamPump) -> StreamPump:
+    return fresh_journal
 
 
 ROUTES = {
