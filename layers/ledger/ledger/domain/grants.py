@@ -5,8 +5,8 @@ allocated to grants). Each grant remembers ``base``, the value of ``unsettled`` 
 consumption stream splits into segments [base_i, base_i+1): every segment is burned, greedily in burn order,
 from the grants that existed when it began. Greedy allocation over a fixed set of grants in a fixed order is
 additive (burning x then y equals burning x + y), so allocating a whole segment at once gives exactly what
-burning every debit as it happened would have given. Consumption that finds no credit left (an overdraft)
-carries into the next segment and is paid from the next grants to arrive.
+burning every debit as it happened would have given. Consumption that finds no credit left (an overdraft) is
+debt: the next grants to arrive repay it first, in the order they arrived.
 
 Settlement happens only when the set of live grants changes by expiry, which the account's ``due`` guard
 orders before any later debit; so a grant's remainder at its expiry is exact.
@@ -14,7 +14,6 @@ orders before any later debit; so a grant's remainder at its expiry is exact.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
@@ -35,6 +34,7 @@ class Grant:
     created_at: int  # epoch milliseconds
     expires_at: int | None = None  # epoch seconds
     base: int = 0  # account.unsettled when the grant arrived (since the last settlement)
+    arrival: int = 0  # account.seq when the grant arrived: orders grants that arrived at the same base
 
 
 def burn_key(grant: Grant) -> tuple[int, int, int, int, str]:
@@ -64,20 +64,29 @@ class Settlement:
 
 
 def settle(grants: Iterable[Grant], unsettled: int) -> Settlement:
-    """Allocate ``unsettled`` consumption to grants, segment by segment. Exhausted grants are dropped."""
-    pending = list(grants)
+    """Allocate ``unsettled`` consumption to grants, segment by segment. Exhausted grants are dropped.
+
+    Consumption no grant could pay (debt, only under an overdraft allowance) is repaid by the next grants to
+    arrive, in the order they arrived, before anything else."""
+    pending = sorted(grants, key=lambda g: (g.base, g.arrival, g.id))
     boundaries = sorted({0, unsettled, *(g.base for g in pending)})
-    carry = 0
-    for start, end in itertools.pairwise(boundaries):
+    debt = 0
+    for start, end in zip(boundaries, [*boundaries[1:], None], strict=True):
+        if debt:
+            arrivals = [g for g in pending if g.base == start]
+            pending = [g for g in pending if g.base != start]
+            for grant in arrivals:
+                take = min(grant.remaining, debt)
+                debt -= take
+                pending.append(replace(grant, remaining=grant.remaining - take))
+        if end is None:
+            break
         eligible = [g for g in pending if g.base <= start]
-        others = [g for g in pending if g.base > start]
-        eligible, carry = burn(eligible, end - start + carry)
-        pending = eligible + others
-    if carry and pending:
-        # debt carried past the last boundary is paid by any grant at the boundary itself
-        pending, carry = burn(pending, carry)
-    live = [replace(g, base=0) for g in pending if g.remaining > 0]
-    return Settlement(grants=live, debt=carry)
+        later = [g for g in pending if g.base > start]
+        eligible, debt = burn(eligible, end - start + debt)
+        pending = eligible + later
+    live = [replace(g, base=0, arrival=0) for g in pending if g.remaining > 0]
+    return Settlement(grants=live, debt=debt)
 
 
 def next_expiry(grants: Iterable[Grant]) -> int | None:

@@ -9,6 +9,7 @@ from ledger.domain.grants import Grant
 
 GRANT_PREFIX = "g_"
 GRANT_BASE_PREFIX = "gb_"
+GRANT_ARRIVAL_PREFIX = "ga_"
 HOLD_PREFIX = "h_"
 DAILY_SPEND_PREFIX = "sd_"
 
@@ -19,6 +20,10 @@ def grant_attr(grant_id: str) -> str:
 
 def grant_base_attr(grant_id: str) -> str:
     return GRANT_BASE_PREFIX + grant_id
+
+
+def grant_arrival_attr(grant_id: str) -> str:
+    return GRANT_ARRIVAL_PREFIX + grant_id
 
 
 def hold_attr(hold_id: str) -> str:
@@ -59,6 +64,7 @@ def parse_account(account_id: str, item: dict[str, Any] | None) -> Account:
                     created_at=value["created_at"],
                     expires_at=value.get("expires_at"),
                     base=item.get(grant_base_attr(grant_id), 0),
+                    arrival=item.get(grant_arrival_attr(grant_id), 0),
                 )
             )
         elif name.startswith(HOLD_PREFIX):

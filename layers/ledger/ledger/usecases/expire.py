@@ -16,7 +16,14 @@ from ledger.domain.errors import Busy
 from ledger.domain.grants import Grant
 from ledger.domain.settlement import plan_due
 from ledger.store import table
-from ledger.store.account_item import grant_attr, grant_base_attr, grant_map, hold_attr, parse_account
+from ledger.store.account_item import (
+    grant_arrival_attr,
+    grant_attr,
+    grant_base_attr,
+    grant_map,
+    hold_attr,
+    parse_account,
+)
 from ledger.store.results import get_account_item
 from ledger.store.writes import DUE_PK, Cancelled, Expr, account_key, stamp, transact
 from ledger.usecases.common import utcnow
@@ -105,7 +112,7 @@ def _rewrite_grants(expr: Expr, before: list[Grant], kept: list[Grant]) -> None:
     """Replace the grants' attributes by the settled ones: set kept grants, remove the rest and every base."""
     kept_ids = {g.id for g in kept}
     for grant in before:
-        expr.remove(grant_base_attr(grant.id))
+        expr.remove(grant_base_attr(grant.id)).remove(grant_arrival_attr(grant.id))
         if grant.id not in kept_ids:
             expr.remove(grant_attr(grant.id))
     for grant in kept:

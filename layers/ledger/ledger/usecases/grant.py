@@ -11,7 +11,7 @@ from ledger.domain.changes import ENTRY_TYPE_OF_SOURCE, Change, digest, epoch, i
 from ledger.domain.errors import Busy, InvalidRequest
 from ledger.domain.grants import DEFAULT_PRIORITY, SOURCES, Grant
 from ledger.store import table
-from ledger.store.account_item import grant_attr, grant_base_attr, grant_map
+from ledger.store.account_item import grant_arrival_attr, grant_attr, grant_base_attr, grant_map
 from ledger.store.results import resolve
 from ledger.store.writes import DUE_PK, Cancelled, Expr, account_key, stamp, transact
 from ledger.usecases.common import WriteResult, check_key, record_put, replayed_change, utcnow
@@ -97,8 +97,9 @@ def grant(
         expr.add("balance", amount).add("spendable", amount).add("lifetime_added", amount)
         expr.set(grant_attr(new.id), grant_map(new))
         # the grant's base: consumption so far belongs to the grants that were there before it
-        base = expr.name(grant_base_attr(new.id))
+        base, arrival = expr.name(grant_base_attr(new.id)), expr.name(grant_arrival_attr(new.id))
         expr.sets.append(f"{base} = if_not_exists({expr.name('unsettled')}, {expr.value(0)})")
+        expr.sets.append(f"{arrival} = if_not_exists({expr.name('seq')}, {expr.value(0)})")
         if expiry is not None:
             lower_due(expr, expiry, lower)
         stamp(expr, [change])
