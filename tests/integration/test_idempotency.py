@@ -4,10 +4,12 @@ request under a used key is a conflict. Captures and releases are idempotent by 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
+import ledger
 from tests.support.http import http_event, owner, parse
 from tests.support.lambdas import invoke
 from tests.support.stream import StreamPump
@@ -273,3 +275,18 @@ def test_placing_a_hold_again_after_it_was_captured_does_not_hold_again(
     assert scan() == before
     journal.pump()
     assert (acme.card()["balance"], acme.card()["held"], len(acme.history("hold"))) == (940, 0, 1)
+
+
+def test_grant_retried_after_its_expiry_returns_the_first_result(journal: StreamPump) -> None:
+    start = datetime(2026, 11, 1, tzinfo=UTC)
+    expires = start + timedelta(days=1)
+    first = ledger.grant("acme", 100, "promotional", "promo-1", expires_at=expires, now=start)
+    retry = ledger.grant(
+        "acme", 100, "promotional", "promo-1", expires_at=expires, now=expires + timedelta(hours=1)
+    )
+    assert retry.result.replayed
+    assert (retry.grant.id, retry.result.entry.id) == (first.grant.id, first.result.entry.id)
+    with pytest.raises(ledger.InvalidRequest):
+        ledger.grant(
+            "acme", 100, "promotional", "promo-2", expires_at=expires, now=expires + timedelta(hours=1)
+        )

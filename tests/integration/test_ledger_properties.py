@@ -5,10 +5,9 @@ holds expire in the middle of a run, sometimes swept right away, sometimes only 
 
 The model keeps every grant's remainder, burned in burn order the moment credits are consumed, and the
 open holds. When a grant expires, its remainder at that exact moment leaves the balance. Consumption that
-finds no credit left (only possible with a negative hard_limit) is debt, repaid first by the next grants
-to arrive, in the order they arrive. The ledger settles when a sweep
-runs (``settle_due``) or when a write that spends finds its ``due`` guard tripped; the model keeps a copy of
-that guard to know when. The balance card applies what has expired as of the moment it is read; the stored
+finds no credit left (only possible with a negative hard_limit) is debt, repaid first by the next grants to
+arrive, in the order they arrive. The ledger settles when a sweep runs (``settle_due``) or when a write that
+spends finds its ``due`` guard tripped; the model keeps a copy of that guard to know when. The balance card applies what has expired as of the moment it is read; the stored
 counters, and so the history, include it until a settlement writes it, and the model keeps it aside to check
 them.
 """
@@ -558,9 +557,9 @@ def test_ledger_against_the_model() -> None:
 
 
 def test_a_grant_after_an_unsettled_expiry_does_not_change_what_expired(aws: None) -> None:
-    """Found by the machine above (a grant arriving in debt repays it at once, so the later grant cannot take
-    the debt over from one that expired meanwhile). The same operations at the same moments must not give a different balance
-    depending on whether a sweep ran in between."""
+    """Found by the machine above: the same operations at the same moments must not give a different balance
+    depending on whether a sweep ran in between. A grant arriving in debt repays it at once, so a later grant
+    cannot take the debt over from one that expired meanwhile."""
     start, later = at(START), at(START + 120)
     ledger.grant("acme", 10, "purchase", "g0", now=start)
     ledger.set_limits("acme", 0, -100, allow_overdraft=True)
@@ -571,5 +570,5 @@ def test_a_grant_after_an_unsettled_expiry_does_not_change_what_expired(aws: Non
 
     ledger.grant("acme", 100, "purchase", "g2", priority=0, now=later)
     card = ledger.balance_card("acme", now=later)
-    assert (card.account.balance, card.account.lifetime_expired) == (100, 60)  # actual: (60, 100)
-    assert ledger.settle_due("acme", now=later).expired == 60  # actual: 100
+    assert (card.account.balance, card.account.lifetime_expired) == (100, 60)  # was (60, 100)
+    assert ledger.settle_due("acme", now=later).expired == 60  # was 100

@@ -14,6 +14,7 @@ def grant(
     created_at: int = 1,
     expires_at: int | None = None,
     base: int = 0,
+    arrival: int = 0,
 ) -> Grant:
     return Grant(
         id=id,
@@ -24,6 +25,7 @@ def grant(
         created_at=created_at,
         expires_at=expires_at,
         base=base,
+        arrival=arrival,
     )
 
 
@@ -194,6 +196,17 @@ def test_overdraft_larger_than_the_next_grant_stays_debt() -> None:
     b = grant("b", 20, base=80, created_at=2)
     settled = settle([a, b], 85)
     assert (settled.grants, settled.debt) == ([], 15)
+
+
+def test_debt_is_repaid_in_arrival_order_not_burn_order() -> None:
+    # 30 on overdraft; then b (priority 3) arrives before c (priority 0, which burns first)
+    a = grant("a", 50, base=0)
+    b = grant("b", 100, priority=3, base=80, arrival=2)
+    c = grant("c", 100, priority=0, base=80, arrival=3)
+    settled = settle([c, a, b], 80)
+    assert (remaining(settled.grants), settled.debt) == ({"b": 70, "c": 100}, 0)
+    settled = settle([c, a, b], 90)  # consumption after the repayment burns in burn order again
+    assert (remaining(settled.grants), settled.debt) == ({"b": 70, "c": 90}, 0)
 
 
 def test_debt_left_by_an_earlier_settlement_is_paid_first() -> None:

@@ -2,9 +2,9 @@
 
 The reference keeps grants with their remainders. Each consumption is burned at once, in burn order, from the
 grants that exist at that moment; what no grant can pay stays as debt, which the next grants to arrive repay
-first, in the order they arrive. The ledger instead only counts
-consumption and remembers each grant's ``base`` (consumption since the last settlement when it arrived);
-settle() must come to the same remainders and the same debt.
+first, in the order they arrive. The ledger instead only counts consumption and remembers each grant's
+``base`` (consumption since the last settlement when it arrived) and arrival; settle() must come to the same
+remainders and the same debt.
 """
 
 from __future__ import annotations

@@ -64,6 +64,16 @@ def record_put(
     return put(item)
 
 
+def find_record(account_id: str, key: str) -> dict[str, Any] | None:
+    """The idempotency record of ``key``, if a write under it committed."""
+    response = table.client().get_item(
+        TableName=table.table_name(),
+        Key=table.to_item({"pk": table.account_pk(account_id), "sk": table.idempotency_sk(key)}),
+        ConsistentRead=True,
+    )
+    return table.from_item(response.get("Item"))
+
+
 def replayed_change(old: dict[str, Any] | None, key: str, operation: str, request: dict[str, Any]) -> Change:
     """The change a retried request made the first time; a different request under the key is a conflict."""
     if old is None or old.get("request_hash") != request_hash({"operation": operation, **request}):

@@ -14,7 +14,7 @@ from ledger.store import table
 from ledger.store.account_item import grant_arrival_attr, grant_attr, grant_base_attr, grant_map
 from ledger.store.results import resolve
 from ledger.store.writes import DUE_PK, Cancelled, Expr, account_key, stamp, transact
-from ledger.usecases.common import WriteResult, check_key, record_put, replayed_change, utcnow
+from ledger.usecases.common import WriteResult, check_key, find_record, record_put, replayed_change, utcnow
 
 MAX_PRIORITY = 1000
 MAX_DESCRIPTION = 200
@@ -57,8 +57,7 @@ def grant(
         raise InvalidRequest("amount must be an integer from 1 to 1000000000000")
     if source not in SOURCES:
         raise InvalidRequest(f"source must be one of {', '.join(SOURCES)}")
-    if expires_at is not None and expires_at <= now:
-        raise InvalidRequest("expires_at must be in the future")
+    expiry_passed = expires_at is not None and expires_at <= now
     if priority is not None and not 0 <= priority <= MAX_PRIORITY:
         raise InvalidRequest(f"priority must be from 0 to {MAX_PRIORITY}")
     if description is not None and len(description) > MAX_DESCRIPTION:
@@ -106,6 +105,15 @@ def grant(
         record = record_put(account_id, key, "grant", request, change, now, result={"grant": grant_map(new)})
         transact([expr.update(account_key(account_id)), record])
 
+    def replay(old: dict[str, Any]) -> GrantResult:
+        first = replayed_change(old, key, "grant", request)
+        original = replace(new, **{k: v for k, v in old["result"]["grant"].items() if k != "remaining"})
+        return GrantResult(original, description, WriteResult.of(*resolve(account_id, first), replayed=True))
+
+    if expiry_passed:  # refused, unless it is a retry of a grant made before that moment
+        if (old := find_record(account_id, key)) is None:
+            raise InvalidRequest("expires_at must be in the future")
+        return replay(old)
     lower = True
     for _ in range(6):
         try:
@@ -113,12 +121,6 @@ def grant(
             return GrantResult(new, description, WriteResult.of(*resolve(account_id, change)))
         except Cancelled as cancelled:
             if cancelled.failed(1):
-                old = cancelled.old(1) or {}
-                first = replayed_change(old, key, "grant", request)
-                original = replace(
-                    new, **{k: v for k, v in old["result"]["grant"].items() if k != "remaining"}
-                )
-                replayed = WriteResult.of(*resolve(account_id, first), replayed=True)
-                return GrantResult(original, description, replayed)
+                return replay(cancelled.old(1) or {})
             lower = needs_lower_due(cancelled.old(0), expiry or 0)
     raise Busy("the account's expiry guard kept changing; retry with the same idempotency key")
