@@ -16,7 +16,6 @@ from botocore.exceptions import ClientError
 from ledger.domain.changes import Change, Entry
 from ledger.store import table
 from ledger.store.results import entry_attr
-from ledger.usecases.reads import OPERATION_PREFIX
 
 CONSUMPTION_TYPES = ("consumption", "capture")
 UNSPECIFIED_OPERATION = "unspecified"
@@ -58,7 +57,7 @@ def record(account_id: str, old: dict[str, Any] | None, new: dict[str, Any]) -> 
                     UpdateExpression="SET #e = :e",
                     ConditionExpression="attribute_exists(pk)",
                     ExpressionAttributeNames={"#e": entry_attr(change.type)},
-                    ExpressionAttributeValues=table.to_values({":e": entry.to_map()}),
+                    ExpressionAttributeValues=table.to_item({":e": entry.to_map()}),
                 )
             except ClientError as error:
                 if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
@@ -83,7 +82,7 @@ def _roll_up(account_id: str, made: list[tuple[Change, Entry]]) -> None:
         values: dict[str, Any] = {":zero": 0, ":total": sum(ops.values()), ":seq": last_seq[day]}
         sets = ["#total = if_not_exists(#total, :zero) + :total", "#seq = :seq"]
         for i, (op, credits) in enumerate(sorted(ops.items())):
-            names[f"#o{i}"], values[f":o{i}"] = OPERATION_PREFIX + op, credits
+            names[f"#o{i}"], values[f":o{i}"] = table.OPERATION_PREFIX + op, credits
             sets.append(f"#o{i} = if_not_exists(#o{i}, :zero) + :o{i}")
         try:
             table.client().update_item(
@@ -92,7 +91,7 @@ def _roll_up(account_id: str, made: list[tuple[Change, Entry]]) -> None:
                 UpdateExpression="SET " + ", ".join(sets),
                 ConditionExpression="attribute_not_exists(#seq) OR #seq < :seq",
                 ExpressionAttributeNames=names,
-                ExpressionAttributeValues=table.to_values(values),
+                ExpressionAttributeValues=table.to_item(values),
             )
         except ClientError as error:
             if error.response["Error"]["Code"] != "ConditionalCheckFailedException":

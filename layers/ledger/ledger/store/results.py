@@ -16,7 +16,6 @@ from ledger.domain.account import Account
 from ledger.domain.changes import Change, Entry
 from ledger.store import table
 from ledger.store.account_item import parse_account
-from ledger.store.writes import account_key
 
 
 def entry_attr(change_type: str) -> str:
@@ -24,10 +23,7 @@ def entry_attr(change_type: str) -> str:
 
 
 def get_account_item(account_id: str) -> dict[str, Any] | None:
-    response = table.client().get_item(
-        TableName=table.table_name(), Key=table.to_item(account_key(account_id)), ConsistentRead=True
-    )
-    return table.from_item(response.get("Item"))
+    return table.get_item(account_id, table.ACCOUNT_SK)
 
 
 def read_account(account_id: str) -> Account:
@@ -48,14 +44,7 @@ def entries_from_last(item: dict[str, Any]) -> list[Entry]:
 def _recorded_entry(account_id: str, change: Change) -> Entry | None:
     if change.record is None:
         return None
-    response = table.client().get_item(
-        TableName=table.table_name(),
-        Key=table.to_item({"pk": table.account_pk(account_id), "sk": change.record}),
-        ProjectionExpression="#e",
-        ExpressionAttributeNames={"#e": entry_attr(change.type)},
-        ConsistentRead=True,
-    )
-    item = table.from_item(response.get("Item")) or {}
+    item = table.get_item(account_id, change.record, entry_attr(change.type)) or {}
     recorded = item.get(entry_attr(change.type))
     return Entry.from_map(recorded) if recorded else None
 

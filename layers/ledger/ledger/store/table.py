@@ -67,6 +67,9 @@ def usage_sk(day: str) -> str:
     return f"U#{day}"
 
 
+OPERATION_PREFIX = "o_"  # a usage rollup keeps one attribute per operation: o_<operation>
+
+
 def table_name() -> str:
     return os.environ["TABLE_NAME"]
 
@@ -82,11 +85,7 @@ def reset_client() -> None:
 
 
 def to_item(values: dict[str, Any]) -> dict[str, Any]:
-    return {k: _serializer.serialize(v) for k, v in values.items()}
-
-
-def to_values(values: dict[str, Any]) -> dict[str, Any]:
-    """Expression attribute values: ``{":x": 1}`` → typed."""
+    """Plain values → DynamoDB's typed form (an item, a key, or expression attribute values)."""
     return {k: _serializer.serialize(v) for k, v in values.items()}
 
 
@@ -107,3 +106,15 @@ def from_item(item: dict[str, Any] | None) -> dict[str, Any] | None:
     if item is None:
         return None
     return {k: _plain(_deserializer.deserialize(v)) for k, v in item.items()}
+
+
+def get_item(account_id: str, sk: str, attribute: str | None = None) -> dict[str, Any] | None:
+    """One item of the account's partition, strongly consistent (only ``attribute`` of it, if named)."""
+    kwargs: dict[str, Any] = {
+        "TableName": table_name(),
+        "Key": to_item({"pk": account_pk(account_id), "sk": sk}),
+        "ConsistentRead": True,
+    }
+    if attribute:
+        kwargs.update(ProjectionExpression="#a", ExpressionAttributeNames={"#a": attribute})
+    return from_item(client().get_item(**kwargs).get("Item"))

@@ -16,7 +16,6 @@ from ledger.store import table
 from ledger.store.account_item import daily_spend_attr
 
 CONFLICT_RETRIES = 8
-DUE_PK = table.DUE_PK
 
 
 @dataclass
@@ -77,7 +76,7 @@ class Expr:
         if self.names:
             action["ExpressionAttributeNames"] = self.names
         if self.values:
-            action["ExpressionAttributeValues"] = table.to_values(self.values)
+            action["ExpressionAttributeValues"] = table.to_item(self.values)
         if return_old_on_failure:
             action["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
         return {"Update": action}

@@ -12,7 +12,7 @@ from ledger.domain.account import Account
 from ledger.domain.changes import Change, Entry, request_hash
 from ledger.domain.errors import IdempotencyConflict, InvalidRequest
 from ledger.store import table
-from ledger.store.writes import Cancelled, put, transact
+from ledger.store.writes import Cancelled, put
 
 IDEMPOTENCY_TTL = timedelta(days=8)  # keys are remembered at least 7 days
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9._:/=+\-]{1,128}$")
@@ -66,12 +66,7 @@ def record_put(
 
 def find_record(account_id: str, key: str) -> dict[str, Any] | None:
     """The idempotency record of ``key``, if a write under it committed."""
-    response = table.client().get_item(
-        TableName=table.table_name(),
-        Key=table.to_item({"pk": table.account_pk(account_id), "sk": table.idempotency_sk(key)}),
-        ConsistentRead=True,
-    )
-    return table.from_item(response.get("Item"))
+    return table.get_item(account_id, table.idempotency_sk(key))
 
 
 def replayed_change(old: dict[str, Any] | None, key: str, operation: str, request: dict[str, Any]) -> Change:
@@ -101,6 +96,3 @@ def write_with_due[T](
                 continue
             return on_cancel(cancelled)
     return attempt()
-
-
-__all__ = ["Cancelled", "transact"]

@@ -25,7 +25,7 @@ from ledger.store.account_item import (
     parse_account,
 )
 from ledger.store.results import get_account_item
-from ledger.store.writes import DUE_PK, Cancelled, Expr, account_key, stamp, transact
+from ledger.store.writes import Cancelled, Expr, account_key, stamp, transact
 from ledger.usecases.common import utcnow
 
 MAX_HOLDS_PER_WRITE = 90  # a transaction holds at most 100 actions
@@ -96,7 +96,7 @@ def _settle_once(account_id: str, now: datetime) -> Settled:
     if plan.due is None:
         expr.remove("due").remove("due_pk")
     else:
-        expr.set("due", plan.due).set("due_pk", DUE_PK)
+        expr.set("due", plan.due).set("due_pk", table.DUE_PK)
     if changes:
         stamp(expr, changes)
     actions = [expr.update(account_key(account_id))]

@@ -13,7 +13,7 @@ from ledger.domain.grants import DEFAULT_PRIORITY, SOURCES, Grant
 from ledger.store import table
 from ledger.store.account_item import grant_arrival_attr, grant_attr, grant_base_attr, grant_map
 from ledger.store.results import resolve
-from ledger.store.writes import DUE_PK, Cancelled, Expr, account_key, stamp, transact
+from ledger.store.writes import Cancelled, Expr, account_key, stamp, transact
 from ledger.usecases.common import WriteResult, check_key, find_record, record_put, replayed_change, utcnow
 
 MAX_PRIORITY = 1000
@@ -31,7 +31,7 @@ def lower_due(expr: Expr, moment: int, lower: bool) -> Expr:
     """Keep ``due`` at or before ``moment``: either it already is (condition) or set it (condition it was later)."""
     if lower:
         expr.when("attribute_not_exists({a_due}) OR {a_due} > {at}", a_due="due", at=moment)
-        return expr.set("due", moment).set("due_pk", DUE_PK)
+        return expr.set("due", moment).set("due_pk", table.DUE_PK)
     return expr.when("{a_due} <= {at}", a_due="due", at=moment)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from ledger.domain.account import Account
 from ledger.domain.amounts import MAX_LIMIT
 from ledger.domain.errors import Busy, InvalidRequest
 from ledger.store.results import read_account
@@ -23,10 +24,15 @@ def default_low_balance_threshold() -> int:
     return int(os.environ.get("DEFAULT_LOW_BALANCE_THRESHOLD", "0"))
 
 
+def low_balance_threshold(account: Account) -> int:
+    """The account's own threshold, or the deployment's default."""
+    own = account.low_balance_threshold
+    return default_low_balance_threshold() if own is None else own
+
+
 def get_limits(account_id: str) -> Limits:
     account = read_account(account_id)
-    threshold = account.low_balance_threshold
-    return Limits(default_low_balance_threshold() if threshold is None else threshold, account.hard_limit)
+    return Limits(low_balance_threshold(account), account.hard_limit)
 
 
 def set_limits(

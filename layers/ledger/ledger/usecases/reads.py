@@ -16,7 +16,7 @@ from ledger.domain.settlement import as_of
 from ledger.store import table
 from ledger.store.account_item import parse_account
 from ledger.usecases.common import utcnow
-from ledger.usecases.limits import default_low_balance_threshold
+from ledger.usecases.limits import low_balance_threshold
 
 RECENT = 5
 EXPIRING_SOON = timedelta(days=30)
@@ -54,7 +54,7 @@ def balance_card(account_id: str, now: datetime | None = None) -> BalanceCard:
     now = now or utcnow()
     response = _query(
         KeyConditionExpression="pk = :pk AND sk BETWEEN :a AND :e",
-        ExpressionAttributeValues=table.to_values(
+        ExpressionAttributeValues=table.to_item(
             {":pk": table.account_pk(account_id), ":a": "A", ":e": "E#~"}
         ),
         Limit=1 + RECENT,
@@ -75,10 +75,9 @@ def balance_card(account_id: str, now: datetime | None = None) -> BalanceCard:
     days = {(now.date() - timedelta(days=d)).strftime("%Y%m%d") for d in range(BURN_WINDOW_DAYS)}
     spent = sum(v for k, v in account.daily_spend.items() if k in days)
     runway = max(account.available, 0) * BURN_WINDOW_DAYS * 86400 // spent if spent else None
-    threshold = account.low_balance_threshold
     return BalanceCard(
         account=account,
-        low_balance_threshold=default_low_balance_threshold() if threshold is None else threshold,
+        low_balance_threshold=low_balance_threshold(account),
         grants=grants,
         expiring_soon=sorted(soon, key=lambda e: e.expires_at),
         recent=recent,
@@ -145,9 +144,6 @@ class Usage:
     by_day: list[UsageDay]
 
 
-OPERATION_PREFIX = "o_"
-
-
 def usage(account_id: str, start: date, end: date) -> Usage:
     """Consumption per day and operation from the journal's daily rollups: one item per active day."""
     if end < start:
@@ -161,7 +157,7 @@ def usage(account_id: str, start: date, end: date) -> Usage:
     }
     kwargs: dict[str, Any] = {
         "KeyConditionExpression": "pk = :pk AND sk BETWEEN :a AND :b",
-        "ExpressionAttributeValues": table.to_values(values),
+        "ExpressionAttributeValues": table.to_item(values),
     }
     days: list[UsageDay] = []
     while True:
@@ -169,7 +165,9 @@ def usage(account_id: str, start: date, end: date) -> Usage:
         for raw in response.get("Items", []):
             item = table.from_item(raw) or {}
             ops = {
-                k[len(OPERATION_PREFIX) :]: v for k, v in item.items() if k.startswith(OPERATION_PREFIX) and v
+                k[len(table.OPERATION_PREFIX) :]: v
+                for k, v in item.items()
+                if k.startswith(table.OPERATION_PREFIX) and v
             }
             days.append(UsageDay(date=item["sk"][2:], total=item.get("total", 0), by_operation=ops))
         if "LastEvaluatedKey" not in response:
