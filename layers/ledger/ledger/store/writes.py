@@ -108,6 +108,47 @@ def guard_due(expr: Expr, now: datetime) -> Expr:
     )
 
 
+def lower_due(expr: Expr, moment: int, lower: bool) -> Expr:
+    """Keep ``due`` at or before ``moment`` (no min() in DynamoDB expressions: one of two complementary forms).
+
+    ``lower``: set it, on condition it was later or absent; otherwise: on condition it already is."""
+    if lower:
+        expr.when("attribute_not_exists({a_due}) OR {a_due} > {at}", a_due="due", at=moment)
+        return expr.set("due", moment).set("due_pk", table.DUE_PK)
+    return expr.when("{a_due} <= {at}", a_due="due", at=moment)
+
+
+class DueHints:
+    """The ``due`` this process last saw per account: picks which form of ``lower_due`` to try first, so
+    a hold or grant is usually one request. A wrong guess costs one cancelled transaction, never a wrong write."""
+
+    LIMIT = 10_000
+
+    def __init__(self) -> None:
+        self._due: dict[str, int] = {}
+
+    def lower_first(self, account_id: str, moment: int) -> bool:
+        known = self._due.get(account_id)
+        return known is None or known > moment
+
+    def saw(self, account_id: str, due: int | None) -> None:
+        if len(self._due) >= self.LIMIT:
+            self._due.clear()
+        if due is None:
+            self._due.pop(account_id, None)
+        else:
+            self._due[account_id] = due
+
+    def refused(self, account_id: str, old_account: dict[str, Any] | None, moment: int) -> bool:
+        """The form tried was refused: remember the account's due and say whether to lower it next."""
+        due = (old_account or {}).get("due")
+        self.saw(account_id, due)
+        return due is None or due > moment
+
+
+due_hints = DueHints()
+
+
 def count_consumption(expr: Expr, amount: int, now: datetime) -> Expr:
     """Consumption: allocate later to grants (``unsettled``); count it for lifetime and the 7-day burn rate."""
     expr.add("unsettled", amount).add("lifetime_spent", amount)

@@ -13,7 +13,7 @@ from ledger.domain.grants import DEFAULT_PRIORITY, SOURCES, Grant
 from ledger.store import table
 from ledger.store.account_item import grant_arrival_attr, grant_attr, grant_base_attr, grant_map
 from ledger.store.results import resolve
-from ledger.store.writes import Cancelled, Expr, account_key, stamp, transact
+from ledger.store.writes import Cancelled, Expr, account_key, due_hints, lower_due, stamp, transact
 from ledger.usecases.common import WriteResult, check_key, find_record, record_put, replayed_change, utcnow
 
 MAX_PRIORITY = 1000
@@ -25,19 +25,6 @@ class GrantResult:
     grant: Grant
     description: str | None
     result: WriteResult
-
-
-def lower_due(expr: Expr, moment: int, lower: bool) -> Expr:
-    """Keep ``due`` at or before ``moment``: either it already is (condition) or set it (condition it was later)."""
-    if lower:
-        expr.when("attribute_not_exists({a_due}) OR {a_due} > {at}", a_due="due", at=moment)
-        return expr.set("due", moment).set("due_pk", table.DUE_PK)
-    return expr.when("{a_due} <= {at}", a_due="due", at=moment)
-
-
-def needs_lower_due(old_account: dict[str, Any] | None, moment: int) -> bool:
-    due = (old_account or {}).get("due")
-    return due is None or due > moment
 
 
 def grant(
@@ -114,13 +101,15 @@ def grant(
         if (old := find_record(account_id, key)) is None:
             raise InvalidRequest("expires_at must be in the future")
         return replay(old)
-    lower = True
+    lower = expiry is not None and due_hints.lower_first(account_id, expiry)
     for _ in range(6):
         try:
             attempt(lower)
+            if lower:
+                due_hints.saw(account_id, expiry)
             return GrantResult(new, description, WriteResult.of(*resolve(account_id, change)))
         except Cancelled as cancelled:
             if cancelled.failed(1):
                 return replay(cancelled.old(1) or {})
-            lower = needs_lower_due(cancelled.old(0), expiry or 0)
+            lower = due_hints.refused(account_id, cancelled.old(0), expiry or 0)
     raise Busy("the account's expiry guard kept changing; retry with the same idempotency key")

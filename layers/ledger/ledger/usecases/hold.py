@@ -26,19 +26,20 @@ from ledger.domain.errors import (
 )
 from ledger.store import table
 from ledger.store.account_item import hold_attr, parse_account
-from ledger.store.results import resolve
+from ledger.store.results import entry_attr, read_account, resolve
 from ledger.store.writes import (
     Cancelled,
     Expr,
     account_key,
     count_consumption,
+    due_hints,
     guard_due,
+    lower_due,
     put,
     stamp,
     transact,
 )
 from ledger.usecases.common import WriteResult, check_key, utcnow, write_with_due
-from ledger.usecases.grant import lower_due, needs_lower_due
 
 DEFAULT_HOLD_SECONDS = 15 * 60
 MAX_HOLD_SECONDS = 24 * 60 * 60
@@ -131,10 +132,9 @@ def place_hold(
         extra={"hold_id": hold_id},
     )
     # the first hold after a quiet spell lowers ``due``; holds placed while it is open leave it as it is
-    known_due = _due_hint.get(account_id)
-    lower = known_due is None or known_due > expires
+    lower = due_hints.lower_first(account_id, expires)
 
-    def attempt() -> tuple[Hold, bool]:
+    def attempt() -> tuple[Hold, bool] | None:
         expr = Expr().when("{a_spendable} >= {amount}", a_spendable="spendable", amount=amount)
         guard_due(expr, now)
         lower_due(expr, expires, lower)
@@ -143,10 +143,11 @@ def place_hold(
         stamp(expr, [change])
         transact([expr.update(account_key(account_id)), put(item)])
         if lower:
-            _remember_due(account_id, expires)
+            due_hints.saw(account_id, expires)
         return Hold.of(item, now), False
 
-    def on_cancel(cancelled: Cancelled) -> tuple[Hold, bool]:
+    def on_cancel(cancelled: Cancelled) -> tuple[Hold, bool] | None:
+        """The first result of a retry, a refusal, or None: try the other form of the due condition."""
         nonlocal lower
         if cancelled.failed(1):
             old = cancelled.old(1) or {}
@@ -157,50 +158,26 @@ def place_hold(
         account = parse_account(account_id, old_account)
         if account.spendable < amount:
             raise InsufficientCredits(account.available, amount, account.hard_limit)
-        lower = needs_lower_due(old_account, expires)
-        _remember_due(account_id, (old_account or {}).get("due"))
-        raise _Again
+        lower = due_hints.refused(account_id, old_account, expires)
+        return None
 
     for _ in range(6):
-        try:
-            return write_with_due(account_id, now, attempt, on_cancel)
-        except _Again:
-            continue
+        if (placed := write_with_due(account_id, now, attempt, on_cancel)) is not None:
+            return placed
     raise Busy("the account's expiry guard kept changing; retry with the same idempotency key")
-
-
-class _Again(Exception):
-    """The due condition took the other form: try again."""
-
-
-_due_hint: dict[
-    str, int
-] = {}  # account → the ``due`` this process last saw: only picks the first form to try
-DUE_HINTS = 10_000
-
-
-def _remember_due(account_id: str, due: int | None) -> None:
-    if len(_due_hint) >= DUE_HINTS:
-        _due_hint.clear()
-    if due is None:
-        _due_hint.pop(account_id, None)
-    else:
-        _due_hint[account_id] = due
 
 
 HOLD_ID = re.compile(r"^hold_[0-9a-f]{24}$")
 
 
-def get_hold(account_id: str, hold_id: str, now: datetime | None = None) -> Hold:
-    if not HOLD_ID.match(hold_id):
+def _hold_item(account_id: str, hold_id: str) -> dict[str, Any]:
+    if not HOLD_ID.match(hold_id) or (item := table.get_item(account_id, table.hold_sk(hold_id))) is None:
         raise NotFound(f"hold {hold_id[:40]} not found")
-    response = table.client().get_item(
-        TableName=table.table_name(), Key=table.to_item(_hold_key(account_id, hold_id)), ConsistentRead=True
-    )
-    item = table.from_item(response.get("Item"))
-    if item is None:
-        raise NotFound(f"hold {hold_id} not found")
-    return Hold.of(item, now or utcnow())
+    return item
+
+
+def get_hold(account_id: str, hold_id: str, now: datetime | None = None) -> Hold:
+    return Hold.of(_hold_item(account_id, hold_id), now or utcnow())
 
 
 def _not_open(hold: Hold) -> HoldNotOpen:
@@ -209,29 +186,38 @@ def _not_open(hold: Hold) -> HoldNotOpen:
     return HoldNotOpen(f"hold {hold.hold_id} is {hold.status}")
 
 
+def _resolution(account_id: str, hold: Hold, status: str, captured: int, at: str) -> Change:
+    """The change that captures ``captured`` of the hold (0 for a release) and frees the rest."""
+    return Change(
+        id="ent_" + digest(account_id, status, hold.hold_id),
+        type="capture" if status == "captured" else "release",
+        amount=-captured,
+        held_delta=-hold.amount,
+        created_at=at,
+        operation=hold.operation,
+        reference=hold.hold_id,
+        record=table.hold_sk(hold.hold_id),
+        extra={"hold_id": hold.hold_id},
+    )
+
+
 def _resolve_hold(
-    account_id: str, hold_id: str, status: str, captured: int, now: datetime
+    account_id: str, hold_id: str, status: str, captured: int | None, now: datetime
 ) -> tuple[Hold, WriteResult]:
-    """Capture ``captured`` credits (0 for a release) and free the rest of the hold, exactly once."""
-    hold = get_hold(account_id, hold_id, now)
+    """Capture ``captured`` credits (None: all, 0: a release) and free the rest of the hold, exactly once."""
+    item = _hold_item(account_id, hold_id)
+    hold = Hold.of(item, now)
+    captured = hold.amount if captured is None else captured
     if hold.status != "open":
-        if hold.status == status and (status == "released" or hold.captured == captured):
-            return hold, _replay(account_id, hold_id, status)
+        if hold.status == status and hold.captured == captured:
+            return hold, _replay(
+                account_id, item, _resolution(account_id, hold, status, captured, item["resolved_at"])
+            )
         raise _not_open(hold)
     if captured > hold.amount:
         raise CaptureExceedsHold(f"capture of {captured} exceeds the hold of {hold.amount}", held=hold.amount)
     released = hold.amount - captured
-    change = Change(
-        id="ent_" + digest(account_id, status, hold_id),
-        type="capture" if status == "captured" else "release",
-        amount=-captured,
-        held_delta=-hold.amount,
-        created_at=iso(now),
-        operation=hold.operation,
-        reference=hold_id,
-        record=table.hold_sk(hold_id),
-        extra={"hold_id": hold_id},
-    )
+    change = _resolution(account_id, hold, status, captured, iso(now))
 
     def attempt() -> tuple[Hold, WriteResult]:
         account = Expr().when("attribute_exists({a_hold})", a_hold=hold_attr(hold_id))
@@ -261,28 +247,13 @@ def _resolve_hold(
     return write_with_due(account_id, now, attempt, on_cancel)
 
 
-def _replay(account_id: str, hold_id: str, status: str) -> WriteResult:
-    change_type = "capture" if status == "captured" else "release"
-    response = table.client().get_item(
-        TableName=table.table_name(), Key=table.to_item(_hold_key(account_id, hold_id)), ConsistentRead=True
-    )
-    item = table.from_item(response.get("Item")) or {}
-    from ledger.store.results import entry_attr, read_account
-
-    account = read_account(account_id)
-    recorded = item.get(entry_attr(change_type))
+def _replay(account_id: str, item: dict[str, Any], change: Change) -> WriteResult:
+    """The first result of a capture or release: the entry the journal recorded on the hold, or else the
+    account's ``last`` (resolve), with the account's figures now."""
+    recorded = item.get(entry_attr(change.type))
     if recorded:
-        return WriteResult.of(Entry.from_map(recorded), account, replayed=True)
-    change = Change(
-        id="ent_" + digest(account_id, status, hold_id),
-        type=change_type,
-        amount=-(item.get("captured") or 0),
-        held_delta=-item["amount"],
-        created_at=item.get("resolved_at", ""),
-        record=table.hold_sk(hold_id),
-    )
-    entry, account = resolve(account_id, change)
-    return WriteResult.of(entry, account, replayed=True)
+        return WriteResult.of(Entry.from_map(recorded), read_account(account_id), replayed=True)
+    return WriteResult.of(*resolve(account_id, change), replayed=True)
 
 
 def capture_hold(
@@ -292,8 +263,6 @@ def capture_hold(
     now = now or utcnow()
     if amount is not None and not is_amount(amount):
         raise InvalidRequest("amount must be an integer from 1 to 1000000000000")
-    if amount is None:
-        amount = get_hold(account_id, hold_id, now).amount
     hold, result = _resolve_hold(account_id, hold_id, "captured", amount, now)
     return CaptureResult(hold, result)
 
