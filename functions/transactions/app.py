@@ -7,7 +7,8 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 import ledger
 from ledger.api.auth import require_account_admin
 from ledger.api.http import lambda_handler, resolver
-from ledger.api.models import EntryType, TransactionsPage
+from ledger.api.models import TransactionsPage
+from ledger.domain.changes import EntryType
 
 app = resolver()
 

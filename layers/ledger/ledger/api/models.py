@@ -8,7 +8,8 @@ from typing import Annotated, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from ledger.domain.amounts import MAX_AMOUNT, MAX_LIMIT
-from ledger.domain.changes import ENTRY_TYPES, Entry, from_epoch, iso
+from ledger.domain.changes import Entry, EntryType, from_epoch, iso
+from ledger.domain.grants import Source
 from ledger.usecases.common import WriteResult
 from ledger.usecases.grant import GrantResult
 from ledger.usecases.hold import MAX_HOLD_SECONDS, Hold
@@ -26,21 +27,6 @@ IdempotencyKey = Annotated[
 Operation = Annotated[
     str, Field(pattern=r"^[a-z0-9][a-z0-9_.:\-]{0,63}$", description="What the credits paid for.")
 ]
-EntryType = Literal[
-    "purchase",
-    "auto_top_up",
-    "grant",
-    "consumption",
-    "hold",
-    "capture",
-    "release",
-    "refund",
-    "dispute",
-    "expiry",
-    "adjustment",
-]
-assert set(EntryType.__args__) == set(ENTRY_TYPES)  # type: ignore[attr-defined]
-Source = Literal["purchase", "auto_top_up", "promotional", "subscription", "adjustment"]
 Metadata = Annotated[
     dict[Annotated[str, Field(max_length=40)], Annotated[str, Field(max_length=256)]], Field(max_length=10)
 ]

@@ -6,9 +6,9 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal, get_args
 
-ENTRY_TYPES = (
+EntryType = Literal[
     "purchase",
     "auto_top_up",
     "grant",
@@ -20,7 +20,8 @@ ENTRY_TYPES = (
     "dispute",
     "expiry",
     "adjustment",
-)
+]
+ENTRY_TYPES: tuple[str, ...] = get_args(EntryType)
 # a grant's entry type follows its source
 ENTRY_TYPE_OF_SOURCE = {
     "purchase": "purchase",

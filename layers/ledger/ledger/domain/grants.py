@@ -16,8 +16,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from typing import Literal, get_args
 
-SOURCES = ("purchase", "auto_top_up", "promotional", "subscription", "adjustment")
+Source = Literal["purchase", "auto_top_up", "promotional", "subscription", "adjustment"]
+SOURCES: tuple[str, ...] = get_args(Source)
 # promotional and subscription credits burn before purchased ones (after priority and expiry).
 _SOURCE_RANK = {"promotional": 0, "subscription": 0, "adjustment": 1, "purchase": 1, "auto_top_up": 1}
 NEVER = 2**63  # sorts never-expiring grants last
