@@ -8,7 +8,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 import ledger
 from ledger.api.auth import require_service
 from ledger.api.http import created, lambda_handler, resolver
-from ledger.api.models import CaptureRequest, CaptureResponse, EntryOut, HoldOut, HoldRequest, ReleaseResponse
+from ledger.api.models import CaptureRequest, HoldOut, HoldRequest, HoldResolution
 
 app = resolver()
 
@@ -32,32 +32,15 @@ def post_hold(account_id: str, body: Annotated[HoldRequest, Body()]) -> Response
 @app.post("/accounts/<account_id>/holds/<hold_id>/capture")
 def post_capture(
     account_id: str, hold_id: str, body: Annotated[CaptureRequest | None, Body()] = None
-) -> CaptureResponse:
+) -> HoldResolution:
     require_service(app)
-    done = ledger.capture_hold(account_id, hold_id, body.amount if body else None)
-    return CaptureResponse(
-        hold_id=hold_id,
-        status="captured",
-        captured=done.hold.captured or 0,
-        released=done.hold.released or 0,
-        entry=EntryOut.of(done.result.entry),
-        balance=done.result.balance,
-        available=done.result.available,
-    )
+    return HoldResolution.of(ledger.capture_hold(account_id, hold_id, body.amount if body else None))
 
 
 @app.post("/accounts/<account_id>/holds/<hold_id>/release")
-def post_release(account_id: str, hold_id: str) -> ReleaseResponse:
+def post_release(account_id: str, hold_id: str) -> HoldResolution:
     require_service(app)
-    done = ledger.release_hold(account_id, hold_id)
-    return ReleaseResponse(
-        hold_id=hold_id,
-        status="released",
-        released=done.hold.released or 0,
-        entry=EntryOut.of(done.result.entry),
-        balance=done.result.balance,
-        available=done.result.available,
-    )
+    return HoldResolution.of(ledger.release_hold(account_id, hold_id))
 
 
 @app.get("/accounts/<account_id>/holds/<hold_id>")

@@ -12,7 +12,7 @@ from ledger.domain.changes import Entry, EntryType, from_epoch, iso
 from ledger.domain.grants import Source
 from ledger.usecases.common import WriteResult
 from ledger.usecases.grant import GrantResult
-from ledger.usecases.hold import MAX_HOLD_SECONDS, Hold
+from ledger.usecases.hold import MAX_HOLD_SECONDS, CaptureResult, Hold
 from ledger.usecases.limits import Limits
 from ledger.usecases.reads import BalanceCard, Page, Usage
 
@@ -136,23 +136,28 @@ class HoldOut(BaseModel):
         )
 
 
-class CaptureResponse(BaseModel):
+class HoldResolution(BaseModel):
+    """A capture or release: what was captured, what went back to available, and the entry it made."""
+
     hold_id: str
-    status: Literal["captured"]
+    status: Literal["captured", "released"]
     captured: int
     released: int
     entry: EntryOut
     balance: int
     available: int
 
-
-class ReleaseResponse(BaseModel):
-    hold_id: str
-    status: Literal["released"]
-    released: int
-    entry: EntryOut
-    balance: int
-    available: int
+    @classmethod
+    def of(cls, done: CaptureResult) -> HoldResolution:
+        return cls(
+            hold_id=done.hold.hold_id,
+            status=done.hold.status,  # type: ignore[arg-type]
+            captured=done.hold.captured or 0,
+            released=done.hold.released or 0,
+            entry=EntryOut.of(done.result.entry),
+            balance=done.result.balance,
+            available=done.result.available,
+        )
 
 
 class GrantOut(BaseModel):
