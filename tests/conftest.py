@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from itertools import count
 
 import boto3
@@ -17,23 +18,38 @@ from tests.support.template import create_table_kwargs, ttl_attribute
 TABLE = "ledger-test"
 
 
-@pytest.fixture(autouse=True)
-def _environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in list(os.environ):
-        if name.startswith("AWS_") and name not in ("AWS_DEFAULT_REGION",):
-            monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("TABLE_NAME", TABLE)
-    monkeypatch.setenv("DEFAULT_LOW_BALANCE_THRESHOLD", "100")
-    monkeypatch.setenv("ACCOUNT_CLAIM", "custom:account_id")
-    monkeypatch.setenv("ROLE_CLAIM", "custom:role")
-    monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", "prepaid-credits")
-    monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "PrepaidCredits")
-    monkeypatch.setenv("LEDGER_RESULT_WAIT_SECONDS", "0")
-    monkeypatch.delenv("DYNAMODB_ENDPOINT_URL", raising=False)
+ENVIRONMENT = {
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "TABLE_NAME": TABLE,
+    "DEFAULT_LOW_BALANCE_THRESHOLD": "100",
+    "ACCOUNT_CLAIM": "custom:account_id",
+    "ROLE_CLAIM": "custom:role",
+    "POWERTOOLS_SERVICE_NAME": "prepaid-credits",
+    "POWERTOOLS_METRICS_NAMESPACE": "PrepaidCredits",
+    "LEDGER_RESULT_WAIT_SECONDS": "0",
+}
+
+
+@contextmanager
+def isolated_environment() -> Iterator[None]:
+    """The functions' environment for tests: fake AWS credentials, no real endpoint, the test table."""
+    with pytest.MonkeyPatch.context() as env:
+        for name in list(os.environ):
+            if name.startswith("AWS_") or name == "DYNAMODB_ENDPOINT_URL":
+                env.delenv(name, raising=False)
+        for name, value in ENVIRONMENT.items():
+            env.setenv(name, value)
+        ledger_table.reset_client()
+        yield
     ledger_table.reset_client()
+
+
+@pytest.fixture(autouse=True)
+def _environment() -> Iterator[None]:
+    with isolated_environment():
+        yield
 
 
 def create_table(name: str = TABLE) -> None:

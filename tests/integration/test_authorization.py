@@ -14,7 +14,7 @@ from moto import mock_aws
 
 from ledger.domain.changes import digest
 from ledger.store import table as ledger_table
-from tests.conftest import TABLE, create_table
+from tests.conftest import TABLE, create_table, isolated_environment
 from tests.support.http import ACCOUNT_CLAIM, ROLE_CLAIM, http_event, owner, parse
 from tests.support.lambdas import invoke
 from tests.support.tables import scan as scan_table
@@ -22,16 +22,6 @@ from tests.support.tables import scan as scan_table
 ACCOUNT = "acme"
 UNSEEN = "never-seen"
 HOLD_KEY = "seed-hold"
-ENVIRONMENT = {
-    "AWS_DEFAULT_REGION": "us-east-1",
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "TABLE_NAME": TABLE,
-    "DEFAULT_LOW_BALANCE_THRESHOLD": "100",
-    "ACCOUNT_CLAIM": "custom:account_id",
-    "ROLE_CLAIM": "custom:role",
-    "LEDGER_RESULT_WAIT_SECONDS": "0",
-}
 
 
 def hold_id(account: str) -> str:
@@ -121,15 +111,10 @@ def seed(account: str) -> None:
 @pytest.fixture(scope="module")
 def _shared_table() -> Iterator[None]:
     """One table for the module: acme has credits and an open hold; never-seen has nothing."""
-    with pytest.MonkeyPatch.context() as env:
-        for name, value in ENVIRONMENT.items():
-            env.setenv(name, value)
-        with mock_aws():
-            ledger_table.reset_client()
-            create_table()
-            seed(ACCOUNT)
-            yield
-        ledger_table.reset_client()
+    with isolated_environment(), mock_aws():
+        create_table()
+        seed(ACCOUNT)
+        yield
 
 
 @pytest.fixture

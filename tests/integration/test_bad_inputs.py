@@ -13,7 +13,7 @@ from moto import mock_aws
 
 from ledger.domain.changes import digest
 from ledger.store import table as ledger_table
-from tests.conftest import TABLE, create_table
+from tests.conftest import TABLE, create_table, isolated_environment
 from tests.support.http import http_event, owner, parse
 from tests.support.lambdas import invoke
 from tests.support.tables import scan as scan_table
@@ -22,14 +22,6 @@ ACCOUNT = "acme"
 HOLD_KEY = "seed-hold"
 HOLD_ID = "hold_" + digest(ACCOUNT, "hold", HOLD_KEY)
 MAX = 10**12
-ENVIRONMENT = {
-    "AWS_DEFAULT_REGION": "us-east-1",
-    "TABLE_NAME": TABLE,
-    "DEFAULT_LOW_BALANCE_THRESHOLD": "100",
-    "ACCOUNT_CLAIM": "custom:account_id",
-    "ROLE_CLAIM": "custom:role",
-    "LEDGER_RESULT_WAIT_SECONDS": "0",
-}
 RAW = "__raw__"  # stands for a JSON number text that json.dumps cannot produce (1e3)
 
 
@@ -87,22 +79,13 @@ WRITE_ROUTES = {"debit": DEBIT, "hold": HOLD, "capture": CAPTURE, "grant": GRANT
 @pytest.fixture(scope="module")
 def _shared_table() -> Iterator[None]:
     """One table for the module (bad input writes nothing, so the cases can share it)."""
-    with pytest.MonkeyPatch.context() as env:
-        for name, value in {
-            **ENVIRONMENT,
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-        }.items():
-            env.setenv(name, value)
-        with mock_aws():
-            ledger_table.reset_client()
-            create_table()
-            # an account with credits and an open hold: every valid write here would succeed and write
-            assert GRANT.call({"amount": 1000, "source": "purchase", "idempotency_key": "seed"})[0] == 201
-            status, hold = HOLD.call({"amount": 300, "idempotency_key": HOLD_KEY})
-            assert (status, hold["hold_id"]) == (201, HOLD_ID)
-            yield
-        ledger_table.reset_client()
+    with isolated_environment(), mock_aws():
+        create_table()
+        # an account with credits and an open hold: every valid write here would succeed and write
+        assert GRANT.call({"amount": 1000, "source": "purchase", "idempotency_key": "seed"})[0] == 201
+        status, hold = HOLD.call({"amount": 300, "idempotency_key": HOLD_KEY})
+        assert (status, hold["hold_id"]) == (201, HOLD_ID)
+        yield
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from moto import mock_aws
 
 import ledger
 from ledger.store import table as ledger_table
-from tests.conftest import TABLE, create_table
+from tests.conftest import TABLE, create_table, isolated_environment
 from tests.support.http import http_event, owner, parse
 from tests.support.lambdas import invoke
 from tests.support.tables import scan
@@ -25,16 +25,6 @@ from tests.support.tables import scan
 ACCOUNT = "acme"
 DEBITS = list(range(1, 12))  # 11 debits of 1..11 credits after a grant of 1000: 12 entries
 
-ENVIRONMENT = {
-    "AWS_DEFAULT_REGION": "us-east-1",
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "TABLE_NAME": TABLE,
-    "DEFAULT_LOW_BALANCE_THRESHOLD": "100",
-    "ACCOUNT_CLAIM": "custom:account_id",
-    "ROLE_CLAIM": "custom:role",
-    "LEDGER_RESULT_WAIT_SECONDS": "0",
-}
 _table_numbers = count(1)
 
 
@@ -86,12 +76,8 @@ class Journal:
 @pytest.fixture(scope="module")
 def _aws() -> Iterator[None]:
     """moto for the whole module, so that the paged history is built once, on a table of its own."""
-    with pytest.MonkeyPatch.context() as env:
-        for name, value in ENVIRONMENT.items():
-            env.setenv(name, value)
-        with mock_aws():
-            yield
-    ledger_table.reset_client()
+    with isolated_environment(), mock_aws():
+        yield
 
 
 def use_table(name: str, env: pytest.MonkeyPatch) -> None:

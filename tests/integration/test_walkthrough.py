@@ -39,6 +39,19 @@ def balance(account: str) -> tuple[int, dict]:
     return parse(invoke("balance", event))
 
 
+def transactions(account: str, **query: str) -> dict:
+    event = http_event(
+        "GET",
+        "/accounts/{account_id}/transactions",
+        {"account_id": account},
+        query=query,
+        claims=owner(account),
+    )
+    status, body = parse(invoke("transactions", event))
+    assert status == 200, body
+    return body
+
+
 def test_grant_debit_hold_capture_then_balance_card_and_history(journal: StreamPump) -> None:
     assert grant("acme", 1000, "welcome")[0] == 201
     status, body = debit("acme", 150, "job-1")
@@ -84,31 +97,9 @@ def test_grant_debit_hold_capture_then_balance_card_and_history(journal: StreamP
     assert [t["type"] for t in card["recent_transactions"]] == ["capture", "hold", "consumption", "grant"]
     assert card["estimated_runway_seconds"] == 730 * 7 * 86400 // 270
 
-    page = parse(
-        invoke(
-            "transactions",
-            http_event(
-                "GET",
-                "/accounts/{account_id}/transactions",
-                {"account_id": "acme"},
-                query={"limit": "2"},
-                claims=owner("acme"),
-            ),
-        )
-    )[1]
+    page = transactions("acme", limit="2")
     assert [i["balance_after"] for i in page["items"]] == [730, 850]
-    rest = parse(
-        invoke(
-            "transactions",
-            http_event(
-                "GET",
-                "/accounts/{account_id}/transactions",
-                {"account_id": "acme"},
-                query={"limit": "50", "cursor": page["next_cursor"]},
-                claims=owner("acme"),
-            ),
-        )
-    )[1]
+    rest = transactions("acme", limit="50", cursor=page["next_cursor"])
     assert [i["balance_after"] for i in rest["items"]] == [850, 1000]
 
 
