@@ -97,6 +97,10 @@ class Entry:
         return cls(**{k: values.get(k) for k in cls.__slots__})  # type: ignore[arg-type]
 
 
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
 def iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 

@@ -5,14 +5,15 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from ledger.domain.account import Account
 from ledger.domain.changes import Change, Entry, request_hash
-from ledger.domain.errors import IdempotencyConflict, InvalidRequest
+from ledger.domain.errors import Busy, IdempotencyConflict, InvalidRequest
 from ledger.store import table
 from ledger.store.writes import Cancelled, put
+from ledger.usecases.expire import settle_due
 
 IDEMPOTENCY_TTL = timedelta(days=8)  # keys are remembered at least 7 days
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9._:/=+\-]{1,128}$")
@@ -29,10 +30,6 @@ class WriteResult:
     @classmethod
     def of(cls, entry: Entry, account: Account, replayed: bool = False) -> WriteResult:
         return cls(entry=entry, balance=account.balance, available=account.available, replayed=replayed)
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def check_key(key: str) -> str:
@@ -85,8 +82,6 @@ def write_with_due[T](
     account_id: str, now: datetime, attempt: Callable[[], T], on_cancel: Callable[[Cancelled], T]
 ) -> T:
     """Run ``attempt``; when the account's due guard refused it, settle what is due and try again."""
-    from ledger.usecases.expire import settle_due
-
     for _ in range(DUE_SETTLEMENTS):
         try:
             return attempt()
@@ -95,4 +90,4 @@ def write_with_due[T](
                 settle_due(account_id, now)
                 continue
             return on_cancel(cancelled)
-    return attempt()
+    raise Busy("the account kept falling due while this write was retried; retry with the same key")

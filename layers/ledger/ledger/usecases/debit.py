@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from ledger.domain.amounts import is_amount
-from ledger.domain.changes import Change, digest, iso
+from ledger.domain.changes import Change, digest, iso, utcnow
 from ledger.domain.errors import InsufficientCredits, InvalidRequest
 from ledger.store import table
 from ledger.store.account_item import parse_account
@@ -16,7 +16,6 @@ from ledger.usecases.common import (
     check_key,
     record_put,
     replayed_change,
-    utcnow,
     write_with_due,
 )
 

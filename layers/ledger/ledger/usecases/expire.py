@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from ledger.domain.changes import Change, digest, iso
+from ledger.domain.changes import Change, digest, iso, utcnow
 from ledger.domain.errors import Busy
 from ledger.domain.grants import Grant
 from ledger.domain.settlement import plan_due
@@ -26,7 +26,6 @@ from ledger.store.account_item import (
 )
 from ledger.store.results import get_account_item
 from ledger.store.writes import Cancelled, Expr, account_key, stamp, transact
-from ledger.usecases.common import utcnow
 
 MAX_HOLDS_PER_WRITE = 90  # a transaction holds at most 100 actions
 SETTLE_RETRIES = 10

@@ -7,14 +7,14 @@ from datetime import datetime
 from typing import Any
 
 from ledger.domain.amounts import is_amount
-from ledger.domain.changes import ENTRY_TYPE_OF_SOURCE, Change, digest, epoch, iso
+from ledger.domain.changes import ENTRY_TYPE_OF_SOURCE, Change, digest, epoch, iso, utcnow
 from ledger.domain.errors import Busy, InvalidRequest
 from ledger.domain.grants import DEFAULT_PRIORITY, SOURCES, Grant
 from ledger.store import table
 from ledger.store.account_item import grant_arrival_attr, grant_attr, grant_base_attr, grant_map
 from ledger.store.results import resolve
 from ledger.store.writes import Cancelled, Expr, account_key, due_hints, lower_due, stamp, transact
-from ledger.usecases.common import WriteResult, check_key, find_record, record_put, replayed_change, utcnow
+from ledger.usecases.common import WriteResult, check_key, find_record, record_put, replayed_change
 
 MAX_PRIORITY = 1000
 MAX_DESCRIPTION = 200

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ledger.domain.amounts import is_amount
-from ledger.domain.changes import Change, Entry, digest, from_epoch, iso, request_hash
+from ledger.domain.changes import Change, Entry, digest, from_epoch, iso, request_hash, utcnow
 from ledger.domain.errors import (
     Busy,
     CaptureExceedsHold,
@@ -39,7 +39,7 @@ from ledger.store.writes import (
     stamp,
     transact,
 )
-from ledger.usecases.common import WriteResult, check_key, utcnow, write_with_due
+from ledger.usecases.common import WriteResult, check_key, write_with_due
 
 DEFAULT_HOLD_SECONDS = 15 * 60
 MAX_HOLD_SECONDS = 24 * 60 * 60

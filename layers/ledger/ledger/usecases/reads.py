@@ -9,13 +9,12 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from ledger.domain.account import Account
-from ledger.domain.changes import Entry, from_epoch
+from ledger.domain.changes import Entry, from_epoch, utcnow
 from ledger.domain.errors import InvalidRequest
 from ledger.domain.grants import Grant
 from ledger.domain.settlement import as_of
 from ledger.store import table
 from ledger.store.account_item import parse_account
-from ledger.usecases.common import utcnow
 from ledger.usecases.limits import low_balance_threshold
 
 RECENT = 5
