@@ -89,19 +89,7 @@ class EntryOut(BaseModel):
 
     @classmethod
     def of(cls, entry: Entry) -> EntryOut:
-        return cls(
-            id=entry.id,
-            type=entry.type,  # type: ignore[arg-type]
-            amount=entry.amount,
-            balance_after=entry.balance_after,
-            created_at=entry.created_at,
-            operation=entry.operation,
-            reference=entry.reference,
-            description=entry.description,
-            hold_id=entry.hold_id,
-            grant_id=entry.grant_id,
-            metadata=entry.metadata,
-        )
+        return cls.model_validate(entry, from_attributes=True)  # the public fields of the ledger's entry
 
 
 class DebitResponse(BaseModel):
