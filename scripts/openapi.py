@@ -23,7 +23,7 @@ ERRORS = {
     "403": "forbidden: not this account's owner or admin, or not an IAM-signed service request",
     "422": "invalid_request: a field is missing, of the wrong type, or out of range",
 }
-SECURITY = {"AWS_IAM": [{"sigv4": []}], "JwtAuthorizer": [{"jwt": []}]}
+SECURITY: dict[str, list[Any]] = {"AWS_IAM": [{"sigv4": []}], "JwtAuthorizer": [{"jwt": []}], "NONE": []}
 
 
 def build() -> dict[str, Any]:

@@ -9,10 +9,13 @@ from itertools import count
 
 import boto3
 import pytest
+import stripe
 from moto import mock_aws
 
 from ledger.store import table as ledger_table
+from tests.support import localstripe
 from tests.support.stream import StreamPump
+from tests.support.stripe_events import WEBHOOK_SECRET
 from tests.support.template import create_table_kwargs, ttl_attribute
 
 TABLE = "ledger-test"
@@ -96,3 +99,19 @@ def fresh_journal(module_moto: None, monkeypatch: pytest.MonkeyPatch) -> Iterato
     create_table(name)
     yield StreamPump(name)
     boto3.client("dynamodb").delete_table(TableName=name)
+
+
+@pytest.fixture(scope="session")
+def localstripe_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One localstripe for the whole run (its own store file)."""
+    with localstripe.running(tmp_path_factory.mktemp("localstripe")) as url:
+        yield url
+
+
+@pytest.fixture
+def stripe_env(localstripe_url: str, monkeypatch: pytest.MonkeyPatch) -> stripe.StripeClient:
+    """The functions talk to localstripe and verify webhooks with the test secret; returns a client of it."""
+    monkeypatch.setenv("STRIPE_API_KEY", "sk_test_local")
+    monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", WEBHOOK_SECRET)
+    monkeypatch.setenv("STRIPE_API_BASE", localstripe_url)
+    return stripe.StripeClient("sk_test_local", base_addresses={"api": localstripe_url})

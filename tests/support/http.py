@@ -21,6 +21,7 @@ def http_event(
     iam: bool = False,
     raw_body: str | None = None,
     base64_body: bool = False,
+    headers: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     path = route
     for name, value in path_parameters.items():
@@ -43,7 +44,7 @@ def http_event(
         "routeKey": f"{method} {route}",
         "rawPath": path,
         "rawQueryString": urlencode(query or {}),
-        "headers": {"content-type": "application/json", "host": "api.example.com"},
+        "headers": {"content-type": "application/json", "host": "api.example.com", **(headers or {})},
         "requestContext": {
             "accountId": "123456789012",
             "apiId": "api",

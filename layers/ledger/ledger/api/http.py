@@ -28,6 +28,8 @@ STATUS: dict[type[errors.LedgerError], int] = {
     errors.CaptureExceedsHold: HTTPStatus.UNPROCESSABLE_ENTITY,
     errors.InvalidRequest: HTTPStatus.UNPROCESSABLE_ENTITY,
     errors.Busy: HTTPStatus.TOO_MANY_REQUESTS,
+    errors.InvalidSignature: HTTPStatus.BAD_REQUEST,
+    errors.PaymentProviderError: HTTPStatus.BAD_GATEWAY,
 }
 
 

@@ -63,3 +63,15 @@ class Busy(LedgerError):
     """The account stayed contended after every retry; the caller may retry with the same key."""
 
     code = "account_busy"
+
+
+class InvalidSignature(LedgerError):
+    """A webhook delivery whose signature does not verify (missing, forged or stale)."""
+
+    code = "invalid_signature"
+
+
+class PaymentProviderError(LedgerError):
+    """Stripe could not be reached or refused the request for a reason that is not the caller's."""
+
+    code = "payment_provider_error"

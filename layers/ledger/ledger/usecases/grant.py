@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -18,6 +19,10 @@ from ledger.usecases.common import WriteResult, check_key, find_record, record_p
 
 MAX_PRIORITY = 1000
 MAX_DESCRIPTION = 200
+
+
+def grant_id(account_id: str, idempotency_key: str) -> str:
+    return "grt_" + digest(account_id, "grant", idempotency_key)
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +42,12 @@ def grant(
     description: str | None = None,
     reference: str | None = None,
     now: datetime | None = None,
+    *,
+    entry_type: str | None = None,
+    also: Sequence[dict[str, Any]] = (),
 ) -> GrantResult:
+    """Grant credits; ``also``: more transaction actions committed with the grant (and only with it; a
+    failed condition on one of them raises Cancelled). ``entry_type`` overrides the source's entry type."""
     now = now or utcnow()
     key = check_key(idempotency_key)
     if not is_amount(amount):
@@ -51,7 +61,7 @@ def grant(
         raise InvalidRequest(f"description must be at most {MAX_DESCRIPTION} characters")
     expiry = epoch(expires_at) if expires_at is not None else None
     new = Grant(
-        id="grt_" + digest(account_id, "grant", key),
+        id=grant_id(account_id, key),
         amount=amount,
         remaining=amount,
         source=source,
@@ -69,7 +79,7 @@ def grant(
     }
     change = Change(
         id="ent_" + digest(account_id, "grant", key),
-        type=ENTRY_TYPE_OF_SOURCE[source],
+        type=entry_type or ENTRY_TYPE_OF_SOURCE[source],
         amount=amount,
         created_at=iso(now),
         reference=reference or key,
@@ -90,7 +100,7 @@ def grant(
             lower_due(expr, expiry, lower)
         stamp(expr, [change])
         record = record_put(account_id, key, "grant", request, change, now, result={"grant": grant_map(new)})
-        transact([expr.update(account_key(account_id)), record])
+        transact([expr.update(account_key(account_id)), record, *also])
 
     def replay(old: dict[str, Any]) -> GrantResult:
         first = replayed_change(old, key, "grant", request)
@@ -111,5 +121,7 @@ def grant(
         except Cancelled as cancelled:
             if cancelled.failed(1):
                 return replay(cancelled.old(1) or {})
+            if any(cancelled.failed(i) for i in range(2, len(cancelled.reasons))):
+                raise
             lower = due_hints.refused(account_id, cancelled.old(0), expiry or 0)
     raise Busy("the account's expiry guard kept changing; retry with the same idempotency key")

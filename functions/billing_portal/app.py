@@ -1,0 +1,27 @@
+"""POST /accounts/{account_id}/billing-portal (owner/admin, JWT): a Stripe Customer Portal session."""
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body
+
+from ledger.api.auth import require_account_admin
+from ledger.api.http import created, lambda_handler, resolver
+from ledger.api.purchase_models import BillingPortalOut, BillingPortalRequest
+from ledger.usecases.purchase import billing_portal
+
+app = resolver()
+
+
+@app.post(
+    "/accounts/<account_id>/billing-portal",
+    responses={
+        201: {"description": "Portal session", "content": {"application/json": {"model": BillingPortalOut}}}
+    },
+)
+def post_portal(account_id: str, body: Annotated[BillingPortalRequest, Body()]) -> Response[Any]:
+    require_account_admin(app, account_id)
+    return created(BillingPortalOut(url=billing_portal(account_id, str(body.return_url))))
+
+
+handler = lambda_handler(app)

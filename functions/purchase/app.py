@@ -1,0 +1,40 @@
+"""Purchases (owner/admin, JWT): start a Stripe payment for credits; read a purchase's status."""
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body
+
+from ledger.api.auth import require_account_admin
+from ledger.api.http import created, lambda_handler, resolver
+from ledger.api.purchase_models import NewPurchaseOut, PurchaseOut, PurchaseRequest
+from ledger.usecases.purchase import create_purchase, get_purchase
+
+app = resolver()
+
+
+@app.post(
+    "/accounts/<account_id>/purchases",
+    responses={
+        201: {"description": "Payment started", "content": {"application/json": {"model": NewPurchaseOut}}}
+    },
+)
+def post_purchase(account_id: str, body: Annotated[PurchaseRequest, Body()]) -> Response[Any]:
+    require_account_admin(app, account_id)
+    new = create_purchase(
+        account_id,
+        package_id=body.package_id,
+        credits=body.credits,
+        mode=body.mode,
+        return_url=str(body.return_url) if body.return_url else None,
+    )
+    return created(NewPurchaseOut.made(new))
+
+
+@app.get("/accounts/<account_id>/purchases/<purchase_id>")
+def get_one(account_id: str, purchase_id: str) -> PurchaseOut:
+    require_account_admin(app, account_id)
+    return PurchaseOut.of(get_purchase(account_id, purchase_id))
+
+
+handler = lambda_handler(app)

@@ -1,0 +1,16 @@
+"""POST /webhooks/stripe (no authorizer: Stripe signs each delivery; the signature is checked first)."""
+
+from ledger.api.http import lambda_handler, resolver
+from ledger.api.purchase_models import WebhookOut
+from ledger.payments.webhook import handle, verify
+
+app = resolver()
+
+
+@app.post("/webhooks/stripe")
+def post_event() -> WebhookOut:
+    event = verify(app.current_event.decoded_body or "", app.current_event.headers.get("stripe-signature"))
+    return WebhookOut(result=handle(event).result)
+
+
+handler = lambda_handler(app)

@@ -1,0 +1,1 @@
+"""Payments: the credit catalog and the Stripe adapter (client, webhook verification)."""

@@ -1,0 +1,102 @@
+"""The catalog: preset packages (bulk pricing) and custom amounts priced by the tier they fall in.
+
+Prices are integers in the currency's minor unit. A deployment sets its own catalog as JSON in the
+CREDIT_CATALOG environment variable (the template's CreditCatalog parameter) and its currency in CURRENCY.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from ledger.domain.errors import InvalidRequest, NotFound
+
+MAX_CREDITS = 100_000
+
+
+class Package(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    id: str = Field(pattern=r"^[A-Za-z0-9_\-]{1,64}$")
+    credits: int = Field(ge=1, le=MAX_CREDITS)
+    price: int = Field(ge=1)
+
+
+class Tier(BaseModel):
+    """Custom amounts from ``from_credits`` up cost ``price_per_1000`` minor units per 1,000 credits."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    from_credits: int = Field(ge=1)
+    price_per_1000: int = Field(ge=1)
+
+
+class Custom(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    min_credits: int = Field(ge=1, le=MAX_CREDITS)
+    max_credits: int = Field(ge=1, le=MAX_CREDITS)
+    tiers: list[Tier] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Custom:
+        if self.min_credits > self.max_credits:
+            raise ValueError("min_credits must not exceed max_credits")
+        starts = [t.from_credits for t in self.tiers]
+        if starts != sorted(set(starts)) or starts[0] > self.min_credits:
+            raise ValueError("tiers must be in increasing from_credits order, the first covering min_credits")
+        return self
+
+
+class Catalog(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    currency: str = Field(default="usd", pattern=r"^[a-z]{3}$")
+    packages: list[Package]
+    custom: Custom
+
+    def package(self, package_id: str) -> Package:
+        for package in self.packages:
+            if package.id == package_id:
+                return package
+        raise NotFound(f"no package {package_id!r}", package_id=package_id)
+
+    def custom_price(self, credits: int) -> int:
+        low, high = self.custom.min_credits, self.custom.max_credits
+        if not low <= credits <= high:
+            raise InvalidRequest(f"credits must be from {low} to {high}", min_credits=low, max_credits=high)
+        tier = [t for t in self.custom.tiers if t.from_credits <= credits][-1]
+        return -(-credits * tier.price_per_1000 // 1000)  # rounded up to a whole minor unit
+
+
+DEFAULT = {
+    "packages": [
+        {"id": "credits-1000", "credits": 1_000, "price": 1_000},
+        {"id": "credits-5000", "credits": 5_000, "price": 4_500},
+        {"id": "credits-20000", "credits": 20_000, "price": 16_000},
+        {"id": "credits-100000", "credits": 100_000, "price": 70_000},
+    ],
+    "custom": {
+        "min_credits": 100,
+        "max_credits": MAX_CREDITS,
+        "tiers": [
+            {"from_credits": 1, "price_per_1000": 1_000},
+            {"from_credits": 5_000, "price_per_1000": 900},
+            {"from_credits": 20_000, "price_per_1000": 800},
+            {"from_credits": 100_000, "price_per_1000": 700},
+        ],
+    },
+}
+
+
+@cache
+def _parse(document: str, currency: str) -> Catalog:
+    data = Catalog.model_validate_json(document) if document.strip() else Catalog.model_validate(DEFAULT)
+    return data.model_copy(update={"currency": currency}) if currency else data
+
+
+def catalog() -> Catalog:
+    """The deployment's catalog (validated once per document; a bad one fails loudly at first use)."""
+    return _parse(os.environ.get("CREDIT_CATALOG", ""), os.environ.get("CURRENCY", "").lower())

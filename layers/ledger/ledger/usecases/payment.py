@@ -1,0 +1,270 @@
+"""What Stripe's confirmations do to purchases: credit once, record failures, claw back refunds and
+disputes, restore disputes won. Each outcome is exactly once however often and in whatever order Stripe
+delivers: credits are keyed by the purchase, refunds by the charge's cumulative refunded amount, disputes
+by their id, and every purchase update commits in the same transaction as its ledger change."""
+
+from __future__ import annotations
+
+import os
+from contextlib import suppress
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from aws_lambda_powertools import Logger
+
+from ledger.domain.changes import iso, utcnow
+from ledger.domain.errors import Busy, InvalidRequest
+from ledger.domain.purchase import OPEN_DISPUTE, Purchase
+from ledger.payments import stripe_api
+from ledger.store.purchases import find_payment, get_purchase_item, payment_put, purchase_key
+from ledger.store.writes import Cancelled, Expr, account_key, transact
+from ledger.usecases.clawback import clawback
+from ledger.usecases.grant import grant, grant_id
+
+logger = Logger()
+
+Result = Literal[
+    "credited", "clawed_back", "restored", "recorded", "failed", "mismatch", "duplicate", "ignored"
+]
+RACE_RETRIES = 10
+RESTORED_DISPUTE = ("won", "warning_closed")
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    result: Result
+    purchase_id: str | None = None
+    credits: int = 0
+
+
+def purchase_expiry(paid_at: datetime) -> datetime | None:
+    days = int(os.environ.get("PURCHASE_CREDIT_EXPIRY_DAYS", "365"))
+    return paid_at + timedelta(days=days) if days else None
+
+
+def _purchase_of(obj: dict[str, Any], payment_intent_id: str | None = None) -> Purchase | None:
+    """Our purchase that a Stripe object pays for: by its metadata, else by the PaymentIntent it belongs to."""
+    meta = obj.get("metadata") or {}
+    if meta.get("account_id") and meta.get("purchase_id"):
+        ref: tuple[str, str] | None = (meta["account_id"], meta["purchase_id"])
+    elif payment_intent_id:
+        ref = find_payment(payment_intent_id) or _ask_stripe(payment_intent_id)
+    else:
+        ref = None
+    if ref is None:
+        return None
+    try:
+        return get_purchase_item(*ref)
+    except InvalidRequest:  # an account id we could never have written: not ours
+        return None
+
+
+def _ask_stripe(payment_intent_id: str) -> tuple[str, str] | None:
+    """A PaymentIntent we have no record of (a Checkout payment not yet confirmed to us): its metadata."""
+    with stripe_api.errors():
+        intent = stripe_api.as_dict(stripe_api.client().v1.payment_intents.retrieve(payment_intent_id))
+    meta = intent.get("metadata") or {}
+    return (meta["account_id"], meta["purchase_id"]) if meta.get("purchase_id") else None
+
+
+def payment_succeeded(obj: dict[str, Any], paid_at: datetime, now: datetime | None = None) -> Outcome:
+    """A PaymentIntent succeeded or a Checkout Session was paid: grant the purchase's credits, once."""
+    now = now or utcnow()
+    is_session = obj.get("object") == "checkout.session"
+    purchase = _purchase_of(obj)
+    if purchase is None:
+        return Outcome("ignored")
+    if is_session:
+        paid, intent_id = obj.get("amount_total"), obj.get("payment_intent")
+    else:  # amount_received is what was paid; mocks that omit it report the amount of a succeeded intent
+        paid, intent_id = obj.get("amount_received", obj.get("amount")), obj.get("id")
+    currency = str(obj.get("currency", "")).lower()
+    if (paid, currency) != (purchase.amount, purchase.currency):
+        logger.error(
+            "payment does not match the purchase's price: nothing granted",
+            purchase_id=purchase.id,
+            paid=paid,
+            currency=currency,
+            price=purchase.amount,
+            price_currency=purchase.currency,
+            stripe_id=obj.get("id"),
+        )
+        mismatch = {"stripe_id": obj.get("id"), "amount": paid, "currency": currency, "at": iso(now)}
+        failure = {"code": "amount_mismatch", "message": "the amount paid differs from the price"}
+        with suppress(Cancelled):  # a purchase already paid correctly stays so
+            _update_purchase(purchase, _not_paid(Expr().set("mismatch", mismatch).set("failure", failure)))
+        return Outcome("mismatch", purchase.id)
+    key = f"purchase-{purchase.id}"
+    update = Expr().set("paid", True).set("paid_at", iso(paid_at)).remove("failure")
+    update.set("grant_id", grant_id(purchase.account_id, key))  # purchase and grant link both ways
+    if intent_id:
+        update.set("payment_intent_id", intent_id)
+    also = [update.when("attribute_exists(pk)").update(purchase_key(purchase.account_id, purchase.id))]
+    if intent_id and is_session:
+        also.append(payment_put(str(intent_id), purchase.account_id, purchase.id))
+    made = grant(
+        purchase.account_id,
+        purchase.credits,
+        "purchase",
+        key,
+        expires_at=purchase_expiry(paid_at),
+        description=f"Purchase of {purchase.credits:,} credits",
+        reference=str(obj.get("id")),
+        now=now,
+        also=also,
+    )
+    _remember_payment(purchase.account_id, paid_at, obj.get("payment_method") if not is_session else None)
+    return Outcome("duplicate" if made.result.replayed else "credited", purchase.id, purchase.credits)
+
+
+def payment_failed(obj: dict[str, Any], now: datetime | None = None) -> Outcome:
+    """The payment failed: the purchase records Stripe's reason, unless a payment already succeeded."""
+    now = now or utcnow()
+    purchase = _purchase_of(obj)
+    if purchase is None:
+        return Outcome("ignored")
+    error = obj.get("last_payment_error") or {}
+    failure = {
+        "code": error.get("code") or "payment_failed",
+        "message": error.get("message") or "the payment did not complete",
+        "decline_code": error.get("decline_code"),
+    }
+    try:
+        _update_purchase(purchase, _not_paid(Expr().set("failure", failure)))
+    except Cancelled:
+        return Outcome("duplicate", purchase.id)
+    return Outcome("failed", purchase.id)
+
+
+def charge_refunded(charge: dict[str, Any], now: datetime | None = None) -> Outcome:
+    """Claw back the credits of the newly refunded share (``amount_refunded`` is cumulative)."""
+    now = now or utcnow()
+    for _ in range(RACE_RETRIES):
+        purchase = _purchase_of({}, charge.get("payment_intent"))
+        if purchase is None:
+            return Outcome("ignored")
+        refunded = int(charge.get("amount_refunded", 0))
+        if refunded <= purchase.refunded_amount:
+            return Outcome("duplicate", purchase.id)
+        credits = purchase.refund_clawback(refunded)
+        update = Expr().when("{a_r} = {old}", a_r="refunded_amount", old=purchase.refunded_amount)
+        update.set("refunded_amount", refunded).add("clawed_back", credits)
+        action = update.update(purchase_key(purchase.account_id, purchase.id))
+        try:
+            if credits:
+                clawback(
+                    purchase.account_id,
+                    credits,
+                    "refund",
+                    f"refund-{charge['id']}-{refunded}",
+                    reference=str(charge["id"]),
+                    description=f"Refund of purchase {purchase.id}",
+                    also=[action],
+                    now=now,
+                )
+            else:
+                transact([action])
+            return Outcome("clawed_back", purchase.id, credits)
+        except Cancelled:
+            continue  # another refund of this charge landed first: recompute from its figures
+    raise Busy("the purchase kept changing while a refund was recorded")
+
+
+def dispute_opened(dispute: dict[str, Any], now: datetime | None = None) -> Outcome:
+    return _dispute(dispute, str(dispute.get("status") or "needs_response"), now or utcnow())
+
+
+def dispute_closed(dispute: dict[str, Any], now: datetime | None = None) -> Outcome:
+    return _dispute(dispute, str(dispute.get("status")), now or utcnow())
+
+
+def _dispute(dispute: dict[str, Any], status: str, now: datetime) -> Outcome:
+    """Open (or lost): claw back the disputed credits once. Won: give back what was clawed, once."""
+    dispute_id = str(dispute["id"])
+    for _ in range(RACE_RETRIES):
+        purchase = _purchase_of({}, dispute.get("payment_intent"))
+        if purchase is None:
+            return Outcome("ignored")
+        known = purchase.disputes.get(dispute_id)
+        won = status in RESTORED_DISPUTE
+        try:
+            if known is None:
+                # first news of this dispute; if it is already won, nothing was ever taken
+                credits = 0 if won else purchase.dispute_clawback(int(dispute.get("amount", 0)))
+                return _dispute_first(purchase, dispute_id, status, credits, now)
+            if won and known.get("status") in OPEN_DISPUTE and known.get("status") != "lost":
+                return _dispute_won(purchase, dispute_id, status, int(known.get("credits", 0)), now)
+            return Outcome("duplicate", purchase.id)
+        except Cancelled:
+            continue
+    raise Busy("the purchase kept changing while a dispute was recorded")
+
+
+def _dispute_first(purchase: Purchase, dispute_id: str, status: str, credits: int, now: datetime) -> Outcome:
+    update = Expr().when("attribute_not_exists({a_d}.{a_id})", a_d="disputes", a_id=dispute_id)
+    d, i = update.name("disputes"), update.name(dispute_id)
+    update.sets.append(f"{d}.{i} = {update.value({'status': status, 'credits': credits})}")
+    update.add("clawed_back", credits)
+    action = update.update(purchase_key(purchase.account_id, purchase.id))
+    if not credits:
+        transact([action])
+        return Outcome("recorded", purchase.id)
+    clawback(
+        purchase.account_id,
+        credits,
+        "dispute",
+        f"dispute-{dispute_id}",
+        reference=dispute_id,
+        description=f"Dispute of purchase {purchase.id}",
+        also=[action],
+        now=now,
+    )
+    return Outcome("clawed_back", purchase.id, credits)
+
+
+def _dispute_won(purchase: Purchase, dispute_id: str, status: str, credits: int, now: datetime) -> Outcome:
+    update = Expr()
+    d, i, s = update.name("disputes"), update.name(dispute_id), update.name("status")
+    was = purchase.disputes[dispute_id]["status"]
+    update.conditions.append(f"{d}.{i}.{s} = {update.value(was)}")
+    update.sets.append(f"{d}.{i}.{s} = {update.value(status)}")
+    update.add("clawed_back", -credits)
+    action = update.update(purchase_key(purchase.account_id, purchase.id))
+    if not credits:
+        transact([action])
+        return Outcome("recorded", purchase.id)
+    paid_at = purchase.paid_at
+    expires = purchase_expiry(datetime.fromisoformat(paid_at.replace("Z", "+00:00"))) if paid_at else None
+    grant(
+        purchase.account_id,
+        credits,
+        "purchase",
+        f"dispute-won-{dispute_id}",
+        expires_at=expires if expires and expires > now else None,
+        description=f"Dispute of purchase {purchase.id} won: credits restored",
+        reference=dispute_id,
+        now=now,
+        entry_type="dispute",
+        also=[action],
+    )
+    return Outcome("restored", purchase.id, credits)
+
+
+def _update_purchase(purchase: Purchase, expr: Expr) -> None:
+    transact([expr.when("attribute_exists(pk)").update(purchase_key(purchase.account_id, purchase.id))])
+
+
+def _not_paid(expr: Expr) -> Expr:
+    return expr.when("attribute_not_exists({a_paid}) OR {a_paid} = {no}", a_paid="paid", no=False)
+
+
+def _remember_payment(account_id: str, paid_at: datetime, payment_method: Any) -> None:
+    """last_payment_at and the saved card follow the newest payment, whatever order they are confirmed in."""
+    at = iso(paid_at)  # ISO strings of one format order as their moments do
+    expr = Expr().when("attribute_not_exists({a_t}) OR {a_t} <= {t}", a_t="last_payment_at", t=at)
+    expr.set("last_payment_at", at)
+    if isinstance(payment_method, str) and payment_method:
+        expr.set("payment_method_id", payment_method)
+    with suppress(Cancelled):  # a later payment is already recorded
+        transact([expr.update(account_key(account_id), return_old_on_failure=False)])
