@@ -72,6 +72,7 @@ class FailureOut(BaseModel):
 
 class PurchaseOut(BaseModel):
     purchase_id: str
+    account_id: str
     credits: int
     amount: int = Field(description="The price, in the currency's minor unit.")
     currency: str
@@ -90,6 +91,7 @@ class PurchaseOut(BaseModel):
     def of(cls, p: Purchase) -> PurchaseOut:
         return cls(
             purchase_id=p.id,
+            account_id=p.account_id,
             credits=p.credits,
             amount=p.amount,
             currency=p.currency,

@@ -45,9 +45,11 @@ def grant(
     *,
     entry_type: str | None = None,
     also: Sequence[dict[str, Any]] = (),
+    identity: dict[str, Any] | None = None,
 ) -> GrantResult:
-    """Grant credits; ``also``: more transaction actions committed with the grant (and only with it; a
-    failed condition on one of them raises Cancelled). ``entry_type`` overrides the source's entry type."""
+    """Grant credits. For callers inside the ledger: ``also``, more transaction actions committed with the
+    grant (and only with it; a failed condition on one of them raises Cancelled); ``entry_type`` instead of
+    the source's; ``identity``, what a retry must repeat to be one (default: every argument)."""
     now = now or utcnow()
     key = check_key(idempotency_key)
     if not is_amount(amount):
@@ -69,7 +71,7 @@ def grant(
         created_at=int(now.timestamp() * 1000),
         expires_at=expiry,
     )
-    request: dict[str, Any] = {
+    request: dict[str, Any] = identity or {
         "amount": amount,
         "source": source,
         "expires_at": expiry,

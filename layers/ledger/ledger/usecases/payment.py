@@ -113,6 +113,7 @@ def payment_succeeded(obj: dict[str, Any], paid_at: datetime, now: datetime | No
         reference=str(obj.get("id")),
         now=now,
         also=also,
+        identity={"purchase_id": purchase.id},  # confirmations of one payment differ in time and object
     )
     _remember_payment(purchase.account_id, paid_at, obj.get("payment_method") if not is_session else None)
     return Outcome("duplicate" if made.result.replayed else "credited", purchase.id, purchase.credits)
