@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from itertools import count
@@ -14,6 +15,7 @@ from moto import mock_aws
 
 from ledger.store import table as ledger_table
 from tests.support import localstripe
+from tests.support.moto_server import moto_server as start_moto_server
 from tests.support.stream import StreamPump
 from tests.support.stripe_events import WEBHOOK_SECRET
 from tests.support.template import create_table_kwargs, ttl_attribute
@@ -115,3 +117,27 @@ def stripe_env(localstripe_url: str, monkeypatch: pytest.MonkeyPatch) -> stripe.
     monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", WEBHOOK_SECRET)
     monkeypatch.setenv("STRIPE_API_BASE", localstripe_url)
     return stripe.StripeClient("sk_test_local", base_addresses={"api": localstripe_url})
+
+
+@pytest.fixture(scope="module")
+def moto_server() -> Iterator[str]:
+    with start_moto_server() as url:
+        yield url
+
+
+@pytest.fixture
+def server_table(moto_server: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A fresh table from template.yaml on the server; the ledger's client pointed at it."""
+    name = f"ledger-{uuid.uuid4().hex[:12]}"
+    monkeypatch.setenv("TABLE_NAME", name)
+    monkeypatch.setenv("DYNAMODB_ENDPOINT_URL", moto_server)
+    monkeypatch.setenv("LEDGER_RESULT_WAIT_SECONDS", "0")
+    ledger_table.reset_client()
+    db = boto3.client("dynamodb", endpoint_url=moto_server)
+    db.create_table(**create_table_kwargs(name))
+    if attribute := ttl_attribute():
+        db.update_time_to_live(
+            TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": attribute}
+        )
+    yield name
+    ledger_table.reset_client()

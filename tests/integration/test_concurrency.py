@@ -8,23 +8,18 @@ from __future__ import annotations
 import random
 import threading
 import time
-import uuid
 from collections import Counter
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 
-import boto3
 import pytest
 
 import ledger
 from ledger.domain.changes import Entry
 from ledger.store import table as ledger_table
 from ledger.store import writes
-from tests.support.moto_server import moto_server as start_moto_server
 from tests.support.stream import StreamPump
-from tests.support.template import create_table_kwargs, ttl_attribute
 
 ACCOUNT = "acme"
 GRANT = 10_000
@@ -32,30 +27,6 @@ THREADS = 16
 OPS_PER_THREAD = 128  # 2,048 operations
 MAX_AMOUNT = 20
 SEED = 20261121
-
-
-@pytest.fixture(scope="module")
-def moto_server() -> Iterator[str]:
-    with start_moto_server() as url:
-        yield url
-
-
-@pytest.fixture
-def server_table(moto_server: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """A fresh table from template.yaml on the server; the ledger's client pointed at it."""
-    name = f"ledger-{uuid.uuid4().hex[:12]}"
-    monkeypatch.setenv("TABLE_NAME", name)
-    monkeypatch.setenv("DYNAMODB_ENDPOINT_URL", moto_server)
-    monkeypatch.setenv("LEDGER_RESULT_WAIT_SECONDS", "0")
-    ledger_table.reset_client()
-    db = boto3.client("dynamodb", endpoint_url=moto_server)
-    db.create_table(**create_table_kwargs(name))
-    if attribute := ttl_attribute():
-        db.update_time_to_live(
-            TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": attribute}
-        )
-    yield name
-    ledger_table.reset_client()
 
 
 class CountingRandom:

@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 
 import ledger
+from tests.support.fake_stripe import fake_stripe
 from tests.support.lambdas import invoke
+from tests.support.stripe_events import sign
 from tests.support.template import ROOT, function_dirs
 
 EVENTS = ROOT / "events"
@@ -27,15 +29,18 @@ ORDER = [
 ]
 
 
+STRIPE = ("packages", "purchase", "billing_portal", "stripe_webhook")
+
+
 def load(name: str) -> dict:
     return json.loads((EVENTS / f"{name}.json").read_text())
 
 
 def test_every_function_has_a_sample_event() -> None:
     functions = {path.name for path in function_dirs().values()}
-    covered = {function for _, function, _ in ORDER} | {"journal"}
-    assert functions == covered
-    assert {p.stem for p in EVENTS.glob("*.json")} == {name for name, _, _ in ORDER} | {
+    covered = {function for _, function, _ in ORDER} | set(STRIPE)
+    assert functions == covered | {"journal"}
+    assert {p.stem for p in EVENTS.glob("*.json")} == {name for name, _, _ in ORDER} | set(STRIPE) | {
         "holds_release",
         "journal",
     }
@@ -68,3 +73,27 @@ def test_events_are_api_gateway_v2_or_stream_shapes() -> None:
     for path in EVENTS.glob("*.json"):
         event = json.loads(path.read_text())
         assert event.get("version") == "2.0" or "Records" in event, Path(path).name
+
+
+@pytest.mark.usefixtures("aws")
+def test_purchase_and_packages_events_succeed(stripe_env: object) -> None:
+    assert invoke("packages", load("packages"))["statusCode"] == 200
+    assert invoke("purchase", load("purchase"))["statusCode"] == 201
+
+
+@pytest.mark.usefixtures("aws")
+def test_billing_portal_event_succeeds(monkeypatch: pytest.MonkeyPatch) -> None:
+    with fake_stripe() as fake:
+        monkeypatch.setenv("STRIPE_API_KEY", "sk_test_fake")
+        monkeypatch.setenv("STRIPE_API_BASE", fake.url)
+        assert invoke("billing_portal", load("billing_portal"))["statusCode"] == 201
+
+
+@pytest.mark.usefixtures("aws", "stripe_env")
+def test_stripe_webhook_event_verifies_once_re_signed_now() -> None:
+    """The sample is signed with the test secret at a fixed moment: stale now, valid when signed afresh."""
+    event = load("stripe_webhook")
+    assert invoke("stripe_webhook", event)["statusCode"] == 400
+    event["headers"]["stripe-signature"] = sign(event["body"])
+    response = invoke("stripe_webhook", event)
+    assert (response["statusCode"], json.loads(response["body"])["result"]) == (200, "ignored")

@@ -150,7 +150,7 @@ def test_a_clawback_of_spent_credits_leaves_a_debt_that_blocks_debits(
     ledger.debit("acme", 700, operation="render", idempotency_key="job-1")
     webhook("charge.refunded", charge(intent, 1000))
     account = ledger.balance_card("acme").account
-    assert account.balance == -700 and account.available == -700
+    assert account.balance == -700 and account.available == -700 and account.lifetime_clawed_back == 1000
     with pytest.raises(ledger.InsufficientCredits):
         ledger.debit("acme", 1, operation="render", idempotency_key="job-2")
     ledger.grant("acme", 1000, source="promotional", idempotency_key="welcome-back")

@@ -18,5 +18,5 @@ def test_every_template_route_is_documented_with_its_authorizer() -> None:
     document = json.loads((ROOT / "docs" / "openapi.json").read_text())
     for _, method, path, authorizer in http_routes():
         operation = document["paths"][path][method.lower()]
-        expected = [{"sigv4": []}] if authorizer == "AWS_IAM" else [{"jwt": []}]
+        expected = {"AWS_IAM": [{"sigv4": []}], "JwtAuthorizer": [{"jwt": []}], "NONE": []}[authorizer]
         assert operation["security"] == expected, f"{method} {path}"

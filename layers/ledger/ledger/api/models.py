@@ -203,6 +203,7 @@ class BalanceCardOut(BaseModel):
     lifetime_added: int
     lifetime_spent: int
     lifetime_expired: int
+    lifetime_clawed_back: int = Field(description="Credits taken back by refunds and disputes.")
     low_balance: bool
     low_balance_threshold: int
     hard_limit: int
@@ -223,6 +224,7 @@ class BalanceCardOut(BaseModel):
             lifetime_added=a.lifetime_added,
             lifetime_spent=a.lifetime_spent,
             lifetime_expired=a.lifetime_expired,
+            lifetime_clawed_back=a.lifetime_clawed_back,
             low_balance=card.low_balance,
             low_balance_threshold=card.low_balance_threshold,
             hard_limit=a.hard_limit,

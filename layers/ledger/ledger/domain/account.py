@@ -25,6 +25,7 @@ class Account:
     lifetime_added: int = 0
     lifetime_spent: int = 0
     lifetime_expired: int = 0
+    lifetime_clawed_back: int = 0  # taken back by refunds and disputes
     hard_limit: int = 0
     low_balance_threshold: int | None = None  # None: the deployment's default
     due: int | None = None

@@ -83,6 +83,7 @@ def parse_account(account_id: str, item: dict[str, Any] | None) -> Account:
         lifetime_added=item.get("lifetime_added", 0),
         lifetime_spent=item.get("lifetime_spent", 0),
         lifetime_expired=item.get("lifetime_expired", 0),
+        lifetime_clawed_back=item.get("lifetime_clawed_back", 0),
         hard_limit=item.get("hard_limit", 0),
         low_balance_threshold=item.get("low_balance_threshold"),
         due=item.get("due"),
