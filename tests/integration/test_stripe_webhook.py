@@ -10,6 +10,7 @@ import pytest
 import stripe
 
 import ledger
+from ledger.store import table as ledger_table
 from tests.support.http import parse
 from tests.support.lambdas import invoke
 from tests.support.payments import pay, read_purchase, start_purchase, webhook
@@ -195,3 +196,17 @@ def test_events_we_do_not_act_on_or_do_not_own_are_acknowledged(stripe_env: stri
     foreign = {**intent, "metadata": {}, "id": "pi_not_ours"}
     assert webhook("payment_intent.succeeded", foreign)[1]["result"] == "ignored"
     assert ledger.balance_card("acme").account.balance == 0
+
+
+def test_an_unavailable_ledger_answers_503_so_stripe_retries(
+    stripe_env: stripe.StripeClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, intent = paid_purchase(stripe_env)
+    monkeypatch.setenv("DYNAMODB_ENDPOINT_URL", "http://127.0.0.1:9")  # nothing listens there
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
+    ledger_table.reset_client()
+    status, body = webhook("payment_intent.succeeded", intent)
+    assert (status, body["error"]) == (503, "service_unavailable")
+    monkeypatch.delenv("DYNAMODB_ENDPOINT_URL")
+    ledger_table.reset_client()
+    assert webhook("payment_intent.succeeded", intent)[1]["result"] == "credited"  # Stripe's retry

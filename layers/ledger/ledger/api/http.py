@@ -13,11 +13,22 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.logging import correlation_paths
+from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import BaseModel
 
 from ledger.domain import errors
 
 logger = Logger()
+
+# DynamoDB answers that mean "not now": the caller (or Stripe, for the webhook) should retry
+RETRYABLE_AWS_CODES = {
+    "InternalServerError",
+    "ProvisionedThroughputExceededException",
+    "RequestLimitExceeded",
+    "ServiceUnavailable",
+    "ThrottlingException",
+    "TransactionInProgressException",
+}
 
 STATUS: dict[type[errors.LedgerError], int] = {
     errors.InsufficientCredits: HTTPStatus.PAYMENT_REQUIRED,
@@ -34,7 +45,8 @@ STATUS: dict[type[errors.LedgerError], int] = {
 
 
 def error(status: int, code: str, message: str, **details: Any) -> Response[dict[str, Any]]:
-    headers = {"Retry-After": "1"} if status == HTTPStatus.TOO_MANY_REQUESTS else None
+    retry = status in (HTTPStatus.TOO_MANY_REQUESTS, HTTPStatus.SERVICE_UNAVAILABLE)
+    headers = {"Retry-After": "1"} if retry else None
     return Response(
         status_code=int(status),
         content_type="application/json",
@@ -74,6 +86,20 @@ def resolver() -> APIGatewayHttpResolver:
             f"{first['field'] or 'request'}: {first['problem']}",
             details=details,
         )
+
+    @app.exception_handler(BotoCoreError)
+    def unreachable(exc: BotoCoreError) -> Response[dict[str, Any]]:
+        logger.exception("AWS could not be reached")
+        return error(
+            HTTPStatus.SERVICE_UNAVAILABLE, "service_unavailable", "the ledger is unavailable; retry"
+        )
+
+    @app.exception_handler(ClientError)
+    def refused(exc: ClientError) -> Response[dict[str, Any]]:
+        if exc.response.get("Error", {}).get("Code") not in RETRYABLE_AWS_CODES:
+            raise exc
+        logger.warning("AWS asked to slow down", code=exc.response["Error"]["Code"])
+        return error(HTTPStatus.SERVICE_UNAVAILABLE, "service_unavailable", "the ledger is busy; retry")
 
     @app.exception_handler(UnicodeDecodeError)
     def undecodable(_: UnicodeDecodeError) -> Response[dict[str, Any]]:
