@@ -26,7 +26,7 @@ export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: venv tools lint typecheck cfn-lint validate unit test build bench dev clean openapi
+.PHONY: venv tools lint typecheck cfn-lint validate unit test build bench dev clean openapi event-schemas
 
 venv: $(VENV)/.installed
 
@@ -74,6 +74,9 @@ build: tools
 
 openapi: venv
 	$(VENV)/bin/python scripts/openapi.py
+
+event-schemas: venv
+	$(VENV)/bin/python scripts/event_schemas.py
 
 bench: venv
 	@if [ -d bench ]; then $(VENV)/bin/python -m bench; \

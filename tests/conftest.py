@@ -13,6 +13,7 @@ import pytest
 import stripe
 from moto import mock_aws
 
+from ledger.events import publisher
 from ledger.store import table as ledger_table
 from tests.support import localstripe
 from tests.support.moto_server import moto_server as start_moto_server
@@ -34,6 +35,8 @@ ENVIRONMENT = {
     "POWERTOOLS_SERVICE_NAME": "prepaid-credits",
     "POWERTOOLS_METRICS_NAMESPACE": "PrepaidCredits",
     "LEDGER_RESULT_WAIT_SECONDS": "0",
+    "EVENT_BUS_NAME": "prepaid-credits-notifications",
+    "EXPIRY_REMINDER_DAYS": "30,7,1",
 }
 
 
@@ -47,8 +50,10 @@ def isolated_environment() -> Iterator[None]:
         for name, value in ENVIRONMENT.items():
             env.setenv(name, value)
         ledger_table.reset_client()
+        publisher.reset_client()
         yield
     ledger_table.reset_client()
+    publisher.reset_client()
 
 
 @pytest.fixture(autouse=True)
@@ -57,8 +62,8 @@ def _environment() -> Iterator[None]:
         yield
 
 
-def create_table(name: str = TABLE) -> None:
-    db = boto3.client("dynamodb")
+def create_table(name: str = TABLE, endpoint_url: str | None = None) -> None:
+    db = boto3.client("dynamodb", endpoint_url=endpoint_url)
     db.create_table(**create_table_kwargs(name))
     if attribute := ttl_attribute():
         db.update_time_to_live(
@@ -133,11 +138,6 @@ def server_table(moto_server: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[
     monkeypatch.setenv("DYNAMODB_ENDPOINT_URL", moto_server)
     monkeypatch.setenv("LEDGER_RESULT_WAIT_SECONDS", "0")
     ledger_table.reset_client()
-    db = boto3.client("dynamodb", endpoint_url=moto_server)
-    db.create_table(**create_table_kwargs(name))
-    if attribute := ttl_attribute():
-        db.update_time_to_live(
-            TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": attribute}
-        )
+    create_table(name, moto_server)
     yield name
     ledger_table.reset_client()

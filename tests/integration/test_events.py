@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 import ledger
+from tests.support.bus import Bus
 from tests.support.fake_stripe import fake_stripe
-from tests.support.lambdas import invoke
+from tests.support.lambdas import LambdaContext, invoke
 from tests.support.stripe_events import sign
 from tests.support.template import ROOT, function_dirs
 
@@ -38,11 +40,13 @@ def load(name: str) -> dict:
 
 def test_every_function_has_a_sample_event() -> None:
     functions = {path.name for path in function_dirs().values()}
-    covered = {function for _, function, _ in ORDER} | set(STRIPE)
+    covered = {function for _, function, _ in ORDER} | set(STRIPE) | {"expiry_sweep", "notifications"}
     assert functions == covered | {"journal"}
     assert {p.stem for p in EVENTS.glob("*.json")} == {name for name, _, _ in ORDER} | set(STRIPE) | {
         "holds_release",
         "journal",
+        "expiry_sweep",
+        "notifications",
     }
 
 
@@ -69,10 +73,37 @@ def test_journal_event_writes_the_grant_entry() -> None:
     assert (entry.type, entry.amount, entry.balance_after, entry.seq) == ("grant", 1000, 1000, 1)
 
 
-def test_events_are_api_gateway_v2_or_stream_shapes() -> None:
+@pytest.mark.usefixtures("aws")
+def test_expiry_sweep_event_expires_the_sample_grant_at_its_time() -> None:
+    """The sample schedule fires an hour after the sample grant expires: what the debit left expires."""
+    for name, function, _ in ORDER[:2]:
+        invoke(function, load(name))
+    report = invoke("expiry_sweep", load("expiry_sweep"), LambdaContext(remaining_ms=300_000))
+    assert (report["accounts"], report["expired"], report["complete"]) == (1, 975, True)
+    assert ledger.balance_card("acme", now=datetime(2028, 1, 1, tzinfo=UTC)).account.balance == 0
+
+
+@pytest.mark.usefixtures("aws")
+def test_notifications_event_publishes_the_low_balance_and_the_reminder() -> None:
+    bus = Bus()
+    assert invoke("notifications", load("notifications")) == {"batchItemFailures": []}
+    published = {e["detail-type"]: e["detail"] for e in bus.published()}
+    assert published.keys() == {"credit_balance_low", "credits_expiring"}
+    assert (published["credit_balance_low"]["available"], published["credits_expiring"]["days_before"]) == (
+        50,
+        30,
+    )
+
+
+def test_events_are_api_gateway_v2_stream_or_schedule_shapes() -> None:
     for path in EVENTS.glob("*.json"):
         event = json.loads(path.read_text())
-        assert event.get("version") == "2.0" or "Records" in event, Path(path).name
+        shape = (
+            event.get("version") == "2.0"
+            or "Records" in event
+            or event.get("detail-type") == "Scheduled Event"
+        )
+        assert shape, Path(path).name
 
 
 @pytest.mark.usefixtures("aws")

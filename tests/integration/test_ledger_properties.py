@@ -38,7 +38,7 @@ import ledger
 from ledger.store import table as ledger_table
 from ledger.usecases.hold import CaptureResult
 from tests.conftest import TABLE, create_table
-from tests.support.stream import StreamPump
+from tests.support.stream import StreamPump, lambda_record
 
 ACCOUNT = "acct-prop"
 START = 1_767_225_600  # 2026-01-01T00:00:00Z
@@ -228,8 +228,7 @@ class Journal(StreamPump):
             iterator = self.streams.get_shard_iterator(StreamArn=self.arn, ShardId=shard_id, **position)
             records = self.streams.get_records(ShardIterator=iterator["ShardIterator"], Limit=1000)["Records"]
             for record in records:
-                record["eventSourceARN"] = self.arn
-                self.pending.append(record)
+                self.pending.append(lambda_record(record, self.arn))
                 self.last_sequence[shard_id] = record["dynamodb"]["SequenceNumber"]
 
 

@@ -19,9 +19,10 @@ class LambdaContext:
     memory_limit_in_mb: int = 256
     invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:test-function"
     aws_request_id: str = "00000000-0000-0000-0000-000000000000"
+    remaining_ms: int = 10_000
 
     def get_remaining_time_in_millis(self) -> int:
-        return 10_000
+        return self.remaining_ms
 
 
 @cache
@@ -37,5 +38,5 @@ def function_module(directory: str) -> ModuleType:
     return module
 
 
-def invoke(directory: str, event: dict[str, Any]) -> Any:
-    return function_module(directory).handler(event, LambdaContext())
+def invoke(directory: str, event: dict[str, Any], context: LambdaContext | None = None) -> Any:
+    return function_module(directory).handler(event, context or LambdaContext())

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import boto3
 
 from tests.support.lambdas import invoke
+
+
+def lambda_record(record: dict[str, Any], arn: str) -> dict[str, Any]:
+    """A GetRecords record as Lambda delivers it: with its source ARN, the creation time in epoch seconds."""
+    stream = record["dynamodb"]
+    if isinstance(created := stream.get("ApproximateCreationDateTime"), datetime):
+        stream["ApproximateCreationDateTime"] = int(created.timestamp())
+    record["eventSourceARN"] = arn
+    return record
 
 
 class StreamPump:
@@ -47,8 +57,7 @@ class StreamPump:
             while iterator:
                 response = self.streams.get_records(ShardIterator=iterator, Limit=1000)
                 for record in response["Records"]:
-                    record["eventSourceARN"] = self.arn
-                    self.pending.append(record)
+                    self.pending.append(lambda_record(record, self.arn))
                     self.last_sequence[shard_id] = record["dynamodb"]["SequenceNumber"]
                 if not response["Records"]:
                     break

@@ -54,6 +54,8 @@ def _settle_once(account_id: str, now: datetime) -> Settled:
     if item is None:
         return Settled(0, 0, [])
     plan = plan_due(account, int(now.timestamp()), MAX_HOLDS_PER_WRITE)
+    if not plan.expiring and not plan.expired_holds and plan.due == account.due:
+        return Settled(0, 0, [])  # nothing due (a sweep read a stale index entry, or another settled it)
     changes = [
         Change(
             id="ent_" + digest(account_id, "expiry", g.id),

@@ -1,4 +1,6 @@
-"""Grant: credits arrive (purchase, auto top-up, promotional, subscription, adjustment)."""
+"""Grant: credits arrive (purchase, auto top-up, promotional, subscription, adjustment).
+
+A grant that expires is written with its expiring-soon reminders (``reminders.py``) in the same transaction."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from ledger.store.account_item import grant_arrival_attr, grant_attr, grant_base
 from ledger.store.results import resolve
 from ledger.store.writes import Cancelled, Expr, account_key, due_hints, lower_due, stamp, transact
 from ledger.usecases.common import WriteResult, check_key, find_record, record_put, replayed_change
+from ledger.usecases.reminders import reminder_puts
 
 MAX_PRIORITY = 1000
 MAX_DESCRIPTION = 200
@@ -102,7 +105,7 @@ def grant(
             lower_due(expr, expiry, lower)
         stamp(expr, [change])
         record = record_put(account_id, key, "grant", request, change, now, result={"grant": grant_map(new)})
-        transact([expr.update(account_key(account_id)), record, *also])
+        transact([expr.update(account_key(account_id)), record, *also, *reminder_puts(account_id, new, now)])
 
     def replay(old: dict[str, Any]) -> GrantResult:
         first = replayed_change(old, key, "grant", request)

@@ -1,0 +1,64 @@
+"""Notifications that follow from an account write, read off the write's old and new images.
+
+- ``credits_expired``: one per ``expiry`` change the write made, numbered like its history entry.
+- ``credit_balance_low``: available went from above the low-balance threshold to at or below it.
+- ``credit_balance_depleted``: available went from above the floor to at or down to it.
+
+Each is a crossing between the two images, so staying low fires nothing and every new crossing fires once.
+A write that does not advance ``seq`` (a limits change) keeps the seq of the write before it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ledger.domain.account import Account
+from ledger.domain.changes import from_epoch
+from ledger.events.models import (
+    CreditBalanceDepleted,
+    CreditBalanceLow,
+    CreditsExpired,
+    Notification,
+)
+from ledger.journal import entries_of
+from ledger.store.account_item import parse_account
+from ledger.usecases.limits import low_balance_threshold
+
+
+def account_notifications(
+    account_id: str, old: dict[str, Any] | None, new: dict[str, Any]
+) -> list[Notification]:
+    before, after = parse_account(account_id, old), parse_account(account_id, new)
+    notifications: list[Notification] = [*_expired(before, old, new)]
+    figures: dict[str, Any] = {
+        "account_id": account_id,
+        "seq": after.seq,
+        "balance": after.balance,
+        "held": after.held,
+        "available": after.available,
+        "hard_limit": after.hard_limit,
+    }
+    # low_balance_threshold is where "the auto top-up threshold, while auto top-up is on and the account set
+    # no threshold of its own" belongs once accounts can turn auto top-up on
+    threshold = low_balance_threshold(after)
+    if before.available > low_balance_threshold(before) and after.available <= threshold:
+        notifications.append(CreditBalanceLow(threshold=threshold, **figures))
+    if before.available > before.hard_limit and after.available <= after.hard_limit:
+        notifications.append(CreditBalanceDepleted(**figures))
+    return notifications
+
+
+def _expired(before: Account, old: dict[str, Any] | None, new: dict[str, Any]) -> list[CreditsExpired]:
+    expiries = {g.id: g.expires_at for g in before.grants if g.expires_at is not None}
+    return [
+        CreditsExpired(
+            account_id=before.account_id,
+            seq=entry.seq or 0,
+            grant_id=change.extra["grant_id"],
+            credits=-change.amount,
+            expires_at=from_epoch(expiries[change.extra["grant_id"]]),
+            balance=entry.balance_after or 0,
+        )
+        for change, entry in entries_of(old, new)
+        if change.type == "expiry"
+    ]

@@ -1,0 +1,37 @@
+"""What one record of the table's stream has to announce.
+
+- An account item (``sk = "A"``) written: the notifications its old and new images imply (``derive``).
+- An outbox item (``sk = "N#<id>"``) inserted: its notification, exactly as written.
+
+Anything else announces nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from ledger.domain.changes import parse_iso
+from ledger.events.derive import account_notifications
+from ledger.events.outbox import OUTBOX_PREFIX
+from ledger.events.publisher import Outgoing
+from ledger.journal import account_id_of
+from ledger.store import table
+
+
+def outgoing(record: dict[str, Any]) -> list[Outgoing]:
+    """The notifications of one stream record (in Lambda's event shape)."""
+    stream = record["dynamodb"]
+    keys = table.from_item(stream["Keys"]) or {}
+    new = table.from_item(stream.get("NewImage"))
+    if new is None:
+        return []
+    sk = keys["sk"]
+    if sk == table.ACCOUNT_SK:
+        written = datetime.fromtimestamp(float(stream["ApproximateCreationDateTime"]), UTC)
+        old = table.from_item(stream.get("OldImage"))
+        found = account_notifications(account_id_of(keys["pk"]), old, new)
+        return [Outgoing.of(n, written) for n in found]
+    if sk.startswith(OUTBOX_PREFIX) and record.get("eventName") == "INSERT":
+        return [Outgoing(new["detail_type"], new["detail"], parse_iso(new["created_at"]))]
+    return []
