@@ -18,31 +18,15 @@ from ledger.events.publisher import client as events_client
 from ledger.store.writes import transact
 from ledger.usecases.sweep import sweep
 from tests.conftest import TABLE
-from tests.support.bus import Bus
+from tests.support.bus import Notifications
 from tests.support.lambdas import invoke
-from tests.support.stream import StreamPump
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)  # the deployment's default threshold is 100 (tests' environment)
 
 
-class Notifications:
-    """The notifications function fed from the table's stream, and what reached the bus."""
-
-    def __init__(self) -> None:
-        self.bus = Bus()
-        self.stream = StreamPump(TABLE, function="notifications")
-
-    def pump(self) -> list[dict[str, Any]]:
-        self.stream.pump()
-        return self.bus.published()
-
-    def kinds(self) -> list[str]:
-        return [e["detail-type"] for e in self.pump()]
-
-
 @pytest.fixture
 def notifications(aws: None) -> Notifications:
-    return Notifications()
+    return Notifications(TABLE)
 
 
 def test_low_balance_fires_once_per_crossing(notifications: Notifications) -> None:

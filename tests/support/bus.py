@@ -8,6 +8,8 @@ from typing import Any
 
 import boto3
 
+from tests.support.stream import StreamPump
+
 
 class Bus:
     """Creates the bus named by EVENT_BUS_NAME; ``published()`` returns what arrived since the last call."""
@@ -37,3 +39,18 @@ class Bus:
             for message in messages:
                 events.append(json.loads(message["Body"]))
                 self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
+
+
+class Notifications:
+    """The notifications function fed from the table's stream, and what reached the bus."""
+
+    def __init__(self, table_name: str) -> None:
+        self.bus = Bus()
+        self.stream = StreamPump(table_name, function="notifications")
+
+    def pump(self) -> list[dict[str, Any]]:
+        self.stream.pump()
+        return self.bus.published()
+
+    def kinds(self) -> list[str]:
+        return [e["detail-type"] for e in self.pump()]
