@@ -10,6 +10,11 @@ arrive, in the order they arrive. The ledger settles when a sweep runs (``settle
 spends finds its ``due`` guard tripped; the model keeps a copy of that guard to know when. The balance card applies what has expired as of the moment it is read; the stored
 counters, and so the history, include it until a settlement writes it, and the model keeps it aside to check
 them.
+
+The notifications function runs over the table's stream beside the journal, and its events reach a bus: the
+model counts the low-balance and depleted crossings of the account item's stored figures at every write the
+ledger makes, and every expired remainder must be announced once with its exact credits. The sweep also runs as
+the scheduled function does, finding the account through the ``due`` index.
 """
 
 from __future__ import annotations
@@ -38,6 +43,8 @@ import ledger
 from ledger.store import table as ledger_table
 from ledger.usecases.hold import CaptureResult
 from tests.conftest import TABLE, create_table
+from tests.support.bus import Notifications
+from tests.support.lambdas import LambdaContext, invoke
 from tests.support.stream import StreamPump, lambda_record
 
 ACCOUNT = "acct-prop"
@@ -47,6 +54,7 @@ SOURCES = ("purchase", "auto_top_up", "promotional", "subscription", "adjustment
 DEFAULT_PRIORITY = 100
 MAX_AMOUNT = 10**12
 EXAMPLES = int(os.environ.get("LEDGER_PROPERTY_EXAMPLES", "25"))
+DEFAULT_THRESHOLD = 100  # the tests' DEFAULT_LOW_BALANCE_THRESHOLD
 
 
 def mostly(common: st.SearchStrategy[int], rare: st.SearchStrategy[int]) -> st.SearchStrategy[int]:
@@ -104,6 +112,9 @@ class Model:
         self.unswept: list[str] = []  # grants expired here, not yet by the ledger
         self.unswept_released = 0  # credits of holds expired here, not yet released by the ledger
         self.unswept_changes = 0
+        self.threshold = DEFAULT_THRESHOLD
+        self.stored = (0, DEFAULT_THRESHOLD, 0)  # the account item's available, threshold and floor
+        self.lows = self.depletions = 0  # notifications the ledger's writes should have caused
 
     # figures
 
@@ -186,6 +197,21 @@ class Model:
                     self.unswept_changes += 1
         self.now = end
 
+    def wrote(self) -> None:
+        """The ledger wrote the account: count the crossings between its stored figures before and after.
+
+        Until a settlement writes them, the account item still holds credits that have expired and holds
+        that have lapsed."""
+        available = self.available + self.unswept_expired - self.unswept_released
+        before, threshold, floor = self.stored
+        if before > threshold and available <= self.threshold:
+            self.lows += 1
+            tally("low balance")
+        if before > floor and available <= self.hard_limit:
+            self.depletions += 1
+            tally("depleted")
+        self.stored = (available, self.threshold, self.hard_limit)
+
     def is_due(self) -> bool:
         return self.due is not None and self.due <= self.now
 
@@ -198,6 +224,7 @@ class Model:
         expiries = [g.expires_at for g in self.grants.values() if g.remaining and g.expires_at is not None]
         expiries += [h.expires_at for h in self.holds.values() if h.status == "open"]
         self.due = min(expiries, default=None)
+        self.wrote()
         return reported
 
     def guarded_write(self) -> None:
@@ -244,6 +271,8 @@ class LedgerMachine(RuleBasedStateMachine):
         ledger_table.reset_client()
         create_table()
         self.journal = Journal(TABLE)
+        self.notifications = Notifications(TABLE)
+        self.published: list[dict] = []
         self.model = Model(START)
         self.counter = 0
         self.debits: list[tuple[str, int, str, int | None]] = []  # key, amount, entry id, balance_after
@@ -310,6 +339,7 @@ class LedgerMachine(RuleBasedStateMachine):
         m.grants[grant.id] = grant
         m.added += amount
         m.seq += 1
+        m.wrote()
         if expires_at is not None:
             m.lower_due(expires_at)
         assert not made.result.replayed
@@ -334,6 +364,7 @@ class LedgerMachine(RuleBasedStateMachine):
         result = ledger.debit(ACCOUNT, amount, operation="render", idempotency_key=key, now=self.now())
         m.consume(amount)
         m.seq += 1
+        m.wrote()
         assert not result.replayed
         assert (result.balance, result.available) == (m.balance, m.available)
         assert result.available >= m.hard_limit
@@ -357,6 +388,7 @@ class LedgerMachine(RuleBasedStateMachine):
         m.holds[hold.hold_id] = ModelHold(hold.hold_id, amount, m.now + seconds)
         m.lower_due(m.now + seconds)
         m.seq += 1
+        m.wrote()
         assert ledger.get_hold(ACCOUNT, hold.hold_id, now=self.now()).expires_at == at(m.now + seconds)
 
     @precondition(lambda self: self.model.holds)
@@ -398,6 +430,7 @@ class LedgerMachine(RuleBasedStateMachine):
         hold.status, hold.captured = "captured", taking
         m.consume(taking)
         m.seq += 1
+        m.wrote()
         assert (result.hold.status, result.hold.captured, result.hold.released) == (
             "captured",
             taking,
@@ -431,6 +464,7 @@ class LedgerMachine(RuleBasedStateMachine):
             result = call()
             hold.status = "released"
             m.seq += 1
+            m.wrote()
             assert (result.hold.status, result.hold.released) == ("released", hold.amount)
             assert result.result.available == m.available + m.unswept_expired - m.unswept_released
 
@@ -440,11 +474,32 @@ class LedgerMachine(RuleBasedStateMachine):
         expected = self.model.ledger_settles()
         assert (settled.expired, settled.released) == expected
 
+    @rule()
+    def scheduled_sweep(self) -> None:
+        """The sweep function, as the schedule runs it: it finds the account through the due index."""
+        event = {
+            "version": "0",
+            "id": "sweep",
+            "detail-type": "Scheduled Event",
+            "source": "aws.events",
+            "account": "123456789012",
+            "time": self.now().strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "region": "us-east-1",
+            "resources": [],
+            "detail": {},
+        }
+        due = self.model.is_due()
+        report = invoke("expiry_sweep", event, LambdaContext(remaining_ms=300_000))
+        expected = self.model.ledger_settles() if due else (0, 0)
+        assert (report["expired"], report["released"], report["accounts"]) == (*expected, int(due))
+        assert (report["failed"], report["complete"]) == (0, True)
+
     @rule(hard_limit=hard_limits, threshold=st.integers(0, 500))
     def set_limits(self, hard_limit: int, threshold: int) -> None:
         limits = ledger.set_limits(ACCOUNT, threshold, hard_limit, allow_overdraft=True)
         assert (limits.hard_limit, limits.low_balance_threshold) == (hard_limit, threshold)
-        self.model.hard_limit = hard_limit
+        self.model.hard_limit, self.model.threshold = hard_limit, threshold
+        self.model.wrote()
 
     @precondition(lambda self: self.debits)
     @rule(pick=st.integers(0, 10**6), conflict=st.booleans())
@@ -530,6 +585,22 @@ class LedgerMachine(RuleBasedStateMachine):
         self.checks += 1
         if self.checks % 8 == 0:
             self.walk_history(balance)
+
+    @invariant()
+    def notifications_match_the_model(self) -> None:
+        """Low and depleted once per crossing of the stored figures; each expired remainder announced once."""
+        m = self.model
+        self.published += self.notifications.pump()
+        kinds = [e["detail-type"] for e in self.published]
+        assert (kinds.count("credit_balance_low"), kinds.count("credit_balance_depleted")) == (
+            m.lows,
+            m.depletions,
+        )
+        expired = [e["detail"] for e in self.published if e["detail-type"] == "credits_expired"]
+        assert {d["grant_id"]: d["credits"] for d in expired} == {
+            g: a for g, a in m.expiries.items() if g not in m.unswept
+        }
+        assert len(expired) == len({d["id"] for d in expired})
 
     def walk_history(self, balance: int) -> None:
         """Every page, through the cursor: the amounts add up to the balance, in seq order."""
