@@ -11,6 +11,8 @@ import stripe
 
 import ledger
 from ledger.store import table as ledger_table
+from tests.conftest import TABLE
+from tests.support.bus import Notifications
 from tests.support.http import parse
 from tests.support.lambdas import invoke
 from tests.support.payments import pay, read_purchase, start_purchase, webhook
@@ -210,3 +212,46 @@ def test_an_unavailable_ledger_answers_503_so_stripe_retries(
     monkeypatch.delenv("DYNAMODB_ENDPOINT_URL")
     ledger_table.reset_client()
     assert webhook("payment_intent.succeeded", intent)[1]["result"] == "credited"  # Stripe's retry
+
+
+def test_a_credited_purchase_is_announced_once(stripe_env: stripe.StripeClient) -> None:
+    notifications = Notifications(TABLE)
+    made, intent = paid_purchase(stripe_env, package="credits-5000")
+    for _ in range(3):
+        webhook("payment_intent.succeeded", intent)
+    bought = [e["detail"] for e in notifications.pump() if e["detail-type"] == "credits_purchased"]
+    assert len(bought) == 1
+    assert {k: bought[0][k] for k in ("account_id", "purchase_id", "credits", "amount", "currency")} == {
+        "account_id": "acme",
+        "purchase_id": made["purchase_id"],
+        "credits": 5000,
+        "amount": 4500,
+        "currency": "usd",
+    }
+    assert bought[0]["payment_intent"] == intent["id"]
+
+
+def test_a_failed_payment_is_announced_with_stripes_reason_and_a_mismatch_too(
+    stripe_env: stripe.StripeClient,
+) -> None:
+    notifications = Notifications(TABLE)
+    made = start_purchase("acme", package_id="credits-1000")
+    declined = pay(stripe_env, made["payment_intent_id"], "pm_card_chargeCustomerFail")
+    for _ in range(2):
+        webhook("payment_intent.payment_failed", declined)
+    _, other = paid_purchase(stripe_env)
+    webhook("payment_intent.succeeded", {**other, "amount_received": 1})
+    failed = [e["detail"] for e in notifications.pump() if e["detail-type"] == "credit_purchase_failed"]
+    assert [f["purchase_id"] for f in failed] == [made["purchase_id"], other["metadata"]["purchase_id"]]
+    assert failed[0]["reason"] == declined["last_payment_error"]["message"]
+    assert failed[1]["reason"] == "the amount paid differs from the price"
+
+
+def test_a_failure_after_the_success_is_not_announced(stripe_env: stripe.StripeClient) -> None:
+    notifications = Notifications(TABLE)
+    _, intent = paid_purchase(stripe_env)
+    webhook("payment_intent.succeeded", intent)
+    webhook(
+        "payment_intent.payment_failed", {**intent, "last_payment_error": {"message": "declined earlier"}}
+    )
+    assert "credit_purchase_failed" not in notifications.kinds()

@@ -16,6 +16,8 @@ from aws_lambda_powertools import Logger
 from ledger.domain.changes import iso, utcnow
 from ledger.domain.errors import Busy, InvalidRequest
 from ledger.domain.purchase import OPEN_DISPUTE, Purchase
+from ledger.events.models import CreditPurchaseFailed, CreditsPurchased
+from ledger.events.outbox import notification_put
 from ledger.payments import stripe_api
 from ledger.store.purchases import find_payment, get_purchase_item, payment_put, purchase_key
 from ledger.store.writes import Cancelled, Expr, account_key, transact
@@ -92,8 +94,11 @@ def payment_succeeded(obj: dict[str, Any], paid_at: datetime, now: datetime | No
         )
         mismatch = {"stripe_id": obj.get("id"), "amount": paid, "currency": currency, "at": iso(now)}
         failure = {"code": "amount_mismatch", "message": "the amount paid differs from the price"}
+        notice = _failed_notice(purchase, failure, intent_id if not is_session else None, now)
         with suppress(Cancelled):  # a purchase already paid correctly stays so
-            _update_purchase(purchase, _not_paid(Expr().set("mismatch", mismatch).set("failure", failure)))
+            _update_purchase(
+                purchase, _not_paid(Expr().set("mismatch", mismatch).set("failure", failure)), notice
+            )
         return Outcome("mismatch", purchase.id)
     key = f"purchase-{purchase.id}"
     update = Expr().set("paid", True).set("paid_at", iso(paid_at)).remove("failure")
@@ -103,6 +108,15 @@ def payment_succeeded(obj: dict[str, Any], paid_at: datetime, now: datetime | No
     also = [update.when("attribute_exists(pk)").update(purchase_key(purchase.account_id, purchase.id))]
     if intent_id and is_session:
         also.append(payment_put(str(intent_id), purchase.account_id, purchase.id))
+    bought = CreditsPurchased(
+        account_id=purchase.account_id,
+        purchase_id=purchase.id,
+        credits=purchase.credits,
+        amount=purchase.amount,
+        currency=purchase.currency,
+        payment_intent=str(intent_id) if intent_id else None,
+    )
+    also.append(notification_put(purchase.account_id, CreditsPurchased.name, bought, now))
     made = grant(
         purchase.account_id,
         purchase.credits,
@@ -131,8 +145,13 @@ def payment_failed(obj: dict[str, Any], now: datetime | None = None) -> Outcome:
         "message": error.get("message") or "the payment did not complete",
         "decline_code": error.get("decline_code"),
     }
+    intent = obj.get("id") if obj.get("object") == "payment_intent" else obj.get("payment_intent")
     try:
-        _update_purchase(purchase, _not_paid(Expr().set("failure", failure)))
+        _update_purchase(
+            purchase,
+            _not_paid(Expr().set("failure", failure)),
+            _failed_notice(purchase, failure, intent, now),
+        )
     except Cancelled:
         return Outcome("duplicate", purchase.id)
     return Outcome("failed", purchase.id)
@@ -252,8 +271,24 @@ def _dispute_won(purchase: Purchase, dispute_id: str, status: str, credits: int,
     return Outcome("restored", purchase.id, credits)
 
 
-def _update_purchase(purchase: Purchase, expr: Expr) -> None:
-    transact([expr.when("attribute_exists(pk)").update(purchase_key(purchase.account_id, purchase.id))])
+def _update_purchase(purchase: Purchase, expr: Expr, *also: dict[str, Any]) -> None:
+    key = purchase_key(purchase.account_id, purchase.id)
+    transact([expr.when("attribute_exists(pk)").update(key), *also])
+
+
+def _failed_notice(purchase: Purchase, failure: dict[str, Any], intent: Any, now: datetime) -> dict[str, Any]:
+    """The credit_purchase_failed outbox item, committed only with the failure it announces."""
+    detail = CreditPurchaseFailed(
+        account_id=purchase.account_id,
+        purchase_id=purchase.id,
+        credits=purchase.credits,
+        amount=purchase.amount,
+        currency=purchase.currency,
+        payment_intent=intent if isinstance(intent, str) else None,
+        reason=str(failure["message"]),
+        decline_code=failure.get("decline_code"),
+    )
+    return notification_put(purchase.account_id, CreditPurchaseFailed.name, detail, now)
 
 
 def _not_paid(expr: Expr) -> Expr:
