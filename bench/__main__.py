@@ -1,0 +1,73 @@
+"""python -m bench [--smoke] [--out DIR]"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench import contention, costs, scaling, timing
+from bench.bill import bill
+from bench.report import Results, write
+
+THREADS = 16
+
+
+@dataclass(frozen=True)
+class Sizes:
+    cold_runs: int  # fresh interpreters per function
+    warm: int  # warm invocations per operation, of each handler
+    history: list[int]  # entries in the accounts read for scaling
+    per_thread: int  # debits per thread under contention
+
+
+FULL = Sizes(cold_runs=15, warm=300, history=[10, 10_000], per_thread=32)
+SMOKE = Sizes(cold_runs=1, warm=5, history=[10, 100], per_thread=2)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument(
+        "--smoke", action="store_true", help="tiny sizes: proves the tables are still produced"
+    )
+    parser.add_argument("--out", type=Path, help="where results.md and results.json go (default: bench/)")
+    args = parser.parse_args()
+    size = SMOKE if args.smoke else FULL
+    out = args.out or Path(__file__).parent / ("smoke" if args.smoke else "")
+    began = time.monotonic()
+
+    def step(what: str) -> None:
+        print(f"[{time.monotonic() - began:6.1f}s] {what}", flush=True)
+
+    step("cost per operation")
+    run = costs.measure()
+    baseline = costs.Scenario(
+        timing.BASELINE, "bare", {}, [next(e for e in run.scenarios[0].exchanges if e.operation == "GetItem")]
+    )
+    step("cold starts")
+    cold = timing.cold_starts(run.scenarios, baseline, size.cold_runs)
+    step("warm overhead")
+    warm = timing.warm_overhead(run.scenarios, size.warm)
+    warm_ms = {w.scenario: w.median_ms for w in warm}
+    journal_ms = next(w.median_ms for w in warm if w.function == "journal")
+    bills = {row.name: bill(row, warm_ms[row.name], journal_ms) for row in run.rows}
+    step("scaling")
+    grown = scaling.measure(size.history)
+    step("contention")
+    contended = contention.measure(THREADS, size.per_thread)
+    results = Results("smoke" if args.smoke else "full", run.rows, bills, cold, warm, grown, contended)
+    write(results, out)
+    step(f"wrote {out / 'results.md'} and {out / 'results.json'}")
+    if contended.overdrafts:
+        print(f"FAILED: {contended.overdrafts} overdraft(s) under contention", file=sys.stderr)
+        return 1
+    if not (run.rows and cold and warm and grown):
+        print("FAILED: a table came out empty", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

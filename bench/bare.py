@@ -1,0 +1,34 @@
+"""Hand-written handlers to compare against: nothing but boto3 and the DynamoDB requests themselves.
+
+``get_item`` is the cold-start baseline: a module that creates ``boto3.client("dynamodb")`` and a handler that
+makes one GetItem. ``same_calls`` is the warm-overhead baseline: it parses the body and makes exactly the
+requests the real function made (set in ``CALLS``), with no validation, models, logging or routing.
+"""
+
+import json
+import os
+from contextlib import suppress
+from typing import Any
+
+import boto3
+from botocore import xform_name
+from botocore.exceptions import ClientError
+
+client = boto3.client("dynamodb")
+CALLS: list[tuple[str, dict[str, Any]]] = []
+
+
+def get_item(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    key = {"pk": {"S": "ACCOUNT#baseline"}, "sk": {"S": "A"}}
+    item = client.get_item(TableName=os.environ["TABLE_NAME"], Key=key, ConsistentRead=True).get("Item")
+    return {"statusCode": 200, "body": json.dumps({"found": item is not None})}
+
+
+def same_calls(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    json.loads(event.get("body") or "{}")
+    answered = 0
+    for operation, params in CALLS:
+        with suppress(ClientError):  # a refusal is an answer too
+            getattr(client, xform_name(operation))(**params)
+        answered += 1
+    return {"statusCode": 200, "body": json.dumps({"answered": answered})}

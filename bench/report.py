@@ -1,0 +1,383 @@
+"""results.md and results.json from one run."""
+
+from __future__ import annotations
+
+import json
+import platform
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bench import prices
+from bench.bill import FULL_VCPU_MB, ROUND_TRIP_MS, Bill, memory_mb
+from bench.contention import Contention
+from bench.costs import Row
+from bench.operations import PENDING
+from bench.scaling import ScalingRow
+from bench.timing import BASELINE, ColdStart, WarmOverhead
+
+PARTITION_WCU_PER_SECOND = 1000
+
+
+@dataclass
+class Results:
+    mode: str
+    rows: list[Row]
+    bills: dict[str, Bill]
+    cold: list[ColdStart]
+    warm: list[WarmOverhead]
+    scaling: list[ScalingRow]
+    contention: Contention
+    started: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+
+
+def _usd(x: float) -> str:
+    return f"{x:,.2f}"
+
+
+def _units(x: float) -> str:
+    return f"{x:g}"
+
+
+def _table(header: list[str], rows: list[list[Any]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return lines
+
+
+def _mark(met: bool) -> str:
+    return "met" if met else "**missed**"
+
+
+def ceiling(rows: list[Row]) -> dict[str, Any]:
+    debit = next(r for r in rows if r.name == "debit")
+    return {
+        "partition_wcu_per_debit": debit.partition_write_units,
+        "account_item_wcu_per_debit": debit.account_item_write_units,
+        "debits_per_second_partition": PARTITION_WCU_PER_SECOND // debit.partition_write_units,
+        "debits_per_second_account_item": PARTITION_WCU_PER_SECOND // debit.account_item_write_units,
+    }
+
+
+def _cost_section(r: Results) -> list[str]:
+    out = [
+        "## Cost per operation",
+        "",
+        "Each operation ran once through its function against DynamoDB (moto), its requests captured with"
+        " botocore's `before-call`/`after-call` hooks; then the journal ran over the stream records it made."
+        " RCU/WCU are DynamoDB's documented rules applied to the real items (see *How the units are counted*);"
+        " WCU includes index writes; dollars are per **1 million** operations.",
+        "",
+    ]
+    header = [
+        "Operation",
+        "Round trips",
+        "Requests",
+        "Items read",
+        "Items written",
+        "RCU",
+        "WCU",
+        "Journal: round trips / items / WCU",
+        "Lambda invocations",
+        "DynamoDB $",
+        "Lambda $",
+        "HTTP API $",
+        "Total $ / 1M",
+        "Note",
+    ]
+    body = []
+    for row in r.rows:
+        b = r.bills[row.name]
+        own = row.own
+        body.append(
+            [
+                row.name,
+                own.round_trips,
+                own.requests or "—",
+                own.items_read,
+                own.items_written,
+                _units(own.read_units),
+                own.write_units + own.index_write_units,
+                f"{row.journal.round_trips} / {row.journal.items_written} / {row.journal.write_units}",
+                row.lambda_invocations,
+                _usd(b.dynamodb),
+                _usd(b.lambda_),
+                _usd(b.http_api),
+                _usd(b.total),
+                row.note,
+            ]
+        )
+    out += _table(header, body)
+    for name, why in PENDING.items():
+        out.append(f"\n*Pending:* **{name}** — {why}.")
+    out += [
+        "",
+        "### Prices",
+        "",
+        f"Region {prices.REGION}, on-demand, taken on {prices.TAKEN_ON}; free tiers left out.",
+        "",
+    ]
+    out += _table(
+        ["Item", "USD", "Per", "Source"],
+        [[p.what, f"{p.usd:.10f}".rstrip("0").rstrip("."), f"{p.per:,.0f}", p.source] for p in prices.ALL],
+    )
+    out += [
+        "",
+        "### How the units are counted",
+        "",
+        "- Item size = UTF-8 bytes of every attribute name plus its value; numbers 1 byte per 2 significant digits"
+        " + 1; lists and maps 3 bytes + 1 per element (Developer Guide, *DynamoDB item sizes and formats*).",
+        "- A write costs 1 WCU per started KB of the **larger of the item before and after** the write; the"
+        " capture reads the item with a second, uncaptured client just before and just after each update,"
+        " and takes a put's new item from the request. Transactional writes cost double.",
+        "- A read costs 1 RCU per started 4 KB of all items read by the request (strongly consistent), half when"
+        " eventually consistent (history pages and usage are; the balance card and every GetItem are strongly"
+        " consistent). A GetItem with a projection is charged for the whole item, sized the same way.",
+        "- The `due` index (keys only) costs one standard write when an item enters or leaves it, two when its"
+        " key changes, none otherwise.",
+        "- A refused (cancelled) transaction is counted as charging each item it names at its current size,"
+        " transactionally: an upper bound, since DynamoDB returns no consumed capacity for cancelled"
+        " transactions.",
+        "- Each account write is one stream record; the journal is counted as one invocation per write, the"
+        " worst case at low traffic (under load Lambda hands it batches of up to 100). Stream reads by a Lambda"
+        " trigger are free.",
+        f"- Lambda duration is an estimate: the warm invocation time measured below x {FULL_VCPU_MB} MB ÷ the"
+        f" function's memory ({memory_mb('debit')} MB for every function now, arm64) + {ROUND_TRIP_MS:g} ms per"
+        " DynamoDB round trip. It is a small part of the total.",
+        "- Purchases are measured on the Checkout path (a PaymentIntent purchase was not measured); Stripe's own"
+        " fees and calls are not in these dollars.",
+        "",
+    ]
+    c = ceiling(r.rows)
+    out += [
+        "## Hot-account ceiling",
+        "",
+        f"Every write of a debit lands on the account's partition (`pk = ACCOUNT#<id>`): the account update and"
+        f" the idempotency record (transactional), then the journal's entry, record and rollup:"
+        f" **{c['partition_wcu_per_debit']} WCU per debit** on that partition. At {PARTITION_WCU_PER_SECOND:,}"
+        f" WCU/s per partition one account sustains about **{c['debits_per_second_partition']} debits/s**."
+        f" DynamoDB may split a hot partition by sort key, but the account item itself takes"
+        f" {c['account_item_wcu_per_debit']} WCU per debit, so no split takes one account past"
+        f" **{c['debits_per_second_account_item']} debits/s**. (The `due` index's writes land on the index's own"
+        " partition.)",
+        "",
+    ]
+    return out
+
+
+def _targets(r: Results) -> list[str]:
+    debit = next(row for row in r.rows if row.name == "debit")
+    by = {(s.read, s.entries): s for s in r.scaling}
+    sizes = sorted({s.entries for s in r.scaling})
+    lines = []
+    for read in ("balance card", "history page (50)"):
+        small, large = by[(read, sizes[0])].side, by[(read, sizes[-1])].side
+        flat = small.round_trips == large.round_trips == 1 and large.items_read <= max(small.items_read, 50)
+        lines.append(
+            [
+                f"{read}: 1 round trip, flat in history length",
+                f"{large.round_trips} round trip; {small.items_read} → {large.items_read} items read"
+                f" ({sizes[0]:,} → {sizes[-1]:,} entries)",
+                _mark(flat),
+            ]
+        )
+    cold = [c for c in r.cold if c.function != BASELINE]
+    warm_missed = [w.scenario for w in r.warm if not w.met]
+    rows = [
+        [
+            "debit: 1 round trip",
+            f"{debit.own.round_trips} ({debit.own.requests})",
+            _mark(debit.own.round_trips == 1),
+        ],
+        [
+            "debit: ≤ 4 WCU",
+            f"{debit.own.write_units} (+{debit.journal.write_units} by the journal)",
+            _mark(debit.own.write_units <= 4),
+        ],
+        *lines,
+        [
+            "cold start ≤ 1.3 x baseline (≤ 1.6 x with stripe)",
+            ", ".join(f"{c.function} {c.ratio:.2f}x" for c in cold if not c.met) or "every function",
+            _mark(all(c.met for c in cold)),
+        ],
+        [
+            "warm overhead ≤ 2 x minimal handler",
+            ", ".join(warm_missed) or "every operation",
+            _mark(not warm_missed),
+        ],
+        ["sweep items read ≤ 1.2 x due grants, flat", "pending: the sweep is not merged yet", "pending"],
+    ]
+    return ["## Targets", "", *_table(["Target", "Measured (misses listed)", ""], rows), ""]
+
+
+def _timing_sections(r: Results) -> list[str]:
+    out = [
+        "## Cold start",
+        "",
+        f"Fresh interpreters, each importing the handler module and serving one invocation with AWS and Stripe"
+        f" answered by a local HTTP endpoint (recorded DynamoDB answers); {r.cold[0].runs} runs per function,"
+        " functions taken in turn. Medians (this 2-core machine may have had other work running); the"
+        " interpreter's own start is not included.",
+        "",
+    ]
+    out += _table(
+        ["Function", "Invocation", "Median ms", "of which import", "x baseline", "Target", ""],
+        [
+            [
+                c.function,
+                c.scenario or "—",
+                f"{c.median_ms:.0f}",
+                f"{c.import_ms:.0f}",
+                f"{c.ratio:.2f}",
+                f"≤ {c.target:g}x" if c.function != BASELINE else "",
+                _mark(c.met) if c.function != BASELINE else "",
+            ]
+            for c in r.cold
+        ],
+    )
+    out += [
+        "",
+        "## Warm overhead",
+        "",
+        f"One interpreter per operation, {r.warm[0].invocations if r.warm else 0} invocations each of the real"
+        " handler and of a minimal hand-written handler making the same DynamoDB requests (recorded from the"
+        " real one), alternately, against the same local endpoint. Medians per invocation.",
+        "",
+    ]
+    out += _table(
+        ["Operation", "Function", "DynamoDB requests", "Median ms", "Minimal ms", "Ratio", "≤ 2x"],
+        [
+            [
+                w.scenario,
+                w.function,
+                w.requests,
+                f"{w.median_ms:.2f}",
+                f"{w.minimal_ms:.2f}",
+                f"{w.ratio:.2f}",
+                _mark(w.met),
+            ]
+            for w in r.warm
+        ],
+    )
+    return out
+
+
+def _scaling_section(r: Results) -> list[str]:
+    out = [
+        "",
+        "## Scaling with history length",
+        "",
+        "The same account read with few and with many entries (extra entries written directly with"
+        " BatchWriteItem).",
+        "",
+    ]
+    out += _table(
+        ["Read", "Entries", "Round trips", "Items read", "RCU", "Entries returned"],
+        [
+            [
+                s.read,
+                f"{s.entries:,}",
+                s.side.round_trips,
+                s.side.items_read,
+                _units(s.side.read_units),
+                s.returned,
+            ]
+            for s in r.scaling
+        ],
+    )
+    out += [
+        "",
+        "*Pending:* **expiry sweep with 1k / 10k / 100k accounts** — the sweep (`functions/expiry_sweep`, reading"
+        " the sparse `due` index) is not merged yet.",
+        "",
+    ]
+    return out
+
+
+def _contention_section(r: Results) -> list[str]:
+    c = r.contention
+    return [
+        "## Contention",
+        "",
+        f"{c.threads} threads debiting one account ({c.debits} debits of 1-20 credits, {c.granted:,} credits"
+        " granted) through the library against a single-threaded moto server, each request atomic as in"
+        " DynamoDB. Correctness, not speed.",
+        "",
+        *_table(
+            [
+                "Accepted",
+                "Refused (402)",
+                "Transactions",
+                "Cancelled",
+                "Retried internally",
+                "Conflicts",
+                "Lowest available seen",
+                "Final balance",
+                "Overdrafts",
+            ],
+            [
+                [
+                    c.accepted,
+                    c.refused,
+                    c.transactions,
+                    c.cancelled,
+                    c.retried,
+                    c.conflicts,
+                    c.min_available,
+                    c.final_balance,
+                    f"**{c.overdrafts}**",
+                ]
+            ],
+        ),
+        "",
+        "Overdrafts are checked against the final state: the balance must equal the grant minus every accepted"
+        " debit, never below the floor (0). A serial server never reports `TransactionConflict`; DynamoDB"
+        " would under this load, and the ledger retries those with backoff (counted under *Retried*).",
+        "",
+    ]
+
+
+def write(r: Results, out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    head = [
+        "# Benchmark results",
+        "",
+        f"`make bench{'-smoke' if r.mode == 'smoke' else ''}`, {r.started}, Python {platform.python_version()},"
+        f" {platform.machine()}. Every number below comes from this one run.",
+        "",
+    ]
+    md = (
+        head
+        + _targets(r)
+        + _cost_section(r)
+        + _timing_sections(r)
+        + _scaling_section(r)
+        + _contention_section(r)
+    )
+    (out / "results.md").write_text("\n".join(md))
+    data = {
+        "mode": r.mode,
+        "started": r.started,
+        "operations": [
+            {
+                **asdict(row),
+                "read_units": row.read_units,
+                "write_units": row.write_units,
+                "usd_per_million": {**asdict(r.bills[row.name]), "total": r.bills[row.name].total},
+            }
+            for row in r.rows
+        ],
+        "pending": PENDING,
+        "prices": {
+            "region": prices.REGION,
+            "taken_on": prices.TAKEN_ON,
+            "items": [asdict(p) for p in prices.ALL],
+        },
+        "hot_account": ceiling(r.rows),
+        "cold_start": [{**asdict(c), "met": c.met} for c in r.cold],
+        "warm_overhead": [{**asdict(w), "ratio": w.ratio, "met": w.met} for w in r.warm],
+        "scaling": [asdict(s) for s in r.scaling],
+        "contention": asdict(r.contention),
+    }
+    (out / "results.json").write_text(json.dumps(data, indent=2) + "\n")

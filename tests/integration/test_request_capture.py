@@ -1,0 +1,60 @@
+"""The benchmarks' capture of DynamoDB requests: real requests against moto, sized around each write."""
+
+from __future__ import annotations
+
+import boto3
+import pytest
+
+import ledger
+from bench.capture import Capture
+from bench.sizes import item_size, write_units
+from ledger.store import table as ledger_table
+
+pytestmark = pytest.mark.usefixtures("aws")
+
+KEY = {"pk": {"S": "ACCOUNT#sized"}, "sk": {"S": "note"}}
+
+
+def capture() -> Capture:
+    return Capture(ledger_table.client(), side=boto3.client("dynamodb"))
+
+
+def test_an_update_is_charged_for_the_larger_of_the_item_before_and_after() -> None:
+    db, name = ledger_table.client(), ledger_table.table_name()
+    db.put_item(TableName=name, Item={**KEY, "text": {"S": "x" * 1500}})
+    with capture().active() as c:
+        db.update_item(
+            TableName=name, Key=KEY, UpdateExpression="REMOVE #t", ExpressionAttributeNames={"#t": "text"}
+        )
+    [call] = c.take()
+    after = db.get_item(TableName=name, Key=KEY)["Item"]
+    assert item_size(after) < 1024 < call.writes[0].size  # shrunk below 1 KB, charged for the 1.5 KB before
+    assert call.write_units == 2 and call.items_written == 1
+
+
+def test_a_debit_is_counted_request_by_request_with_transactional_writes_doubled() -> None:
+    ledger.grant("sized", 1_000, "promotional", "welcome")
+    with capture().active() as c:
+        ledger.debit("sized", 5, "render", "job-1")
+    calls = c.take()
+    assert [x.operation for x in calls] == ["TransactWriteItems", "GetItem"]
+    transaction, read = calls
+    items = {w.key[1]: w for w in transaction.writes}
+    assert set(items) == {"A", "I#job-1"}
+    stored = boto3.client("dynamodb")
+    for sk, write in items.items():
+        item = stored.get_item(
+            TableName=ledger_table.table_name(), Key={"pk": {"S": "ACCOUNT#sized"}, "sk": {"S": sk}}
+        )
+        assert write.size >= item_size(item["Item"])
+        assert write.units == write_units(write.size, transactional=True)
+    assert read.items_read == 1 and read.read_units == 1.0
+
+
+def test_a_refused_debit_writes_nothing_and_is_recorded_as_cancelled() -> None:
+    ledger.grant("sized", 1, "promotional", "welcome")
+    with capture().active() as c, pytest.raises(ledger.InsufficientCredits):
+        ledger.debit("sized", 5, "render", "job-1")
+    [call] = c.take()
+    assert call.error == "TransactionCanceledException" and "ConditionalCheckFailed" in call.reasons
+    assert call.items_written == 0
