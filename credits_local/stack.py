@@ -1,0 +1,263 @@
+"""``credits-local up``: the whole system from the template, in the foreground, until Ctrl-C."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from credits_local import functions as runtime
+from credits_local.authorizers import JwtSettings
+from credits_local.children import Launch
+from credits_local.events import BusTap
+from credits_local.functions import FunctionPool, FunctionSpec
+from credits_local.gateway import Authorizers, Gateway, GatewayServer, LocalEndpoints
+from credits_local.localstripe_server import API_KEY, register_webhook
+from credits_local.resources import REGION, Deployed, client, deploy
+from credits_local.routes import routes_of
+from credits_local.schedules import Schedule, Scheduler, format_time, parse_time
+from credits_local.state import RunningStack, StateDir
+from credits_local.streams import Delivery, StreamMapping, StreamPoller, StreamReader
+from credits_local.template import DEFAULT_TEMPLATE, Function, Template
+
+DEFAULT_PORT = 3000
+STACK_NAME = "credits-local"
+WEBHOOK_PATH = "/webhooks/stripe"
+
+
+@dataclass
+class Options:
+    template: Path = DEFAULT_TEMPLATE
+    state_dir: Path | None = None
+    port: int = DEFAULT_PORT
+    engine_port: int = 0
+    stripe_port: int = 0
+    stack_name: str = STACK_NAME
+    parameters: dict[str, str] = field(default_factory=dict)
+
+
+def _say(component: str, text: str) -> None:
+    print(f"{component:<10} {text}", flush=True)
+
+
+def function_environment(
+    function: Function, deployed: Deployed, function_name: str, local: dict[str, str]
+) -> dict[str, str]:
+    """The function's environment as in Lambda: the runtime's variables, the template's (Globals and its
+    own, resolved to the local names), then the local endpoints and fake credentials."""
+    template_variables = {k: str(deployed.resolver.resolve(v)) for k, v in function.environment.items()}
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "LANG": "C.UTF-8",
+        "TZ": "UTC",
+        "AWS_REGION": REGION,
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_EXECUTION_ENV": "AWS_Lambda_python3.13",
+        "AWS_LAMBDA_FUNCTION_NAME": function_name,
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(function.memory),
+        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+        "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{function_name}",
+        **template_variables,
+        **local,
+    }
+
+
+class LocalStack:
+    """The running parts, once started: what the gateway and the CLI's /_local calls use."""
+
+    def __init__(
+        self, template: Template, deployed: Deployed, pools: dict[str, FunctionPool], tap: BusTap
+    ) -> None:
+        self.template, self.deployed, self.pools, self.tap = template, deployed, pools, tap
+        region = REGION
+        self.schedules: dict[str, list[Schedule]] = {}
+        for function in template.functions().values():
+            for kind in ("Schedule", "ScheduleV2"):
+                for name, props in function.events_of(kind).items():
+                    schedule = Schedule.from_event(
+                        function.logical_id, name, kind, deployed.resolver.resolve(props), region
+                    )
+                    self.schedules.setdefault(function.logical_id, []).append(schedule)
+
+    def invoke(self, function: str, event: Any) -> Any:
+        return self.pools[function].invoke(event)
+
+    def trigger(self, function: str, at: str | None) -> Any:
+        if function not in self.pools:
+            raise KeyError(function)
+        schedules = self.schedules.get(function)
+        if not schedules:
+            raise ValueError(f"{function} has no Schedule or ScheduleV2 event")
+        moment = parse_time(at) if at else parse_time(format_time(datetime.now(UTC)))
+        return self.pools[function].invoke(schedules[0].event(moment))
+
+    def events(self) -> list[dict[str, Any]]:
+        return self.tap.events()
+
+
+def _stop_forkserver() -> None:
+    """Stop the server that forks function instances (it would exit on its own once this process is gone)."""
+    server = getattr(runtime.multiprocessing.forkserver, "_forkserver", None)
+    if server is not None and hasattr(server, "_stop"):
+        server._stop()
+
+
+def up(options: Options) -> None:
+    began = time.monotonic()
+    template = Template.from_file(options.template, options.parameters)
+    state = StateDir(options.state_dir)
+    functions = template.functions()
+    stopping = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stopping.set())
+
+    with ExitStack() as stack:
+        lock = stack.enter_context(state.locked())
+        server = GatewayServer("127.0.0.1", options.port)  # fails at once if the port is taken
+        stack.callback(server.server_close)
+        gateway_url = f"http://127.0.0.1:{server.port}"
+        print(f"credits-local: starting {options.template} (state in {state.path})", flush=True)
+
+        engine_launch = Launch(
+            "moto", "credits_local.moto_engine", ["127.0.0.1", str(options.engine_port)], "/moto-api/"
+        )
+        stack.callback(engine_launch.stop)
+        stripe_launch = Launch(
+            "localstripe",
+            "credits_local.localstripe_server",
+            [str(options.stripe_port), str(state.stripe_store)],
+        )
+        stack.callback(stripe_launch.stop)
+        stack.callback(_stop_forkserver)
+        runtime.start_forkserver()
+
+        engine = engine_launch.ready()
+        deployed = deploy(template, options.stack_name, engine.url)
+        tables = ", ".join(f"{k} = {v}" for k, v in deployed.table_names.items())
+        buses = ", ".join(f"{k} = {v}" for k, v in deployed.bus_names.items())
+        _say(
+            "engine",
+            f"{engine.url}  DynamoDB, EventBridge, SQS (moto, one request at a time): {tables}; {buses}",
+        )
+
+        stripe = stripe_launch.ready()
+        secret = state.webhook_secret()
+        register_webhook(stripe.url, gateway_url + WEBHOOK_PATH, secret)
+        _say("stripe", f"{stripe.url}  localstripe; webhook → {gateway_url}{WEBHOOK_PATH}")
+
+        local = {
+            "AWS_ACCESS_KEY_ID": "local",
+            "AWS_SECRET_ACCESS_KEY": "local",
+            "AWS_CONFIG_FILE": "/dev/null",
+            "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
+            "AWS_ENDPOINT_URL": engine.url,
+            "DYNAMODB_ENDPOINT_URL": engine.url,
+            "STRIPE_API_KEY": API_KEY,
+            "STRIPE_WEBHOOK_SECRET": secret,
+            "STRIPE_API_BASE": stripe.url,
+            "POWERTOOLS_TRACE_DISABLED": "true",
+        }
+        pools = {}
+        for function in functions.values():
+            name = deployed.resolver.refs[function.logical_id]
+            spec = FunctionSpec(
+                logical_id=function.logical_id,
+                name=name,
+                arn=deployed.resolver.attributes[f"{function.logical_id}.Arn"],
+                handler=function.handler,
+                code_dir=str(function.code_dir),
+                layer_dirs=[str(d) for d in template.layer_dirs(function)],
+                environment=function_environment(function, deployed, name, local),
+                timeout=function.timeout,
+                memory=function.memory,
+            )
+            pools[function.logical_id] = FunctionPool(spec)
+            stack.callback(pools[function.logical_id].stop)
+        _say("functions", f"{len(pools)}: {', '.join(pools)} (one process per instance, started on demand)")
+
+        tap = BusTap(
+            client("events", engine.url),
+            client("sqs", engine.url),
+            options.stack_name,
+            list(deployed.bus_names.values()),
+        )
+        tap.start()
+        stack.callback(tap.stop)
+        _say(
+            "events",
+            f"{buses or 'no bus'}: one JSON line per event here, and GET {gateway_url}/_local/events",
+        )
+
+        running = LocalStack(template, deployed, pools, tap)
+        streams = client("dynamodbstreams", engine.url)
+        sqs = client("sqs", engine.url)
+        for function in functions.values():
+            for props in function.events_of("DynamoDB").values():
+                resolved = deployed.resolver.resolve(props)
+                mapping = StreamMapping.from_event(
+                    function.logical_id, pools[function.logical_id].spec.arn, resolved, deployed.queue_urls
+                )
+                poller = StreamPoller(
+                    StreamReader(streams, mapping.stream_arn, mapping.starting_position),
+                    Delivery(mapping, pools[function.logical_id].invoke, sqs),
+                )
+                poller.start()
+                stack.callback(poller.join, 10)
+                stack.callback(poller.stop)
+                _say(
+                    "stream",
+                    f"{function.logical_id} ← {mapping.stream_arn.split('/')[1]} (batch {mapping.batch_size},"
+                    f" {len(mapping.filters)} filter(s), retries {mapping.maximum_retry_attempts},"
+                    f" bisect {'on' if mapping.bisect_on_error else 'off'},"
+                    f" partial failures {'on' if mapping.report_batch_item_failures else 'off'})",
+                )
+        all_schedules = [s for group in running.schedules.values() for s in group]
+        scheduler = Scheduler(all_schedules, running.invoke)
+        scheduler.start()
+        stack.callback(scheduler.stop)
+        for schedule in all_schedules:
+            state_text = "" if schedule.enabled else " (disabled: fire it with credits-local trigger)"
+            _say("schedule", f"{schedule.function} {schedule.expression.text}{state_text}")
+
+        jwt_settings = {}
+        for api in template.resources("AWS::Serverless::HttpApi").values():
+            for name, authorizer in api.get("Properties", {}).get("Auth", {}).get("Authorizers", {}).items():
+                config = deployed.resolver.resolve(authorizer.get("JwtConfiguration", {}))
+                audience = config.get("audience", [])
+                jwt_settings[name] = JwtSettings(config.get("issuer", ""), audience[0] if audience else "")
+        routes = routes_of(functions)
+        authorizers = Authorizers(jwt_settings, state.signing_key().public_key(), state.service_credential())
+        server.start(
+            Gateway(
+                routes, pools, authorizers, LocalEndpoints(running.events, running.invoke, running.trigger)
+            )
+        )
+        stack.callback(server.shutdown)
+        kinds = {r.authorizer for r in routes}
+        counts = ", ".join(f"{sum(r.authorizer == k for r in routes)} {k}" for k in sorted(kinds))
+        _say("gateway", f"{gateway_url}  {len(routes)} routes ({counts})")
+
+        lock.publish(
+            RunningStack(
+                os.getpid(), gateway_url, engine.url, stripe.url, options.stack_name, str(template.path)
+            )
+        )
+        print(f"ready in {time.monotonic() - began:.1f} s; Ctrl-C stops everything", flush=True)
+        for pool in pools.values():
+            threading.Thread(target=_warm, args=(pool,), daemon=True).start()
+        stopping.wait()
+        print("credits-local: stopping", flush=True)
+    print("credits-local: stopped", flush=True)
+
+
+def _warm(pool: FunctionPool) -> None:
+    try:
+        pool.warm()
+    except Exception as error:
+        print(f"{pool.spec.logical_id} could not start: {error}", flush=True)
