@@ -86,8 +86,9 @@ bench: venv
 bench-smoke: venv
 	PYTHONPATH=layers/ledger $(VENV)/bin/python -m bench --smoke
 
-dev:
-	@echo "the local stack is not built yet: see README" >&2; exit 1
+# The whole system on this machine, in the foreground (Ctrl-C stops it): see README, "Run it locally".
+dev: venv
+	$(VENV)/bin/credits-local up
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .aws-sam .pytest_cache .mypy_cache .ruff_cache .hypothesis *.egg-info

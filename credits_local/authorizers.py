@@ -58,11 +58,11 @@ def mint_token(
     """An RS256 token with the settings' issuer and audience and the given claims."""
     now = int(time.time())
     payload = {
+        **claims,
         "iss": settings.issuer,
         "aud": settings.audience,
         "iat": now,
         "exp": now + expires_in,
-        **claims,
     }
     return jwt.encode(payload, key, algorithm="RS256")
 

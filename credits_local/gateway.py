@@ -162,6 +162,7 @@ class _Handler(BaseHTTPRequestHandler):
 class GatewayServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = 128  # many clients connecting at once (the default, 5, resets them)
 
     def __init__(self, host: str, port: int) -> None:
         try:
