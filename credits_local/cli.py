@@ -20,14 +20,16 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from credits_local.authorizers import JwtSettings, mint_token
-from credits_local.children import ChildError
-from credits_local.gateway import PortInUse
-from credits_local.payments import CARDS, PaymentError, pay
-from credits_local.schedules import ScheduleError
-from credits_local.stack import DEFAULT_PORT, STACK_NAME, Options, up
+from credits_local import DEFAULT_PORT, STACK_NAME
 from credits_local.state import StateDir, StateError
 from credits_local.template import DEFAULT_TEMPLATE, Template, TemplateError
+
+# The stack's and the payments' modules import much (boto3, moto, stripe, aiohttp): the commands that
+# need them import them, so token, url, invoke and trigger answer quickly.
+
+
+class CommandError(RuntimeError):
+    """A command could not do what it was asked; the message says why."""
 
 
 def _parameters(pairs: list[str]) -> dict[str, str]:
@@ -76,6 +78,11 @@ def _print_result(answer: Any) -> int:
 
 
 def cmd_up(args: argparse.Namespace) -> int:
+    from credits_local.children import ChildError
+    from credits_local.gateway import PortInUse
+    from credits_local.schedules import ScheduleError
+    from credits_local.stack import Options, up
+
     options = Options(
         template=args.template or DEFAULT_TEMPLATE,
         state_dir=args.state_dir,
@@ -87,11 +94,16 @@ def cmd_up(args: argparse.Namespace) -> int:
         stack_name=args.stack_name,
         parameters=_parameters(args.parameter),
     )
-    up(options)
+    try:
+        up(options)
+    except (PortInUse, ScheduleError, ChildError) as error:
+        raise CommandError(str(error)) from None
     return 0
 
 
 def cmd_token(args: argparse.Namespace) -> int:
+    from credits_local.authorizers import JwtSettings, mint_token
+
     state = StateDir(args.state_dir)
     if args.service:
         print(state.service_credential())
@@ -126,7 +138,12 @@ def cmd_trigger(args: argparse.Namespace) -> int:
 
 
 def cmd_pay(args: argparse.Namespace) -> int:
-    paid = pay(StateDir(args.state_dir).running_stack().stripe_url, args.purchase_id, args.card)
+    from credits_local.payments import PaymentError, pay
+
+    try:
+        paid = pay(StateDir(args.state_dir).running_stack().stripe_url, args.purchase_id, args.card)
+    except PaymentError as error:
+        raise CommandError(str(error)) from None
     for step in paid.steps:
         print(step)
     return 0
@@ -195,7 +212,9 @@ def parser() -> argparse.ArgumentParser:
 
     payment = command("pay", "pay a pending purchase in localstripe with a test card")
     payment.add_argument("purchase_id")
-    payment.add_argument("--card", choices=CARDS, default="visa", help="visa (default), declined or 3ds")
+    payment.add_argument(
+        "--card", choices=("visa", "declined", "3ds"), default="visa", help="visa (default), declined or 3ds"
+    )
     payment.set_defaults(run=cmd_pay)
     return root
 
@@ -204,7 +223,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         return int(args.run(args))
-    except (StateError, PortInUse, TemplateError, ScheduleError, PaymentError, ChildError, OSError) as error:
+    except (CommandError, StateError, TemplateError, OSError) as error:
         print(f"credits-local: {error}", file=sys.stderr)
         return 1
 

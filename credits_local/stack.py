@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from credits_local import DEFAULT_PORT, STACK_NAME
 from credits_local import functions as runtime
 from credits_local.authorizers import JwtSettings
 from credits_local.children import Launch
@@ -26,8 +27,6 @@ from credits_local.state import RunningStack, StateDir
 from credits_local.streams import Delivery, StreamMapping, StreamPoller, StreamReader
 from credits_local.template import DEFAULT_TEMPLATE, Function, Template
 
-DEFAULT_PORT = 3000
-STACK_NAME = "credits-local"
 WEBHOOK_PATH = "/webhooks/stripe"
 
 
