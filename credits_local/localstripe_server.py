@@ -42,7 +42,7 @@ def serve(port: int, store_path: Path) -> None:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", port))
     report_port(sock.getsockname()[1])
-    web.run_app(app, sock=sock, access_log=None, print=None)
+    web.run_app(app, sock=sock, access_log=None, print=None, shutdown_timeout=1)
 
 
 @contextmanager

@@ -38,7 +38,7 @@ def _client(stripe_url: str) -> stripe.StripeClient:
 
 def find_payment_intent(client: stripe.StripeClient, purchase_id: str) -> Any:
     for intent in client.v1.payment_intents.list({"limit": 100}).auto_paging_iter():
-        if (intent["metadata"] or {}).get("purchase_id") == purchase_id:
+        if (intent.to_dict().get("metadata") or {}).get("purchase_id") == purchase_id:
             return intent
     raise PaymentError(f"no PaymentIntent in localstripe has metadata.purchase_id = {purchase_id}")
 

@@ -207,7 +207,6 @@ def up(options: Options) -> None:
                     Delivery(mapping, pools[function.logical_id].invoke, sqs),
                 )
                 poller.start()
-                stack.callback(poller.join, 10)
                 stack.callback(poller.stop)
                 _say(
                     "stream",
