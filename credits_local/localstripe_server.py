@@ -3,7 +3,8 @@
 localstripe writes its store to /tmp/localstripe.pickle whatever flags it gets, so two stacks would share
 (and overwrite) one store. Run as ``python -m credits_local.localstripe_server PORT STORE`` this module
 starts localstripe with the store at STORE instead, bound to 127.0.0.1 only, starting empty (the ledger
-starts empty too). localstripe is GPL-licensed: a development tool here, never part of the functions.
+starts empty too), and accepting the PaymentIntent parameters our purchases send that it does not model.
+localstripe is GPL-licensed: a development tool here, never part of the functions.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from credits_local.children import Child, child, ignore_interrupts, report_port
 
@@ -23,12 +25,10 @@ API_KEY = "sk_test_local"
 WEBHOOK_ID = "credits-local"
 
 
-def serve(port: int, store_path: Path) -> None:
-    from aiohttp import web
+def _patch(store_path: Path) -> None:
+    """The store at ``store_path``, starting empty; PaymentIntents take the parameters our purchases send
+    that localstripe does not model (``setup_future_usage``, ``description``)."""
     from localstripe import resources
-    from localstripe.server import app
-
-    ignore_interrupts()
 
     def dump_to_disk(store: resources.Store) -> None:
         with store_path.open("wb") as file:
@@ -37,7 +37,23 @@ def serve(port: int, store_path: Path) -> None:
     resources.Store.dump_to_disk = dump_to_disk
     resources.Store.try_load_from_disk = lambda store: None
     store_path.unlink(missing_ok=True)
+    create = resources.PaymentIntent.__init__
 
+    def payment_intent(
+        self: Any, *args: Any, setup_future_usage: Any = None, description: Any = None, **kwargs: Any
+    ) -> None:
+        create(self, *args, **kwargs)
+        self.setup_future_usage, self.description = setup_future_usage, description
+
+    resources.PaymentIntent.__init__ = payment_intent
+
+
+def serve(port: int, store_path: Path) -> None:
+    from aiohttp import web
+    from localstripe.server import app
+
+    ignore_interrupts()
+    _patch(store_path)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", port))

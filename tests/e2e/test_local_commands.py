@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from typing import Any
 
 import boto3
 import stripe
@@ -64,29 +65,57 @@ def test_events_published_to_the_bus_are_printed_and_kept(stack: Stack) -> None:
     assert printed == [event]
 
 
-def test_pay_confirms_the_purchase_in_localstripe_and_the_webhook_reaches_the_gateway(stack: Stack) -> None:
+def purchase(stack: Stack, account: str, credits: int) -> dict[str, Any]:
+    made = stack.account("POST", f"/accounts/{account}/purchases", stack.token(account), {"credits": credits})
+    assert made.status == 201, made.body
+    return dict(made.body)
+
+
+def purchase_status(
+    stack: Stack, account: str, purchase_id: str, expected: str, timeout: float = 30.0
+) -> str:
+    """The purchase's status once it is ``expected`` (localstripe posts the webhook a second after paying)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        reply = stack.account("GET", f"/accounts/{account}/purchases/{purchase_id}", stack.token(account))
+        assert reply.status == 200, reply.body
+        if reply.body["status"] == expected or time.monotonic() > deadline:
+            return str(reply.body["status"])
+        time.sleep(0.2)
+
+
+def test_pay_credits_a_purchase_through_localstripe_and_the_signed_webhook(stack: Stack) -> None:
     client = stripe.StripeClient(API_KEY, base_addresses={"api": stack.running.stripe_url})
-    purchases = {}
-    for card in ("visa", "declined", "3ds"):
-        purchase_id = f"pur_{card}_{uuid.uuid4().hex[:8]}"
-        metadata = {"account_id": "payer", "purchase_id": purchase_id, "credits": "500"}
-        intent = client.v1.payment_intents.create({"amount": 500, "currency": "usd", "metadata": metadata})
-        purchases[card] = (purchase_id, intent.id)
+    bought = purchase(stack, "payer", 500)
+    assert bought["status"] == "pending"
 
-    paid = stack.cli("pay", purchases["visa"][0])
-    assert f"{purchases['visa'][1]}: visa card" in paid.stdout and "succeeded" in paid.stdout
-    assert client.v1.payment_intents.retrieve(purchases["visa"][1]).status == "succeeded"
-    assert stack.wait_for_log("POST /webhooks/stripe ")  # localstripe posted the signed event to the gateway
+    paid = stack.cli("pay", bought["purchase_id"])
+    assert "succeeded" in paid.stdout
+    assert purchase_status(stack, "payer", bought["purchase_id"], "succeeded") == "succeeded"
+    card = stack.account("GET", "/accounts/payer/balance", stack.token("payer")).body
+    assert (card["balance"], card["lifetime_added"]) == (500, 500)
+    assert stack.wait_for_log("POST /webhooks/stripe 200")
 
-    declined = stack.cli("pay", purchases["declined"][0], "--card", "declined")
-    assert "declined (card_declined)" in declined.stdout
-    assert client.v1.payment_intents.retrieve(purchases["declined"][1]).status == "requires_payment_method"
-
-    secure = stack.cli("pay", purchases["3ds"][0], "--card", "3ds")
-    assert "requires_action" in secure.stdout and "succeeded" in secure.stdout
-    assert client.v1.payment_intents.retrieve(purchases["3ds"][1]).status == "succeeded"
-
-    again = stack.cli("pay", purchases["visa"][0], check=False)
+    again = stack.cli("pay", bought["purchase_id"], check=False)
     assert (again.returncode, "succeeded, not awaiting payment" in again.stderr) == (1, True)
     unknown = stack.cli("pay", "pur_unknown", check=False)
     assert (unknown.returncode, "metadata.purchase_id = pur_unknown" in unknown.stderr) == (1, True)
+
+    declined = purchase(stack, "payer", 300)
+    assert (
+        "declined (card_declined)" in stack.cli("pay", declined["purchase_id"], "--card", "declined").stdout
+    )
+    assert purchase_status(stack, "payer", declined["purchase_id"], "failed") == "failed"
+
+    secure = purchase(stack, "payer", 200)
+    done = stack.cli("pay", secure["purchase_id"], "--card", "3ds").stdout
+    assert "requires_action" in done and "succeeded" in done
+    assert purchase_status(stack, "payer", secure["purchase_id"], "succeeded") == "succeeded"
+    intents = [i for i in client.v1.payment_intents.list({"limit": 100}).auto_paging_iter()]
+    assert {i.metadata["purchase_id"]: i.status for i in intents if i.metadata["account_id"] == "payer"} == {
+        bought["purchase_id"]: "succeeded",
+        declined["purchase_id"]: "requires_payment_method",
+        secure["purchase_id"]: "succeeded",
+    }
+    card = stack.account("GET", "/accounts/payer/balance", stack.token("payer")).body
+    assert card["balance"] == 700
