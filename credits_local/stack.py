@@ -22,7 +22,7 @@ from credits_local.gateway import Authorizers, Gateway, GatewayServer, LocalEndp
 from credits_local.localstripe_server import API_KEY, register_webhook
 from credits_local.resources import REGION, Deployed, client, deploy
 from credits_local.routes import routes_of
-from credits_local.schedules import Schedule, Scheduler, format_time, parse_time
+from credits_local.schedules import Schedule, Scheduler, parse_time
 from credits_local.state import RunningStack, StateDir
 from credits_local.streams import Delivery, StreamMapping, StreamPoller, StreamReader
 from credits_local.template import DEFAULT_TEMPLATE, Function, Template
@@ -93,29 +93,95 @@ class LocalStack:
         schedules = self.schedules.get(function)
         if not schedules:
             raise ValueError(f"{function} has no Schedule or ScheduleV2 event")
-        moment = parse_time(at) if at else parse_time(format_time(datetime.now(UTC)))
+        moment = parse_time(at) if at else datetime.now(UTC).replace(microsecond=0)
         return self.pools[function].invoke(schedules[0].event(moment))
 
     def events(self) -> list[dict[str, Any]]:
         return self.tap.events()
 
 
-def _stop_forkserver() -> None:
-    """Stop the server that forks function instances (it would exit on its own once this process is gone)."""
-    server = getattr(runtime.multiprocessing.forkserver, "_forkserver", None)
-    if server is not None and hasattr(server, "_stop"):
-        server._stop()
+def _local_environment(engine_url: str, stripe_url: str, webhook_secret: str) -> dict[str, str]:
+    """What every function gets on top of its template environment: the local endpoints, fake credentials,
+    and none of this machine's own AWS settings."""
+    return {
+        "AWS_ACCESS_KEY_ID": "local",
+        "AWS_SECRET_ACCESS_KEY": "local",
+        "AWS_CONFIG_FILE": "/dev/null",
+        "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
+        "AWS_ENDPOINT_URL": engine_url,
+        "DYNAMODB_ENDPOINT_URL": engine_url,
+        "STRIPE_API_KEY": API_KEY,
+        "STRIPE_WEBHOOK_SECRET": webhook_secret,
+        "STRIPE_API_BASE": stripe_url,
+        "POWERTOOLS_TRACE_DISABLED": "true",
+    }
+
+
+def _pools(template: Template, deployed: Deployed, local: dict[str, str]) -> dict[str, FunctionPool]:
+    pools = {}
+    for function in template.functions().values():
+        name = deployed.resolver.refs[function.logical_id]
+        spec = FunctionSpec(
+            logical_id=function.logical_id,
+            name=name,
+            arn=deployed.resolver.attributes[f"{function.logical_id}.Arn"],
+            handler=function.handler,
+            code_dir=str(function.code_dir),
+            layer_dirs=[str(d) for d in template.layer_dirs(function)],
+            environment=function_environment(function, deployed, name, local),
+            timeout=function.timeout,
+            memory=function.memory,
+        )
+        pools[function.logical_id] = FunctionPool(spec)
+    return pools
+
+
+def _stream_pollers(
+    template: Template, deployed: Deployed, pools: dict[str, FunctionPool], engine_url: str
+) -> list[StreamPoller]:
+    streams, sqs = client("dynamodbstreams", engine_url), client("sqs", engine_url)
+    pollers = []
+    for function in template.functions().values():
+        pool = pools[function.logical_id]
+        for props in function.events_of("DynamoDB").values():
+            resolved = deployed.resolver.resolve(props)
+            mapping = StreamMapping.from_event(
+                function.logical_id, pool.spec.arn, resolved, deployed.queue_urls
+            )
+            reader = StreamReader(streams, mapping.stream_arn, mapping.starting_position)
+            pollers.append(StreamPoller(reader, Delivery(mapping, pool.invoke, sqs)))
+            _say(
+                "stream",
+                f"{function.logical_id} ← {mapping.stream_arn.split('/')[1]} (batch {mapping.batch_size},"
+                f" {len(mapping.filters)} filter(s), retries {mapping.maximum_retry_attempts},"
+                f" bisect {'on' if mapping.bisect_on_error else 'off'},"
+                f" partial failures {'on' if mapping.report_batch_item_failures else 'off'})",
+            )
+    return pollers
+
+
+def _jwt_authorizers(template: Template, deployed: Deployed) -> dict[str, JwtSettings]:
+    """Each HttpApi's JWT authorizers: name → issuer and (first) audience."""
+    settings = {}
+    for api in template.resources("AWS::Serverless::HttpApi").values():
+        for name, authorizer in api.get("Properties", {}).get("Auth", {}).get("Authorizers", {}).items():
+            config = deployed.resolver.resolve(authorizer.get("JwtConfiguration", {}))
+            audience = config.get("audience", [])
+            settings[name] = JwtSettings(config.get("issuer", ""), audience[0] if audience else "")
+    return settings
 
 
 def up(options: Options) -> None:
+    """Start everything, say where it listens, and run until SIGINT or SIGTERM; then stop it all, in order."""
     began = time.monotonic()
     template = Template.from_file(options.template, options.parameters)
     state = StateDir(options.state_dir)
-    functions = template.functions()
     stopping = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stopping.set())
 
+    # Each step registers how to undo it; they are undone in reverse: the gateway stops taking requests,
+    # the pollers and the scheduler stop, the function instances end, then localstripe and the engine.
     with ExitStack() as stack:
         lock = stack.enter_context(state.locked())
         server = GatewayServer("127.0.0.1", options.port)  # fails at once if the port is taken
@@ -123,18 +189,14 @@ def up(options: Options) -> None:
         gateway_url = f"http://127.0.0.1:{server.port}"
         print(f"credits-local: starting {options.template} (state in {state.path})", flush=True)
 
-        engine_launch = Launch(
-            "moto", "credits_local.moto_engine", ["127.0.0.1", str(options.engine_port)], "/moto-api/"
-        )
+        engine_args = ["127.0.0.1", str(options.engine_port)]
+        engine_launch = Launch("moto", "credits_local.moto_engine", engine_args, "/moto-api/")
         stack.callback(engine_launch.stop)
-        stripe_launch = Launch(
-            "localstripe",
-            "credits_local.localstripe_server",
-            [str(options.stripe_port), str(state.stripe_store)],
-        )
+        stripe_args = [str(options.stripe_port), str(state.stripe_store)]
+        stripe_launch = Launch("localstripe", "credits_local.localstripe_server", stripe_args)
         stack.callback(stripe_launch.stop)
-        stack.callback(_stop_forkserver)
-        runtime.start_forkserver()
+        stack.callback(runtime.stop_forkserver)
+        runtime.start_forkserver()  # the three start side by side
 
         engine = engine_launch.ready()
         deployed = deploy(template, options.stack_name, engine.url)
@@ -150,41 +212,14 @@ def up(options: Options) -> None:
         register_webhook(stripe.url, gateway_url + WEBHOOK_PATH, secret)
         _say("stripe", f"{stripe.url}  localstripe; webhook → {gateway_url}{WEBHOOK_PATH}")
 
-        local = {
-            "AWS_ACCESS_KEY_ID": "local",
-            "AWS_SECRET_ACCESS_KEY": "local",
-            "AWS_CONFIG_FILE": "/dev/null",
-            "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
-            "AWS_ENDPOINT_URL": engine.url,
-            "DYNAMODB_ENDPOINT_URL": engine.url,
-            "STRIPE_API_KEY": API_KEY,
-            "STRIPE_WEBHOOK_SECRET": secret,
-            "STRIPE_API_BASE": stripe.url,
-            "POWERTOOLS_TRACE_DISABLED": "true",
-        }
-        pools = {}
-        for function in functions.values():
-            name = deployed.resolver.refs[function.logical_id]
-            spec = FunctionSpec(
-                logical_id=function.logical_id,
-                name=name,
-                arn=deployed.resolver.attributes[f"{function.logical_id}.Arn"],
-                handler=function.handler,
-                code_dir=str(function.code_dir),
-                layer_dirs=[str(d) for d in template.layer_dirs(function)],
-                environment=function_environment(function, deployed, name, local),
-                timeout=function.timeout,
-                memory=function.memory,
-            )
-            pools[function.logical_id] = FunctionPool(spec)
-            stack.callback(pools[function.logical_id].stop)
+        pools = _pools(template, deployed, _local_environment(engine.url, stripe.url, secret))
+        for pool in pools.values():
+            stack.callback(pool.stop)
         _say("functions", f"{len(pools)}: {', '.join(pools)} (one process per instance, started on demand)")
 
+        buses_tapped = list(deployed.bus_names.values())
         tap = BusTap(
-            client("events", engine.url),
-            client("sqs", engine.url),
-            options.stack_name,
-            list(deployed.bus_names.values()),
+            client("events", engine.url), client("sqs", engine.url), options.stack_name, buses_tapped
         )
         tap.start()
         stack.callback(tap.stop)
@@ -193,28 +228,11 @@ def up(options: Options) -> None:
             f"{buses or 'no bus'}: one JSON line per event here, and GET {gateway_url}/_local/events",
         )
 
+        for poller in _stream_pollers(template, deployed, pools, engine.url):
+            poller.start()
+            stack.callback(poller.stop)
+
         running = LocalStack(template, deployed, pools, tap)
-        streams = client("dynamodbstreams", engine.url)
-        sqs = client("sqs", engine.url)
-        for function in functions.values():
-            for props in function.events_of("DynamoDB").values():
-                resolved = deployed.resolver.resolve(props)
-                mapping = StreamMapping.from_event(
-                    function.logical_id, pools[function.logical_id].spec.arn, resolved, deployed.queue_urls
-                )
-                poller = StreamPoller(
-                    StreamReader(streams, mapping.stream_arn, mapping.starting_position),
-                    Delivery(mapping, pools[function.logical_id].invoke, sqs),
-                )
-                poller.start()
-                stack.callback(poller.stop)
-                _say(
-                    "stream",
-                    f"{function.logical_id} ← {mapping.stream_arn.split('/')[1]} (batch {mapping.batch_size},"
-                    f" {len(mapping.filters)} filter(s), retries {mapping.maximum_retry_attempts},"
-                    f" bisect {'on' if mapping.bisect_on_error else 'off'},"
-                    f" partial failures {'on' if mapping.report_batch_item_failures else 'off'})",
-                )
         all_schedules = [s for group in running.schedules.values() for s in group]
         scheduler = Scheduler(all_schedules, running.invoke)
         scheduler.start()
@@ -223,29 +241,21 @@ def up(options: Options) -> None:
             state_text = "" if schedule.enabled else " (disabled: fire it with credits-local trigger)"
             _say("schedule", f"{schedule.function} {schedule.expression.text}{state_text}")
 
-        jwt_settings = {}
-        for api in template.resources("AWS::Serverless::HttpApi").values():
-            for name, authorizer in api.get("Properties", {}).get("Auth", {}).get("Authorizers", {}).items():
-                config = deployed.resolver.resolve(authorizer.get("JwtConfiguration", {}))
-                audience = config.get("audience", [])
-                jwt_settings[name] = JwtSettings(config.get("issuer", ""), audience[0] if audience else "")
-        routes = routes_of(functions)
-        authorizers = Authorizers(jwt_settings, state.signing_key().public_key(), state.service_credential())
-        server.start(
-            Gateway(
-                routes, pools, authorizers, LocalEndpoints(running.events, running.invoke, running.trigger)
-            )
+        routes = routes_of(template.functions())
+        keys = Authorizers(
+            _jwt_authorizers(template, deployed), state.signing_key().public_key(), state.service_credential()
         )
+        local = LocalEndpoints(running.events, running.invoke, running.trigger)
+        server.start(Gateway(routes, pools, keys, local))
         stack.callback(server.shutdown)
-        kinds = {r.authorizer for r in routes}
-        counts = ", ".join(f"{sum(r.authorizer == k for r in routes)} {k}" for k in sorted(kinds))
+        kinds = sorted({r.authorizer for r in routes})
+        counts = ", ".join(f"{sum(r.authorizer == k for r in routes)} {k}" for k in kinds)
         _say("gateway", f"{gateway_url}  {len(routes)} routes ({counts})")
 
-        lock.publish(
-            RunningStack(
-                os.getpid(), gateway_url, engine.url, stripe.url, options.stack_name, str(template.path)
-            )
+        where = RunningStack(
+            os.getpid(), gateway_url, engine.url, stripe.url, options.stack_name, str(template.path)
         )
+        lock.publish(where)
         print(f"ready in {time.monotonic() - began:.1f} s; Ctrl-C stops everything", flush=True)
         for pool in pools.values():
             threading.Thread(target=_warm, args=(pool,), daemon=True).start()
@@ -255,6 +265,7 @@ def up(options: Options) -> None:
 
 
 def _warm(pool: FunctionPool) -> None:
+    """Start a function's first instance ahead of its first call."""
     try:
         pool.warm()
     except Exception as error:
