@@ -47,14 +47,15 @@ def _port(text: str | None, default: int) -> int:
 
 
 def _template(args: argparse.Namespace, state: StateDir) -> Template:
-    """The template of the running stack if there is one, else --template."""
-    path = args.template
-    if path is None:
-        try:
-            path = Path(state.running_stack().template)
-        except StateError:
-            path = DEFAULT_TEMPLATE
-    return Template.from_file(path, _parameters(args.parameter))
+    """--template with --parameter if given, else the running stack's template and parameters, else the
+    repository's template."""
+    if args.template is not None:
+        return Template.from_file(args.template, _parameters(args.parameter))
+    try:
+        running = state.running_stack()
+    except StateError:
+        return Template.from_file(DEFAULT_TEMPLATE, _parameters(args.parameter))
+    return Template.from_file(Path(running.template), {**running.parameters, **_parameters(args.parameter)})
 
 
 def _local_call(state: StateDir, path: str, payload: Any) -> Any:

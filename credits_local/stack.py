@@ -253,7 +253,13 @@ def up(options: Options) -> None:
         _say("gateway", f"{gateway_url}  {len(routes)} routes ({counts})")
 
         where = RunningStack(
-            os.getpid(), gateway_url, engine.url, stripe.url, options.stack_name, str(template.path)
+            os.getpid(),
+            gateway_url,
+            engine.url,
+            stripe.url,
+            options.stack_name,
+            str(template.path),
+            template.parameter_overrides,
         )
         lock.publish(where)
         print(f"ready in {time.monotonic() - began:.1f} s; Ctrl-C stops everything", flush=True)

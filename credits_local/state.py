@@ -12,7 +12,7 @@ import json
 import os
 import secrets
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
@@ -47,6 +47,7 @@ class RunningStack:
     stripe_url: str
     stack_name: str
     template: str
+    parameters: dict[str, str] = field(default_factory=dict)  # the template parameters given to up
 
 
 def default_dir() -> Path:
