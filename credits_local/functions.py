@@ -65,10 +65,11 @@ class LambdaContext:
     function_version: str = "$LATEST"
     log_group_name: str = "/aws/lambda/test-function"
     log_stream_name: str = "local"
-    deadline: float = field(default_factory=lambda: time.monotonic() + 10)
+    remaining_ms: int = 10_000  # when the invocation began
+    began: float = field(default_factory=time.monotonic)
 
     def get_remaining_time_in_millis(self) -> int:
-        return max(0, int((self.deadline - time.monotonic()) * 1000))
+        return max(0, self.remaining_ms - int((time.monotonic() - self.began) * 1000))
 
 
 @dataclass(frozen=True)
@@ -122,7 +123,7 @@ def _serve(connection: Connection, spec: FunctionSpec) -> None:
             invoked_function_arn=spec.arn,
             aws_request_id=request_id,
             log_group_name=f"/aws/lambda/{spec.name}",
-            deadline=time.monotonic() + spec.timeout,
+            remaining_ms=spec.timeout * 1000,
         )
         try:
             result = handler(event, context)

@@ -26,6 +26,14 @@ Record = dict[str, Any]
 POLL_INTERVAL = 0.25
 
 
+def lambda_record(record: Record, stream_arn: str) -> Record:
+    """A GetRecords record as Lambda delivers it: with its source ARN, the creation time in epoch seconds."""
+    stream = dict(record["dynamodb"])
+    if isinstance(created := stream.get("ApproximateCreationDateTime"), datetime):
+        stream["ApproximateCreationDateTime"] = int(created.timestamp())
+    return {**record, "dynamodb": stream, "eventSourceARN": stream_arn}
+
+
 class StreamReader:
     """Reads what is new on a stream, shard by shard, with fresh iterators after the last record read.
 
@@ -60,20 +68,10 @@ class StreamReader:
                 if not response["Records"]:
                     break
                 for record in response["Records"]:
-                    new.setdefault(shard_id, []).append(self._as_delivered(record))
+                    new.setdefault(shard_id, []).append(lambda_record(record, self.arn))
                     self.last_sequence[shard_id] = record["dynamodb"]["SequenceNumber"]
                 cursor = response.get("NextShardIterator")
         return new
-
-    def _as_delivered(self, record: Record) -> Record:
-        record = dict(record)
-        record["eventSourceARN"] = self.arn
-        dynamodb = dict(record["dynamodb"])
-        created = dynamodb.get("ApproximateCreationDateTime")
-        if isinstance(created, datetime):
-            dynamodb["ApproximateCreationDateTime"] = int(created.timestamp())
-        record["dynamodb"] = dynamodb
-        return record
 
 
 def sequence_of(record: Record) -> str:

@@ -2,21 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 import boto3
 
+from credits_local.streams import StreamReader, lambda_record
 from tests.support.lambdas import invoke
 
-
-def lambda_record(record: dict[str, Any], arn: str) -> dict[str, Any]:
-    """A GetRecords record as Lambda delivers it: with its source ARN, the creation time in epoch seconds."""
-    stream = record["dynamodb"]
-    if isinstance(created := stream.get("ApproximateCreationDateTime"), datetime):
-        stream["ApproximateCreationDateTime"] = int(created.timestamp())
-    record["eventSourceARN"] = arn
-    return record
+__all__ = ["StreamPump", "lambda_record"]
 
 
 class StreamPump:
@@ -33,35 +26,13 @@ class StreamPump:
         self.db = boto3.client("dynamodb", endpoint_url=endpoint_url)
         self.streams = boto3.client("dynamodbstreams", endpoint_url=endpoint_url)
         self.arn = self.db.describe_table(TableName=table_name)["Table"]["LatestStreamArn"]
-        self.last_sequence: dict[str, str] = {}
+        self.reader = StreamReader(self.streams, self.arn)
+        self.last_sequence = self.reader.last_sequence  # shard → last sequence number read
         self.pending: list[dict[str, Any]] = []
 
     def _read(self) -> None:
-        """Everything after the last record delivered, with fresh iterators on every read.
-
-        In-process moto swaps a table for a copy when a transaction is cancelled; an iterator kept from before
-        would go on reading the old copy's shard. Asking for new iterators after the last sequence number
-        follows the table as it is now, as Lambda's poller follows a shard by its checkpoint."""
-        shards = self.streams.describe_stream(StreamArn=self.arn)["StreamDescription"]["Shards"]
-        for shard in shards:
-            shard_id = shard["ShardId"]
-            after = self.last_sequence.get(shard_id)
-            position: dict[str, str] = (
-                {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": after}
-                if after
-                else {"ShardIteratorType": "TRIM_HORIZON"}
-            )
-            iterator = self.streams.get_shard_iterator(StreamArn=self.arn, ShardId=shard_id, **position)[
-                "ShardIterator"
-            ]
-            while iterator:
-                response = self.streams.get_records(ShardIterator=iterator, Limit=1000)
-                for record in response["Records"]:
-                    self.pending.append(lambda_record(record, self.arn))
-                    self.last_sequence[shard_id] = record["dynamodb"]["SequenceNumber"]
-                if not response["Records"]:
-                    break
-                iterator = response.get("NextShardIterator")
+        for records in self.reader.read().values():
+            self.pending.extend(records)
 
     def pump(self) -> list[dict[str, Any]]:
         """Deliver everything new; a batch's reported failures are redelivered from the first one.
