@@ -8,8 +8,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench import contention, costs, scaling, timing
-from bench.bill import bill
+from bench import contention, costs, scaling, sweep_scaling, timing
+from bench.bill import StreamTimes, bill
 from bench.report import Results, write
 
 THREADS = 16
@@ -20,11 +20,15 @@ class Sizes:
     cold_runs: int  # fresh interpreters per function
     warm: int  # warm invocations per operation, of each handler
     history: list[int]  # entries in the accounts read for scaling
+    accounts: list[int]  # accounts in the table the sweep runs over
+    due: int  # due grants among them
     per_thread: int  # debits per thread under contention
 
 
-FULL = Sizes(cold_runs=15, warm=300, history=[10, 10_000], per_thread=32)
-SMOKE = Sizes(cold_runs=1, warm=5, history=[10, 100], per_thread=2)
+FULL = Sizes(
+    cold_runs=15, warm=300, history=[10, 10_000], accounts=[1_000, 10_000, 100_000], due=50, per_thread=32
+)
+SMOKE = Sizes(cold_runs=1, warm=5, history=[10, 100], accounts=[100, 1_000], due=5, per_thread=2)
 
 
 def main() -> int:
@@ -51,19 +55,23 @@ def main() -> int:
     step("warm overhead")
     warm = timing.warm_overhead(run.scenarios, size.warm)
     warm_ms = {w.scenario: w.median_ms for w in warm}
-    journal_ms = next(w.median_ms for w in warm if w.function == "journal")
-    bills = {row.name: bill(row, warm_ms[row.name], journal_ms) for row in run.rows}
-    step("scaling")
+    stream = StreamTimes(
+        journal=next(w.median_ms for w in warm if w.function == "journal"),
+        notifications=max(w.median_ms for w in warm if w.function == "notifications"),
+    )
+    bills = {row.name: bill(row, warm_ms[row.name], stream) for row in run.rows}
+    step("scaling with history length")
     grown = scaling.measure(size.history)
+    swept = sweep_scaling.measure(size.accounts, size.due, step)
     step("contention")
     contended = contention.measure(THREADS, size.per_thread)
-    results = Results("smoke" if args.smoke else "full", run.rows, bills, cold, warm, grown, contended)
+    results = Results("smoke" if args.smoke else "full", run.rows, bills, cold, warm, grown, swept, contended)
     write(results, out)
     step(f"wrote {out / 'results.md'} and {out / 'results.json'}")
     if contended.overdrafts:
         print(f"FAILED: {contended.overdrafts} overdraft(s) under contention", file=sys.stderr)
         return 1
-    if not (run.rows and cold and warm and grown):
+    if not (run.rows and cold and warm and grown and swept):
         print("FAILED: a table came out empty", file=sys.stderr)
         return 1
     return 0

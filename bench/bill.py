@@ -2,34 +2,20 @@
 
 Lambda's billed duration cannot be measured here; it is estimated from the warm invocation time measured on
 this machine, scaled to the function's CPU share (Lambda gives a full vCPU at 1,769 MB and proportionally
-less below), plus an assumed DynamoDB latency per round trip. At these sizes it is a small part of the bill.
+less below), plus an assumed latency per DynamoDB or EventBridge round trip. At these sizes it is a small part
+of the bill.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
 
 from bench import prices
 from bench.costs import Row
-from tests.support.template import template
+from bench.functions import behind_http_api, memory_mb
 
 FULL_VCPU_MB = 1769
-ROUND_TRIP_MS = 5.0  # assumed DynamoDB latency per request from Lambda in the same region
-
-
-@cache
-def memory_mb(function: str) -> int:
-    t = template()
-    default = int(t["Globals"]["Function"].get("MemorySize", 128))
-    for resource in t["Resources"].values():
-        props = resource.get("Properties", {})
-        if (
-            resource["Type"] == "AWS::Serverless::Function"
-            and props["CodeUri"].rstrip("/") == f"functions/{function}"
-        ):
-            return int(props.get("MemorySize", default))
-    raise KeyError(function)
+ROUND_TRIP_MS = 5.0  # assumed latency per DynamoDB or EventBridge request from Lambda in the same region
 
 
 def billed_ms(warm_ms: float, round_trips: int, function: str) -> float:
@@ -46,24 +32,42 @@ class Bill:
     eventbridge: float
     function_ms: float  # estimated billed duration of the function
     journal_ms: float
+    notifications_ms: float
 
     @property
     def total(self) -> float:
         return self.dynamodb + self.lambda_ + self.http_api + self.eventbridge
 
 
-def bill(row: Row, warm_ms: float, journal_warm_ms: float) -> Bill:
+@dataclass(frozen=True)
+class StreamTimes:
+    """Warm invocation times (ms) of the stream's functions, measured in the same run."""
+
+    journal: float
+    notifications: float
+
+
+def bill(row: Row, warm_ms: float, stream: StreamTimes) -> Bill:
     million = 1_000_000
-    function_ms = billed_ms(warm_ms, row.own.round_trips, row.function)
-    journal_ms = billed_ms(journal_warm_ms, row.journal.round_trips, "journal") if row.stream_records else 0.0
-    gb_seconds = (memory_mb(row.function) * function_ms + memory_mb("journal") * journal_ms) / 1024 / 1000
+    function_ms = billed_ms(warm_ms, row.own.round_trips + row.own_put_events, row.function)
+    journal_ms = billed_ms(stream.journal, row.journal.round_trips, "journal") if row.journal_records else 0.0
+    notifications_ms = 0.0
+    if row.notification_records:
+        notifications_ms = billed_ms(stream.notifications, row.published.put_events, "notifications")
+    mb_ms = (
+        memory_mb(row.function) * function_ms
+        + memory_mb("journal") * journal_ms
+        + memory_mb("notifications") * notifications_ms
+    )
+    gb_seconds = mb_ms / 1024 / 1000
     return Bill(
         dynamodb=prices.DYNAMODB_WRITE.of(row.write_units * million)
         + prices.DYNAMODB_READ.of(row.read_units * million),
         lambda_=prices.LAMBDA_REQUEST.of(row.lambda_invocations * million)
         + prices.LAMBDA_ARM_GB_SECOND.of(gb_seconds * million),
-        http_api=prices.HTTP_API_REQUEST.of(million),
-        eventbridge=prices.EVENTBRIDGE_EVENT.of(0),  # no operation publishes yet: the publisher is pending
+        http_api=prices.HTTP_API_REQUEST.of(million) if behind_http_api(row.function) else 0.0,
+        eventbridge=prices.EVENTBRIDGE_EVENT.of(row.published.chunks * million),
         function_ms=function_ms,
         journal_ms=journal_ms,
+        notifications_ms=notifications_ms,
     )

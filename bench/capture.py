@@ -1,4 +1,5 @@
-"""Every DynamoDB request a client makes, with its items and capacity units, from botocore's event hooks.
+"""Every request the captured clients make, from botocore's event hooks; DynamoDB's with their items and capacity
+units.
 
 ``before-call`` sees the request as sent, ``after-call`` the raw response, while the real code runs against
 moto (which reports no consumed capacity). Sizes of written items come from the request (a put) or, for an
@@ -33,6 +34,7 @@ class Write:
 @dataclass
 class Call:
     phase: str
+    service: str  # botocore's service id: "dynamodb", "eventbridge"
     operation: str
     request: dict[str, Any]
     status: int = 0
@@ -70,24 +72,29 @@ class Schema:
 
 
 class Capture:
-    """Records the calls of ``client`` while active; ``side`` (another client) sizes items around writes."""
+    """Records the calls of ``clients`` while active, in order; ``side`` (another DynamoDB client) sizes the items
+    around DynamoDB writes."""
 
-    def __init__(self, client: Any, side: Any | None = None) -> None:
-        self.client, self.side = client, side
+    def __init__(self, *clients: Any, side: Any | None = None) -> None:
+        self.clients, self.side = clients, side
         self.calls: list[Call] = []
         self.phase = "operation"
         self._schemas: dict[str, Schema] = {}
 
     @contextmanager
     def active(self) -> Iterator[Capture]:
-        events = self.client.meta.events
-        events.register("before-call.dynamodb", self._before, unique_id="bench-before")
-        events.register("after-call.dynamodb", self._after, unique_id="bench-after")
+        hooks = [
+            (client.meta.events, f"{when}-call.{client.meta.service_model.service_id.hyphenize()}", hook)
+            for client in self.clients
+            for when, hook in (("before", self._before), ("after", self._after))
+        ]
+        for events, name, hook in hooks:
+            events.register(name, hook, unique_id=f"bench-{name}")
         try:
             yield self
         finally:
-            events.unregister("before-call.dynamodb", unique_id="bench-before")
-            events.unregister("after-call.dynamodb", unique_id="bench-after")
+            for events, name, _ in hooks:
+                events.unregister(name, unique_id=f"bench-{name}")
 
     def take(self) -> list[Call]:
         calls, self.calls = self.calls, []
@@ -130,9 +137,10 @@ class Capture:
 
     def _before(self, params: dict[str, Any], model: Any, context: dict[str, Any], **_: Any) -> None:
         request = json.loads(params.get("body") or b"{}")
-        call = Call(self.phase, model.name, request)
+        service = model.service_model.service_id.hyphenize()
+        call = Call(self.phase, service, model.name, request)
         context["bench_call"] = call
-        if self.side is None:
+        if self.side is None or service != "dynamodb":
             return
         before = []
         for table, action, args in self._targets(model.name, request):
@@ -151,7 +159,7 @@ class Capture:
         if "Error" in parsed:
             call.error = parsed["Error"].get("Code")
             call.reasons = [r.get("Code", "None") for r in parsed.get("CancellationReasons", [])]
-        if self.side is not None:
+        if self.side is not None and call.service == "dynamodb":
             self._size_reads(call, parsed)
             self._size_writes(call, context.get("bench_before", []))
         self.calls.append(call)

@@ -1,9 +1,12 @@
 """Cost per operation: each operation runs once through its function against moto with its requests
-captured, then the journal runs over the stream records it produced (its writes are part of the cost)."""
+captured, then the stream's functions (the journal, the notifications publisher) run over the records it produced:
+their writes, their EventBridge events and their invocations are part of the cost."""
 
 from __future__ import annotations
 
 import base64
+import json
+import math
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -17,8 +20,9 @@ from ledger.store.table import ACCOUNT_SK, account_pk
 
 @dataclass
 class Exchange:
-    """One DynamoDB request and the raw answer: what a stub replays to the same code later."""
+    """One request (DynamoDB or EventBridge) and the raw answer: what a stub replays to the same code later."""
 
+    service: str
     operation: str
     request: dict[str, Any]
     status: int
@@ -26,18 +30,23 @@ class Exchange:
 
     @classmethod
     def of(cls, call: Call) -> Exchange:
-        return cls(call.operation, call.request, call.status, base64.b64encode(call.body).decode())
+        return cls(
+            call.service, call.operation, call.request, call.status, base64.b64encode(call.body).decode()
+        )
 
 
 @dataclass
 class Scenario:
-    """A function, one event, and the DynamoDB exchanges serving it: the input of the timing benchmarks."""
+    """A function, one event, and the exchanges serving it: the input of the timing benchmarks."""
 
     name: str
     function: str
     event: dict[str, Any]
     exchanges: list[Exchange]
     cold_start: bool = False
+
+
+EVENT_CHUNK = 64 * 1024  # EventBridge bills each started 64 KB of an event as one event
 
 
 @dataclass
@@ -55,6 +64,7 @@ class Side:
 
     @classmethod
     def of(cls, calls: list[Call]) -> Side:
+        calls = [c for c in calls if c.service == "dynamodb"]
         names = Counter(c.operation for c in calls)
         return cls(
             round_trips=len(calls),
@@ -69,13 +79,34 @@ class Side:
 
 
 @dataclass
+class Publishing:
+    """EventBridge PutEvents requests made, the events they carried, and the 64 KB chunks those are billed as."""
+
+    put_events: int = 0
+    events: int = 0
+    chunks: int = 0
+
+    @classmethod
+    def of(cls, calls: list[Call]) -> Publishing:
+        puts = [c for c in calls if c.service == "eventbridge" and c.operation == "PutEvents"]
+        entries = [e for c in puts for e in c.request.get("Entries", [])]
+        sizes = [len(json.dumps(e, separators=(",", ":")).encode()) for e in entries]
+        return cls(len(puts), len(entries), sum(max(1, math.ceil(size / EVENT_CHUNK)) for size in sizes))
+
+
+@dataclass
 class Row:
     name: str
     function: str
     note: str
     own: Side
     journal: Side
-    stream_records: int  # account writes: each is one stream record and wakes the journal
+    journal_records: int  # stream records the journal's trigger let through (account writes)
+    notification_records: int  # stream records the notifications function's trigger let through
+    published: (
+        Publishing  # by the function itself (the publisher's own rows) or by the notifications function
+    )
+    own_put_events: int  # PutEvents requests made by the function itself
     partition_write_units: int  # WCU landing on the account's partition, the function's and the journal's
     account_item_write_units: int
     lambda_invocations: int = 1
@@ -110,31 +141,37 @@ def _measure(stage: Stage, op: Operation, account: str) -> tuple[Row, Scenario, 
     done = stage.run(op.function, event)
     if done.status != op.status:
         raise RuntimeError(f"{op.name}: expected {op.status}, got {done.status}: {done.body}")
+    if op.check is not None:
+        op.check(done.body)
     pk = account_pk(account)
-    committed = [w for c in done.calls if c.committed for w in c.writes]
-    every = [w for c in done.calls + done.journal_calls for w in c.writes]
-    records = sum(1 for w in committed if w.key == (pk, ACCOUNT_SK))
+    journal, notifications = done.consumers["journal"], done.consumers["notifications"]
+    every = [w for c in done.calls + journal.calls + notifications.calls for w in c.writes]
     row = Row(
         name=op.name,
         function=op.function,
         note=op.note,
         own=Side.of(done.calls),
-        journal=Side.of(done.journal_calls),
-        stream_records=records,
+        journal=Side.of(journal.calls),
+        journal_records=len(journal.records),
+        notification_records=len(notifications.records),
+        published=Publishing.of(done.calls + notifications.calls),
+        own_put_events=Publishing.of(done.calls).put_events,
         partition_write_units=sum(w.units for w in every if w.key[0] == pk),
         account_item_write_units=sum(w.units for w in every if w.key == (pk, ACCOUNT_SK)),
-        lambda_invocations=1 + (1 if records else 0),
+        lambda_invocations=1 + sum(1 for c in done.consumers.values() if c.records),
     )
+    if op.events is not None and row.published.events != op.events:
+        raise RuntimeError(f"{op.name}: {row.published.events} events published, expected {op.events}")
     scenario = Scenario(op.name, op.function, event, [Exchange.of(c) for c in done.calls], op.cold_start)
-    journal = None
-    if done.journal_records:
-        journal = Scenario(
+    journal_scenario = None
+    if journal.records:
+        journal_scenario = Scenario(
             f"journal: {op.name}",
             "journal",
-            {"Records": _jsonable(done.journal_records)},
-            [Exchange.of(c) for c in done.journal_calls],
+            {"Records": _jsonable(journal.records)},
+            [Exchange.of(c) for c in journal.calls],
         )
-    return row, scenario, journal
+    return row, scenario, journal_scenario
 
 
 @dataclass

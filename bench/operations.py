@@ -4,6 +4,7 @@ small preparation function."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -11,9 +12,11 @@ from typing import Any
 
 import ledger
 from bench.stage import Stage
+from ledger.store.table import account_pk
 from tests.support.http import http_event, owner
 from tests.support.lambdas import invoke
 from tests.support.stripe_events import checkout_session, signed_delivery
+from tests.support.template import ROOT
 
 ACCOUNT_ROUTE = "/accounts/{account_id}"
 RETURN_URL = "https://app.example.com/billing"
@@ -68,11 +71,16 @@ def _debit_replayed(stage: Stage, account: str) -> dict[str, Any]:
     return debit_event(account)
 
 
-def _debit_settling_expiry(stage: Stage, account: str) -> dict[str, Any]:
-    """A grant expired an hour ago, unswept: the next debit settles it (exactly) and then debits."""
+def expired_grant(account: str) -> None:
+    """A trial grant that expired an hour ago, unswept, beside a live one."""
     then = datetime.now(UTC) - timedelta(hours=2)
     ledger.grant(account, 1_000, "promotional", "trial", expires_at=then + timedelta(hours=1), now=then)
-    ledger.grant(account, 5_000, "subscription", "plan")
+    ledger.grant(account, 5_000, "subscription", "plan", now=then)
+
+
+def _debit_settling_expiry(stage: Stage, account: str) -> dict[str, Any]:
+    """A grant expired an hour ago, unswept: the next debit settles it (exactly) and then debits."""
+    expired_grant(account)
     return debit_event(account)
 
 
@@ -103,6 +111,13 @@ def _hold_read(stage: Stage, account: str) -> dict[str, Any]:
 def _grant(stage: Stage, account: str) -> dict[str, Any]:
     funded(account)
     body = {"amount": 5_000, "source": "promotional", "idempotency_key": "promo-1"}
+    return _service("POST", "/grants", account, body)
+
+
+def _grant_expiring(stage: Stage, account: str) -> dict[str, Any]:
+    funded(account)
+    expires_at = (datetime.now(UTC) + timedelta(days=90)).isoformat()
+    body = {"amount": 5_000, "source": "promotional", "idempotency_key": "promo-1", "expires_at": expires_at}
     return _service("POST", "/grants", account, body)
 
 
@@ -166,6 +181,67 @@ def _purchase_credited(stage: Stage, account: str) -> dict[str, Any]:
     return signed_delivery("checkout.session.completed", session)
 
 
+def schedule(moment: datetime) -> dict[str, Any]:
+    """The sample event of the sweep's schedule (events/expiry_sweep.json), firing at ``moment``."""
+    sample = json.loads((ROOT / "events" / "expiry_sweep.json").read_text())
+    return {**sample, "time": moment.strftime("%Y-%m-%dT%H:%M:%SZ")}
+
+
+def _sweep_expiry(stage: Stage, account: str) -> dict[str, Any]:
+    expired_grant(account)
+    return schedule(datetime.now(UTC))
+
+
+def _sweep_reminder(stage: Stage, account: str) -> dict[str, Any]:
+    """A grant made 2 days ago that expires in 29 days: its 30-day reminder fell due a day ago."""
+    now = datetime.now(UTC)
+    then = now - timedelta(days=2)
+    ledger.grant(account, 1_000, "promotional", "promo", expires_at=now + timedelta(days=29), now=then)
+    return schedule(now)
+
+
+def _swept(**expected: int) -> Callable[[Any], None]:
+    def check(report: Any) -> None:
+        if any(report[name] != value for name, value in expected.items()):
+            raise RuntimeError(f"the sweep did other work than measured: {report}, expected {expected}")
+
+    return check
+
+
+def _records(stage: Stage, account: str, action: Callable[[], Any], sk: str) -> dict[str, Any]:
+    """The notifications function's event: the one stream record of ``action`` on the item ``sk`` (or prefix)."""
+    records = stage.records_of(action)
+    key = account_pk(account)
+    found = [
+        r
+        for r in records
+        if r["dynamodb"]["Keys"]["pk"]["S"] == key and r["dynamodb"]["Keys"]["sk"]["S"].startswith(sk)
+    ]
+    if len(found) != 1:
+        raise RuntimeError(f"expected one stream record of {sk!r}, found {len(found)}")
+    return {"Records": found}
+
+
+def _publish_outbox(stage: Stage, account: str) -> dict[str, Any]:
+    delivery = _purchase_credited(stage, account)
+    return _records(stage, account, lambda: invoke("stripe_webhook", delivery), "N#")
+
+
+def _publish_low(stage: Stage, account: str) -> dict[str, Any]:
+    funded(account, 150)
+    return _records(stage, account, lambda: ledger.debit(account, 100, "render", "low"), "A")
+
+
+def _publish_nothing(stage: Stage, account: str) -> dict[str, Any]:
+    funded(account)
+    return _records(stage, account, lambda: ledger.debit(account, 100, "render", "plenty"), "A")
+
+
+def _no_failures(response: Any) -> None:
+    if response.get("batchItemFailures"):
+        raise RuntimeError(f"the publisher reported failed records: {response}")
+
+
 def _billing_portal(stage: Stage, account: str) -> dict[str, Any]:
     funded(account)
     return _owner("POST", "/billing-portal", account, {"return_url": RETURN_URL})
@@ -179,6 +255,8 @@ class Operation:
     status: int  # the answer the operation must get
     cold_start: bool = False  # the operation that stands for its function in the cold-start table
     note: str = ""
+    check: Callable[[Any], None] | None = None  # raises if the answer shows other work than the row claims
+    events: int | None = None  # EventBridge events it must end up publishing (checked when given)
 
 
 OPERATIONS = [
@@ -190,20 +268,25 @@ OPERATIONS = [
         "debit",
         _debit_settling_expiry,
         201,
-        note="the expiry per expiring grant until the sweep lands",
+        note="a debit that comes before the sweep",
+        events=1,
     ),
     Operation("hold", "holds", _hold, 201, cold_start=True),
     Operation("capture", "holds", _capture, 200),
     Operation("release", "holds", _release, 200),
     Operation("hold read", "holds", _hold_read, 200),
-    Operation("grant", "grants", _grant, 201, cold_start=True),
+    Operation("grant", "grants", _grant, 201, cold_start=True, note="no expiry"),
+    Operation(
+        "grant with an expiry", "grants", _grant_expiring, 201, note="expires in 90 days: + 3 reminder items"
+    ),
     Operation(
         "purchase credited by the webhook",
         "stripe_webhook",
         _purchase_credited,
         200,
         cold_start=True,
-        note="checkout.session.completed, paid",
+        note="checkout.session.completed, paid: grant, purchase, outbox item, 3 reminder items",
+        events=1,
     ),
     Operation(
         "purchase started (Checkout)", "purchase", _purchase, 201, cold_start=True, note="+2 Stripe calls"
@@ -218,12 +301,56 @@ OPERATIONS = [
     Operation("limits read", "limits", _limits_read, 200, cold_start=True),
     Operation("limits write", "limits", _limits_write, 200),
     Operation("packages", "packages", _packages, 200, cold_start=True, note="no DynamoDB"),
+    Operation(
+        "expiry per expiring grant (sweep)",
+        "expiry_sweep",
+        _sweep_expiry,
+        200,
+        cold_start=True,
+        note="a run with 1 due grant: its Query and invocation are shared by up to 100 due items",
+        check=_swept(accounts=1, reminders=0, failed=0),
+        events=1,
+    ),
+    Operation(
+        "reminder sent (sweep)",
+        "expiry_sweep",
+        _sweep_reminder,
+        200,
+        note="a run with 1 due reminder: credits_expiring through the outbox",
+        check=_swept(accounts=0, reminders=1, failed=0),
+        events=1,
+    ),
+    Operation(
+        "stream publisher per record: outbox item",
+        "notifications",
+        _publish_outbox,
+        200,
+        cold_start=True,
+        note="credits_purchased",
+        check=_no_failures,
+        events=1,
+    ),
+    Operation(
+        "stream publisher per record: account write crossing the low threshold",
+        "notifications",
+        _publish_low,
+        200,
+        note="credit_balance_low",
+        check=_no_failures,
+        events=1,
+    ),
+    Operation(
+        "stream publisher per record: account write, nothing to announce",
+        "notifications",
+        _publish_nothing,
+        200,
+        note="a debit that crosses nothing",
+        check=_no_failures,
+        events=0,
+    ),
 ]
 
 # Rows of the issue that wait for work not on this branch yet (name → why).
 PENDING = {
-    "expiry sweep, per expiring grant": "the expiry sweep (functions/expiry_sweep) is not merged yet;"
-    " until then expiry is settled inline by the next spending write (row above)",
-    "auto top-up": "auto top-up is not merged yet",
-    "stream publisher, per record": "the notifications publisher (functions/notifications) is not merged yet",
+    "auto top-up": "auto top-up does not exist yet (no function or flow starts an off-session purchase)",
 }

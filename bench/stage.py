@@ -1,11 +1,13 @@
-"""The ledger running in-process against moto: the table from template.yaml, the journal fed from its stream,
-Stripe faked at the HTTP level, and every DynamoDB request of the ledger's client captured."""
+"""The ledger running in-process against moto: the table from template.yaml, the journal and the notifications
+publisher fed from its stream as their triggers filter it, the notification bus, Stripe faked at the HTTP level,
+and every request of the ledger's DynamoDB and EventBridge clients captured."""
 
 from __future__ import annotations
 
+import io
 import os
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager, redirect_stdout
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,9 +15,11 @@ import boto3
 from moto import mock_aws
 
 from bench.capture import Call, Capture
+from bench.functions import receives, timeout_ms
+from ledger.events import publisher
 from ledger.store import table as ledger_table
 from tests.support.fake_stripe import fake_stripe
-from tests.support.lambdas import invoke
+from tests.support.lambdas import LambdaContext, invoke
 from tests.support.stream import StreamPump
 from tests.support.stripe_events import WEBHOOK_SECRET
 from tests.support.template import create_table_kwargs, ttl_attribute
@@ -37,11 +41,24 @@ ENVIRONMENT = {
     "LEDGER_RESULT_WAIT_SECONDS": "0",
     "STRIPE_API_KEY": "sk_test_bench",
     "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
+    "EVENT_BUS_NAME": "prepaid-credits-bench",
 }
 
 
-class Journal(StreamPump):
-    """The journal function fed from the table's stream; ``deliver`` also returns the records it handed over."""
+def invoke_as_deployed(function: str, event: dict[str, Any]) -> Any:
+    """Invoke the function with its template timeout left, its output (metrics, logs) kept off the console."""
+    with redirect_stdout(io.StringIO()):
+        return invoke(function, event, LambdaContext(remaining_ms=timeout_ms(function)))
+
+
+class Consumer(StreamPump):
+    """A function on the table's stream, handed the records its trigger's filters let through, in batches.
+
+    ``deliver`` also returns the records it handed over."""
+
+    def _read(self) -> None:
+        super()._read()
+        self.pending = [r for r in self.pending if receives(self.function, r)]
 
     def deliver(self) -> list[dict[str, Any]]:
         self._read()
@@ -50,38 +67,60 @@ class Journal(StreamPump):
         return records
 
 
+CONSUMERS = ("journal", "notifications")  # the functions on the table's stream, in the order they are fed
+
+
+@dataclass
+class Consumed:
+    """What one stream function did after an operation: the records it got and its requests."""
+
+    records: list[dict[str, Any]]
+    calls: list[Call]
+
+
 @dataclass
 class Invocation:
-    """One operation as it ran: the function's answer, its requests, and what the journal then did."""
+    """One operation as it ran: the function's answer, its requests, and what each stream function then did."""
 
     status: int
     body: Any
     calls: list[Call]
-    journal_calls: list[Call]
-    journal_records: list[dict[str, Any]]
+    consumers: dict[str, Consumed]
 
 
 @dataclass
 class Stage:
     capture: Capture
-    journal: Journal
+    consumers: dict[str, Consumer]
     db: Any  # a client outside the capture, for setting things up fast
 
     def settle(self) -> None:
-        """Let the journal catch up with everything so far, outside the capture."""
-        self.journal.deliver()
+        """Let the stream functions catch up with everything so far, outside the capture."""
+        for consumer in self.consumers.values():
+            consumer.deliver()
+
+    def records_of(self, action: Callable[[], Any]) -> list[dict[str, Any]]:
+        """The stream records (in Lambda's shape) of the writes ``action`` makes, handed to no function."""
+        tap = StreamPump(TABLE)
+        tap._read()
+        tap.pending = []
+        action()
+        tap._read()
+        return tap.pending
 
     def run(self, function: str, event: dict[str, Any]) -> Invocation:
         self.settle()
         with self.capture.active():
             self.capture.phase = "operation"
-            response = invoke(function, event)
+            response = invoke_as_deployed(function, event)
             calls = self.capture.take()
-            self.capture.phase = "journal"
-            records = self.journal.deliver()
-            journal_calls = self.capture.take()
+            consumed = {}
+            for name, consumer in self.consumers.items():
+                self.capture.phase = name
+                records = consumer.deliver()
+                consumed[name] = Consumed(records, self.capture.take())
         status = int(response.get("statusCode", 200)) if isinstance(response, dict) else 200
-        return Invocation(status, response, calls, journal_calls, records)
+        return Invocation(status, response, calls, consumed)
 
 
 def _environment() -> dict[str, str | None]:
@@ -100,6 +139,7 @@ def environment(extra: dict[str, str] | None = None) -> Iterator[None]:
         os.environ.pop(name, None)
     os.environ.update({**ENVIRONMENT, **(extra or {})})
     ledger_table.reset_client()
+    publisher.reset_client()
     try:
         yield
     finally:
@@ -109,6 +149,7 @@ def environment(extra: dict[str, str] | None = None) -> Iterator[None]:
             else:
                 os.environ[name] = value
         ledger_table.reset_client()
+        publisher.reset_client()
 
 
 def create_table(db: Any, name: str = TABLE) -> None:
@@ -127,4 +168,6 @@ def stage() -> Iterator[Stage]:
         stack.enter_context(mock_aws())
         db = boto3.client("dynamodb")
         create_table(db)
-        yield Stage(Capture(ledger_table.client(), side=boto3.client("dynamodb")), Journal(TABLE), db)
+        boto3.client("events").create_event_bus(Name=os.environ["EVENT_BUS_NAME"])
+        capture = Capture(ledger_table.client(), publisher.client(), side=boto3.client("dynamodb"))
+        yield Stage(capture, {name: Consumer(TABLE, function=name) for name in CONSUMERS}, db)

@@ -1,8 +1,8 @@
 """A local HTTP endpoint standing in for AWS and Stripe while the timing benchmarks run.
 
-DynamoDB requests (``X-Amz-Target``) get the recorded answers of one scenario, in order, over and over: the
-code under test makes the same requests each time, and a request out of order is answered with an error and
-counted, so a run that diverged is never reported. Stripe requests (``/v1/...``) are answered by the fake
+DynamoDB and EventBridge requests (``X-Amz-Target``) get the recorded answers of one scenario, in order, over and
+over: the code under test makes the same requests each time, and a request out of order is answered with an error
+and counted, so a run that diverged is never reported. Stripe requests (``/v1/...``) are answered by the fake
 Stripe the tests use.
 """
 
@@ -65,7 +65,8 @@ def stub_endpoint() -> Iterator[tuple[str, Script]]:
             target = self.headers.get("x-amz-target")
             if target:
                 status, answer = script.answer(target.split(".")[-1])
-                self._reply(status, answer, "application/x-amz-json-1.0")
+                protocol = "1.1" if target.startswith("AWSEvents.") else "1.0"
+                self._reply(status, answer, f"application/x-amz-json-{protocol}")
                 return
             make = STRIPE_ROUTES.get(self.path)
             params: dict[str, Any] = dict(parse_qsl(body.decode(), keep_blank_values=True))

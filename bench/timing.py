@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.costs import Scenario
+from bench.functions import timeout_ms
 from bench.stage import ENVIRONMENT
 from bench.stub import Script, stub_endpoint
 from tests.support.stripe_events import sign
@@ -39,6 +40,7 @@ def _env(url: str) -> dict[str, str]:
         **ENVIRONMENT,
         "POWERTOOLS_LOG_LEVEL": "INFO",
         "AWS_ENDPOINT_URL_DYNAMODB": url,
+        "AWS_ENDPOINT_URL_EVENTBRIDGE": url,
         "DYNAMODB_ENDPOINT_URL": url,
         "STRIPE_API_BASE": url,
         "PYTHONPATH": str(ROOT / "layers" / "ledger"),
@@ -74,7 +76,11 @@ def _run(spec: dict[str, Any], url: str, script: Script, label: str) -> dict[str
 
 
 def _handler_spec(scenario: Scenario) -> dict[str, Any]:
-    return {"path": str(ROOT / "functions" / scenario.function / "app.py"), "handler": "handler"}
+    return {
+        "path": str(ROOT / "functions" / scenario.function / "app.py"),
+        "handler": "handler",
+        "remaining_ms": timeout_ms(scenario.function),
+    }
 
 
 @dataclass
@@ -144,7 +150,10 @@ def warm_overhead(scenarios: list[Scenario], invocations: int) -> list[WarmOverh
             compare = {
                 "path": str(BARE),
                 "handler": "same_calls",
-                "calls": [{"operation": e.operation, "request": e.request} for e in scenario.exchanges],
+                "calls": [
+                    {"service": e.service, "operation": e.operation, "request": e.request}
+                    for e in scenario.exchanges
+                ],
             }
             spec = {
                 **_handler_spec(scenario),

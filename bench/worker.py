@@ -16,8 +16,11 @@ class Context:
     invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:bench"
     aws_request_id = "00000000-0000-0000-0000-000000000000"
 
+    def __init__(self, remaining_ms):
+        self.remaining_ms = remaining_ms
+
     def get_remaining_time_in_millis(self):
-        return 10_000
+        return self.remaining_ms
 
 
 def load(path, name):
@@ -32,7 +35,7 @@ def load(path, name):
 def main():
     with open(sys.argv[1]) as f:
         spec = json.load(f)
-    event, context = spec["event"], Context()
+    event, context = spec["event"], Context(spec.get("remaining_ms", 10_000))
 
     started = time.perf_counter()
     handler = getattr(load(spec["path"], "app"), spec["handler"])
@@ -52,7 +55,7 @@ def main():
         other = None
         if compare:
             module = load(compare["path"], "bare")
-            module.CALLS = [(c["operation"], c["request"]) for c in compare["calls"]]
+            module.CALLS = [(c["service"], c["operation"], c["request"]) for c in compare["calls"]]
             other = getattr(module, compare["handler"])
             other(event, context)
             result["compare_ms"] = compare_ms

@@ -1,14 +1,22 @@
-"""The benchmarks' capture of DynamoDB requests: real requests against moto, sized around each write."""
+"""The benchmarks' capture of requests: real requests against moto, DynamoDB's sized around each write,
+EventBridge's counted in events."""
 
 from __future__ import annotations
+
+from datetime import UTC, datetime
 
 import boto3
 import pytest
 
 import ledger
 from bench.capture import Capture
+from bench.costs import Publishing, Side
 from bench.sizes import item_size, write_units
+from ledger.events import publisher
+from ledger.events.models import CreditBalanceLow
+from ledger.events.publisher import Outgoing
 from ledger.store import table as ledger_table
+from tests.support.bus import Bus
 
 pytestmark = pytest.mark.usefixtures("aws")
 
@@ -58,3 +66,28 @@ def test_a_refused_debit_writes_nothing_and_is_recorded_as_cancelled() -> None:
     [call] = c.take()
     assert call.error == "TransactionCanceledException" and "ConditionalCheckFailed" in call.reasons
     assert call.items_written == 0
+
+
+def test_published_notifications_are_captured_in_order_with_the_ledgers_requests_and_billed_per_event() -> (
+    None
+):
+    Bus()
+    ledger.grant("sized", 1_000, "promotional", "welcome")
+    now = datetime.now(UTC)
+    low = [
+        CreditBalanceLow(
+            account_id="sized", seq=n, balance=5, held=0, available=5, hard_limit=0, threshold=100
+        )
+        for n in range(1, 13)
+    ]
+    with Capture(ledger_table.client(), publisher.client(), side=boto3.client("dynamodb")).active() as c:
+        ledger.balance_card("sized")
+        publisher.publish([Outgoing.of(n, now) for n in low])
+    calls = c.take()
+    assert [(x.service, x.operation) for x in calls] == [
+        ("dynamodb", "Query"),
+        ("eventbridge", "PutEvents"),
+        ("eventbridge", "PutEvents"),  # at most 10 entries per request
+    ]
+    assert Publishing.of(calls) == Publishing(put_events=2, events=12, chunks=12)
+    assert Side.of(calls).round_trips == 1  # DynamoDB's figures leave EventBridge out
