@@ -1,60 +1,42 @@
-"""The functions as template.yaml declares them: memory, timeout, what invokes them, which stream records reach
-them."""
+"""The functions as template.yaml declares them (read by the local stack's template reader): memory, timeout,
+what invokes them, and the event source mappings of those on the table's stream."""
 
 from __future__ import annotations
 
-import json
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
-from moto.events.models import EventPattern
-
-from tests.support.template import template
+from credits_local.streams import Delivery, StreamMapping
+from credits_local.template import DEFAULT_TEMPLATE, Function, Template
 
 
 @cache
-def properties(function: str) -> dict[str, Any]:
-    """functions/<function>'s properties, the template's Globals under them."""
-    t = template()
-    defaults = t.get("Globals", {}).get("Function", {})
-    for resource in t["Resources"].values():
-        props = resource.get("Properties", {})
-        if (
-            resource["Type"] == "AWS::Serverless::Function"
-            and props["CodeUri"].rstrip("/") == f"functions/{function}"
-        ):
-            return {**defaults, **props}
-    raise KeyError(function)
+def _functions() -> dict[str, Function]:
+    """functions/<name> → its function, Globals applied."""
+    return {f.code_dir.name: f for f in Template.from_file(DEFAULT_TEMPLATE).functions().values()}
 
 
 def memory_mb(function: str) -> int:
-    return int(properties(function).get("MemorySize", 128))
+    return _functions()[function].memory
 
 
 def timeout_ms(function: str) -> int:
-    return int(properties(function).get("Timeout", 3)) * 1000
-
-
-def _events(function: str, kind: str) -> list[dict[str, Any]]:
-    return [e["Properties"] for e in properties(function).get("Events", {}).values() if e["Type"] == kind]
+    return _functions()[function].timeout * 1000
 
 
 def behind_http_api(function: str) -> bool:
-    return bool(_events(function, "HttpApi"))
+    return bool(_functions()[function].events_of("HttpApi"))
 
 
-@cache
-def stream_filters(function: str) -> list[EventPattern]:
-    """The filter patterns of the function's DynamoDB stream trigger (none: it is not on the stream)."""
-    return [
-        EventPattern.load(f["Pattern"])
-        for source in _events(function, "DynamoDB")
-        for f in source.get("FilterCriteria", {}).get("Filters", [])
-    ]
+def stream_delivery(function: str, stream_arn: str, invoke: Callable[[Any], Any]) -> Delivery:
+    """The function's stream trigger (filters, batch size, partial failures) delivering to ``invoke``."""
+    [properties] = _functions()[function].events_of("DynamoDB").values()
+    settings = {k: v for k, v in properties.items() if k != "DestinationConfig"}  # no failures expected here
+    mapping = StreamMapping.from_event(function, function, {**settings, "Stream": stream_arn}, {})
+    return Delivery(mapping, invoke)
 
 
 def receives(function: str, record: dict[str, Any]) -> bool:
-    """Whether Lambda hands this stream record to the function (any filter matches, or there is none)."""
-    filters = stream_filters(function)
-    plain = json.loads(json.dumps(record, default=str))
-    return not filters or any(f.matches_event(plain) for f in filters)
+    """Whether the function's trigger hands it this stream record."""
+    return stream_delivery(function, "", lambda _: None).matches(record)

@@ -15,12 +15,12 @@ import boto3
 from moto import mock_aws
 
 from bench.capture import Call, Capture
-from bench.functions import receives, timeout_ms
+from bench.functions import stream_delivery, timeout_ms
+from credits_local.streams import StreamReader
 from ledger.events import publisher
 from ledger.store import table as ledger_table
 from tests.support.fake_stripe import fake_stripe
 from tests.support.lambdas import LambdaContext, invoke
-from tests.support.stream import StreamPump
 from tests.support.stripe_events import WEBHOOK_SECRET
 from tests.support.template import create_table_kwargs, ttl_attribute
 
@@ -51,22 +51,6 @@ def invoke_as_deployed(function: str, event: dict[str, Any]) -> Any:
         return invoke(function, event, LambdaContext(remaining_ms=timeout_ms(function)))
 
 
-class Consumer(StreamPump):
-    """A function on the table's stream, handed the records its trigger's filters let through, in batches.
-
-    ``deliver`` also returns the records it handed over."""
-
-    def _read(self) -> None:
-        super()._read()
-        self.pending = [r for r in self.pending if receives(self.function, r)]
-
-    def deliver(self) -> list[dict[str, Any]]:
-        self._read()
-        records = list(self.pending)
-        self.pump()
-        return records
-
-
 CONSUMERS = ("journal", "notifications")  # the functions on the table's stream, in the order they are fed
 
 
@@ -88,25 +72,52 @@ class Invocation:
     consumers: dict[str, Consumed]
 
 
+class Stream:
+    """The table's stream, read as Lambda's pollers read it and delivered to each function on it through its
+    trigger's settings (the records its filters let through, in batches); ``handed`` keeps what each got."""
+
+    def __init__(self, table: str) -> None:
+        arn = boto3.client("dynamodb").describe_table(TableName=table)["Table"]["LatestStreamArn"]
+        self.reader = StreamReader(boto3.client("dynamodbstreams"), arn)
+        self.deliveries = {name: stream_delivery(name, arn, self._invoker(name)) for name in CONSUMERS}
+        self.handed: dict[str, list[dict[str, Any]]] = {name: [] for name in CONSUMERS}
+
+    def _invoker(self, function: str) -> Callable[[Any], Any]:
+        def handle(event: dict[str, Any]) -> Any:
+            self.handed[function].extend(event["Records"])
+            return invoke_as_deployed(function, event)
+
+        return handle
+
+    def read(self) -> dict[str, list[dict[str, Any]]]:
+        """Shard id → the records written since the last read."""
+        return self.reader.read()
+
+    def deliver(self, function: str, new: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
+        """Hand ``function`` what its trigger lets through of ``new``; returns the records it got."""
+        self.handed[function] = []
+        for shard_id, records in new.items():
+            self.deliveries[function].deliver(shard_id, records)
+        return self.handed[function]
+
+
 @dataclass
 class Stage:
     capture: Capture
-    consumers: dict[str, Consumer]
+    stream: Stream
     db: Any  # a client outside the capture, for setting things up fast
 
     def settle(self) -> None:
         """Let the stream functions catch up with everything so far, outside the capture."""
-        for consumer in self.consumers.values():
-            consumer.deliver()
+        new = self.stream.read()
+        for name in CONSUMERS:
+            self.stream.deliver(name, new)
 
     def records_of(self, action: Callable[[], Any]) -> list[dict[str, Any]]:
         """The stream records (in Lambda's shape) of the writes ``action`` makes, handed to no function."""
-        tap = StreamPump(TABLE)
-        tap._read()
-        tap.pending = []
+        self.settle()
         action()
-        tap._read()
-        return tap.pending
+        return [r for records in self.stream.read().values() for r in records]
 
     def run(self, function: str, event: dict[str, Any]) -> Invocation:
         self.settle()
@@ -114,10 +125,11 @@ class Stage:
             self.capture.phase = "operation"
             response = invoke_as_deployed(function, event)
             calls = self.capture.take()
+            new = self.stream.read()
             consumed = {}
-            for name, consumer in self.consumers.items():
+            for name in CONSUMERS:
                 self.capture.phase = name
-                records = consumer.deliver()
+                records = self.stream.deliver(name, new)
                 consumed[name] = Consumed(records, self.capture.take())
         status = int(response.get("statusCode", 200)) if isinstance(response, dict) else 200
         return Invocation(status, response, calls, consumed)
@@ -170,4 +182,4 @@ def stage() -> Iterator[Stage]:
         create_table(db)
         boto3.client("events").create_event_bus(Name=os.environ["EVENT_BUS_NAME"])
         capture = Capture(ledger_table.client(), publisher.client(), side=boto3.client("dynamodb"))
-        yield Stage(capture, {name: Consumer(TABLE, function=name) for name in CONSUMERS}, db)
+        yield Stage(capture, Stream(TABLE), db)
