@@ -10,9 +10,9 @@ import pytest
 
 import ledger
 from tests.support.fake_stripe import FakeStripe, fake_stripe
-from tests.support.http import http_event, owner, parse
-from tests.support.lambdas import invoke
-from tests.support.payments import read_purchase, start_purchase, webhook
+from tests.support.http import owner
+from tests.support.lambdas import call
+from tests.support.payments import purchase, read_purchase, start_purchase, webhook
 from tests.support.stripe_events import WEBHOOK_SECRET, checkout_session
 from tests.support.tables import scan
 
@@ -78,14 +78,15 @@ def test_a_checkout_paid_for_another_amount_grants_nothing(stripe_api: FakeStrip
 
 
 def portal(account: str, body: object, claims: dict[str, str] | None = None) -> tuple[int, dict]:
-    event = http_event(
+    params = {"account_id": account}
+    return call(
+        "billing_portal",
         "POST",
         "/accounts/{account_id}/billing-portal",
-        {"account_id": account},
+        params,
         body,
-        claims=claims or owner(account),
+        claims or owner(account),
     )
-    return parse(invoke("billing_portal", event))
 
 
 def test_the_billing_portal_opens_for_the_accounts_customer(stripe_api: FakeStripe) -> None:
@@ -100,14 +101,7 @@ def test_the_billing_portal_opens_for_the_accounts_customer(stripe_api: FakeStri
 
 
 def test_a_stripe_failure_is_a_502_and_records_no_purchase(stripe_api: FakeStripe) -> None:
-    event = http_event(
-        "POST",
-        "/accounts/{account_id}/purchases",
-        {"account_id": "acme"},
-        {"package_id": "credits-1000"},
-        claims=owner("acme"),
-    )
-    status, body = parse(invoke("purchase", event))  # the fake has no PaymentIntents: Stripe answers 404
+    status, body = purchase("acme", {"package_id": "credits-1000"})  # the fake has no PaymentIntents: a 404
     assert (status, body["error"]) == (502, "payment_provider_error")
     assert [i["sk"]["S"] for i in scan()] == ["A"]  # only the account's Stripe customer was kept
 

@@ -10,30 +10,10 @@ import stripe
 import ledger
 from tests.support.http import http_event, owner, parse
 from tests.support.lambdas import invoke
+from tests.support.payments import get_purchase, purchase
 from tests.support.tables import scan
 
 pytestmark = pytest.mark.usefixtures("aws")
-
-
-def purchase(account: str, body: object, claims: dict[str, str] | None = None) -> tuple[int, dict]:
-    event = http_event(
-        "POST",
-        "/accounts/{account_id}/purchases",
-        {"account_id": account},
-        body,
-        claims=claims or owner(account),
-    )
-    return parse(invoke("purchase", event))
-
-
-def get_purchase(account: str, purchase_id: str, claims: dict[str, str] | None = None) -> tuple[int, dict]:
-    event = http_event(
-        "GET",
-        "/accounts/{account_id}/purchases/{purchase_id}",
-        {"account_id": account, "purchase_id": purchase_id},
-        claims=claims or owner(account),
-    )
-    return parse(invoke("purchase", event))
 
 
 def intents_of(client: stripe.StripeClient, account: str) -> list[dict]:

@@ -30,3 +30,17 @@ def function_module(directory: str) -> ModuleType:
 
 def invoke(directory: str, event: dict[str, Any], context: LambdaContext | None = None) -> Any:
     return function_module(directory).handler(event, context or LambdaContext())
+
+
+def call(
+    directory: str,
+    method: str,
+    route: str,
+    path_parameters: dict[str, str],
+    body: Any = None,
+    claims: dict[str, str] | None = None,
+) -> tuple[int, Any]:
+    """An HTTP route of a function, as API Gateway calls it: its status and parsed body."""
+    from tests.support.http import http_event, parse
+
+    return parse(invoke(directory, http_event(method, route, path_parameters, body, claims=claims)))

@@ -7,28 +7,35 @@ from typing import Any
 
 import stripe
 
-from tests.support.http import http_event, owner, parse
-from tests.support.lambdas import invoke
+from tests.support.http import owner, parse
+from tests.support.lambdas import call, invoke
 from tests.support.stripe_events import signed_delivery
 
 
-def start_purchase(account: str, **body: Any) -> dict[str, Any]:
-    event = http_event(
-        "POST", "/accounts/{account_id}/purchases", {"account_id": account}, body, claims=owner(account)
+def purchase(account: str, body: Any, claims: dict[str, str] | None = None) -> tuple[int, Any]:
+    """POST /accounts/{account}/purchases as the account's owner, unless other claims are given."""
+    params = {"account_id": account}
+    return call(
+        "purchase", "POST", "/accounts/{account_id}/purchases", params, body, claims or owner(account)
     )
-    status, made = parse(invoke("purchase", event))
+
+
+def get_purchase(account: str, purchase_id: str, claims: dict[str, str] | None = None) -> tuple[int, Any]:
+    route, params = (
+        "/accounts/{account_id}/purchases/{purchase_id}",
+        {"account_id": account, "purchase_id": purchase_id},
+    )
+    return call("purchase", "GET", route, params, claims=claims or owner(account))
+
+
+def start_purchase(account: str, **body: Any) -> dict[str, Any]:
+    status, made = purchase(account, body)
     assert status == 201, made
     return dict(made)
 
 
 def read_purchase(account: str, purchase_id: str) -> dict[str, Any]:
-    event = http_event(
-        "GET",
-        "/accounts/{account_id}/purchases/{purchase_id}",
-        {"account_id": account, "purchase_id": purchase_id},
-        claims=owner(account),
-    )
-    return dict(parse(invoke("purchase", event))[1])
+    return dict(get_purchase(account, purchase_id)[1])
 
 
 def pay(client: stripe.StripeClient, payment_intent_id: str, card: str = "pm_card_visa") -> dict[str, Any]:

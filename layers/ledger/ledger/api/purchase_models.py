@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, model_validator
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl
 
 from ledger.domain.purchase import PaymentMode, Purchase, PurchaseStatus
 from ledger.payments.catalog import MAX_CREDITS, Catalog, Tier
@@ -42,6 +42,8 @@ class PackagesOut(BaseModel):
 
 
 class PurchaseRequest(BaseModel):
+    """Either ``package_id`` or ``credits`` (the use case checks, for library callers too)."""
+
     model_config = ConfigDict(extra="forbid")
 
     package_id: Annotated[str, Field(max_length=64)] | None = None
@@ -53,15 +55,7 @@ class PurchaseRequest(BaseModel):
         description="payment_intent: a client_secret for Stripe's Payment Element; "
         "checkout: an embedded Checkout Session (needs return_url).",
     )
-    return_url: HttpUrl | None = None
-
-    @model_validator(mode="after")
-    def _one_of(self) -> PurchaseRequest:
-        if (self.package_id is None) == (self.credits is None):
-            raise ValueError("give either package_id or credits")
-        if self.mode == "checkout" and self.return_url is None:
-            raise ValueError("return_url is required for checkout")
-        return self
+    return_url: HttpUrl | None = Field(default=None, description="Required for checkout.")
 
 
 class FailureOut(BaseModel):

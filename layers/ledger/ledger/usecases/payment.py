@@ -20,7 +20,7 @@ from ledger.events.models import CreditPurchaseFailed, CreditsPurchased
 from ledger.events.outbox import notification_put
 from ledger.payments import stripe_api
 from ledger.store.purchases import find_payment, get_purchase_item, payment_put, purchase_key
-from ledger.store.writes import Cancelled, Expr, account_key, transact
+from ledger.store.writes import Cancelled, Expr, account_key, transact, update_if
 from ledger.usecases.clawback import clawback
 from ledger.usecases.grant import grant, grant_id
 
@@ -108,14 +108,7 @@ def payment_succeeded(obj: dict[str, Any], paid_at: datetime, now: datetime | No
     also = [update.when("attribute_exists(pk)").update(purchase_key(purchase.account_id, purchase.id))]
     if intent_id and is_session:
         also.append(payment_put(str(intent_id), purchase.account_id, purchase.id))
-    bought = CreditsPurchased(
-        account_id=purchase.account_id,
-        purchase_id=purchase.id,
-        credits=purchase.credits,
-        amount=purchase.amount,
-        currency=purchase.currency,
-        payment_intent=str(intent_id) if intent_id else None,
-    )
+    bought = CreditsPurchased(**_announced(purchase, intent_id))
     also.append(notification_put(purchase.account_id, CreditsPurchased.name, bought, now))
     made = grant(
         purchase.account_id,
@@ -276,15 +269,22 @@ def _update_purchase(purchase: Purchase, expr: Expr, *also: dict[str, Any]) -> N
     transact([expr.when("attribute_exists(pk)").update(key), *also])
 
 
+def _announced(purchase: Purchase, intent: Any) -> dict[str, Any]:
+    """What every purchase notification says of the purchase and its PaymentIntent."""
+    return {
+        "account_id": purchase.account_id,
+        "purchase_id": purchase.id,
+        "credits": purchase.credits,
+        "amount": purchase.amount,
+        "currency": purchase.currency,
+        "payment_intent": intent if isinstance(intent, str) and intent else None,
+    }
+
+
 def _failed_notice(purchase: Purchase, failure: dict[str, Any], intent: Any, now: datetime) -> dict[str, Any]:
     """The credit_purchase_failed outbox item, committed only with the failure it announces."""
     detail = CreditPurchaseFailed(
-        account_id=purchase.account_id,
-        purchase_id=purchase.id,
-        credits=purchase.credits,
-        amount=purchase.amount,
-        currency=purchase.currency,
-        payment_intent=intent if isinstance(intent, str) else None,
+        **_announced(purchase, intent),
         reason=str(failure["message"]),
         decline_code=failure.get("decline_code"),
     )
@@ -302,5 +302,4 @@ def _remember_payment(account_id: str, paid_at: datetime, payment_method: Any) -
     expr.set("last_payment_at", at)
     if isinstance(payment_method, str) and payment_method:
         expr.set("payment_method_id", payment_method)
-    with suppress(Cancelled):  # a later payment is already recorded
-        transact([expr.update(account_key(account_id), return_old_on_failure=False)])
+    update_if(expr, account_key(account_id))  # refused when a later payment is already recorded

@@ -87,7 +87,7 @@ def create_purchase(
                 options,
             )
             stripe_id, secret, url = session.id, session.client_secret, session.url
-            purchase = _with(purchase, checkout_session_id=stripe_id)
+            purchase = replace(purchase, checkout_session_id=stripe_id)
         else:
             intent = stripe_api.client().v1.payment_intents.create(
                 {
@@ -101,14 +101,10 @@ def create_purchase(
                 options,
             )
             stripe_id, secret, url = intent.id, intent.client_secret, None
-            purchase = _with(purchase, payment_intent_id=stripe_id)
+            purchase = replace(purchase, payment_intent_id=stripe_id)
     # Stripe first: a purchase we never recorded was never shown to anyone, so it cannot be paid
     transact([put(purchase_item(purchase)), payment_put(stripe_id, account_id, purchase.id)])
     return NewPurchase(purchase, secret, url)
-
-
-def _with(purchase: Purchase, **changes: Any) -> Purchase:
-    return replace(purchase, **changes)
 
 
 def get_purchase(account_id: str, purchase_id: str) -> Purchase:
