@@ -170,17 +170,6 @@ class Cancelled(Exception):
         return self.reasons[index][1]
 
 
-def update_if(expr: Expr, key: dict[str, str]) -> bool:
-    """One conditional UpdateItem (half a transaction's cost); False if its condition failed."""
-    try:
-        table.client().update_item(**expr.update(key, return_old_on_failure=False)["Update"])
-        return True
-    except ClientError as error:
-        if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
-            raise
-        return False
-
-
 def transact(actions: list[dict[str, Any]]) -> None:
     """TransactWriteItems; retries only transaction conflicts. A failed condition raises Cancelled."""
     for attempt in range(CONFLICT_RETRIES):

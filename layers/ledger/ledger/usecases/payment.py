@@ -20,7 +20,7 @@ from ledger.events.models import CreditPurchaseFailed, CreditsPurchased
 from ledger.events.outbox import notification_put
 from ledger.payments import stripe_api
 from ledger.store.purchases import find_payment, get_purchase_item, payment_put, purchase_key
-from ledger.store.writes import Cancelled, Expr, account_key, transact, update_if
+from ledger.store.writes import Cancelled, Expr, account_key, transact
 from ledger.usecases.clawback import clawback
 from ledger.usecases.grant import grant, grant_id
 
@@ -302,4 +302,5 @@ def _remember_payment(account_id: str, paid_at: datetime, payment_method: Any) -
     expr.set("last_payment_at", at)
     if isinstance(payment_method, str) and payment_method:
         expr.set("payment_method_id", payment_method)
-    update_if(expr, account_key(account_id))  # refused when a later payment is already recorded
+    with suppress(Cancelled):  # a later payment is already recorded
+        transact([expr.update(account_key(account_id), return_old_on_failure=False)])
