@@ -1,8 +1,10 @@
-"""The table's stream → notifications on the EventBridge bus (batch, partial failures).
+"""The table's stream → notifications on the EventBridge bus, and auto top-up requests to its queue (batch,
+partial failures).
 
-Each record is published on its own: a record whose notifications EventBridge refused is reported failed and
-delivered again; the others are not held back. Notification ids are deterministic, so what a redelivery
-sends again carries the same ids."""
+Each record is handled on its own: a record whose notifications EventBridge refused, or whose top-up request
+could not be queued, is reported failed and delivered again; the others are not held back. Notification ids
+are deterministic, so what a redelivery sends again carries the same ids; a top-up request sent twice starts
+one top-up."""
 
 from typing import Any
 
@@ -12,6 +14,7 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
 from ledger.events import publisher, stream
+from ledger.usecases import top_up_requests
 
 logger = Logger()
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
@@ -19,6 +22,8 @@ processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
 def announce(record: DynamoDBRecord) -> None:
     publisher.publish(stream.outgoing(record.raw_event))
+    if (request := stream.top_up_request(record.raw_event)) is not None:
+        top_up_requests.send(request)
 
 
 @logger.inject_lambda_context

@@ -32,6 +32,12 @@ ORDER = [
 
 
 STRIPE = ("packages", "purchase", "billing_portal", "stripe_webhook")
+AUTO_TOP_UP = (
+    "auto_top_up_settings_get",
+    "auto_top_up_settings_put",
+    "auto_top_up",
+    "auto_top_up_safety_net",
+)
 
 
 def load(name: str) -> dict:
@@ -41,12 +47,13 @@ def load(name: str) -> dict:
 def test_every_function_has_a_sample_event() -> None:
     functions = {path.name for path in function_dirs().values()}
     covered = {function for _, function, _ in ORDER} | set(STRIPE) | {"expiry_sweep", "notifications"}
-    assert functions == covered | {"journal"}
+    assert functions == covered | {"journal", "auto_top_up", "auto_top_up_settings"}
     assert {p.stem for p in EVENTS.glob("*.json")} == {name for name, _, _ in ORDER} | set(STRIPE) | {
         "holds_release",
         "journal",
         "expiry_sweep",
         "notifications",
+        *AUTO_TOP_UP,
     }
 
 
@@ -128,3 +135,16 @@ def test_stripe_webhook_event_verifies_once_re_signed_now() -> None:
     event["headers"]["stripe-signature"] = sign(event["body"])
     response = invoke("stripe_webhook", event)
     assert (response["statusCode"], json.loads(response["body"])["result"]) == (200, "ignored")
+
+
+@pytest.mark.usefixtures("aws", "stripe_env")
+def test_auto_top_up_events_turn_it_on_and_charge_the_sample_account_below_its_threshold() -> None:
+    """The settings events turn auto top-up on for the sample account (50 credits, threshold 100); the queue's
+    sample request charges it once; the safety net's sample run then finds nothing to do."""
+    ledger.grant("acme", 50, "promotional", "welcome")
+    assert invoke("auto_top_up_settings", load("auto_top_up_settings_get"))["statusCode"] == 200
+    assert invoke("auto_top_up_settings", load("auto_top_up_settings_put"))["statusCode"] == 200
+    assert invoke("auto_top_up", load("auto_top_up")) == {"batchItemFailures": []}
+    assert ledger.balance_card("acme").account.balance == 1050
+    report = invoke("auto_top_up", load("auto_top_up_safety_net"), LambdaContext(remaining_ms=30_000))
+    assert (report["looked"], report["started"]) == (1, 0)

@@ -41,6 +41,7 @@ STATUS: dict[type[errors.LedgerError], int] = {
     errors.Busy: HTTPStatus.TOO_MANY_REQUESTS,
     errors.InvalidSignature: HTTPStatus.BAD_REQUEST,
     errors.PaymentProviderError: HTTPStatus.BAD_GATEWAY,
+    errors.PaymentMethodRequired: HTTPStatus.CONFLICT,
 }
 
 

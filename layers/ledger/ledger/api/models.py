@@ -193,6 +193,7 @@ class AutoTopUpOut(BaseModel):
     enabled: bool
     threshold: int | None
     amount: int | None
+    disabled_reason: str | None = Field(default=None, description="Why auto top-up turned itself off.")
 
 
 class BalanceCardOut(BaseModel):
@@ -234,7 +235,12 @@ class BalanceCardOut(BaseModel):
                 ExpiringOut(amount=e.amount, expires_at=iso(e.expires_at)) for e in card.expiring_soon
             ],
             recent_transactions=[EntryOut.of(e) for e in card.recent],
-            auto_top_up=AutoTopUpOut(enabled=False, threshold=None, amount=None),
+            auto_top_up=AutoTopUpOut(
+                enabled=card.top_up.enabled,
+                threshold=card.top_up.threshold,
+                amount=card.top_up.amount,
+                disabled_reason=card.top_up.disabled_reason,
+            ),
         )
 
 

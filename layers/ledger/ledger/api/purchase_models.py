@@ -71,7 +71,7 @@ class PurchaseOut(BaseModel):
     amount: int = Field(description="The price, in the currency's minor unit.")
     currency: str
     status: PurchaseStatus
-    mode: str
+    mode: str = Field(description="payment_intent, checkout, or auto_top_up (charged off-session).")
     created_at: str
     paid_at: str | None = None
     payment_intent_id: str | None = None

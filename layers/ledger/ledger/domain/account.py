@@ -30,6 +30,7 @@ class Account:
     low_balance_threshold: int | None = None  # None: the deployment's default
     due: int | None = None
     last_payment_at: str | None = None
+    top_up_threshold: int | None = None  # while auto top-up is on
     grants: list[Grant] = field(default_factory=list)
     holds: list[OpenHold] = field(default_factory=list)
     daily_spend: dict[str, int] = field(default_factory=dict)  # yyyymmdd → credits consumed

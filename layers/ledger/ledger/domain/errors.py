@@ -75,3 +75,9 @@ class PaymentProviderError(LedgerError):
     """Stripe could not be reached or refused the request for a reason that is not the caller's."""
 
     code = "payment_provider_error"
+
+
+class PaymentMethodRequired(LedgerError):
+    """Auto top-up needs a payment method saved for off-session charges, and there is none to use."""
+
+    code = "payment_method_required"

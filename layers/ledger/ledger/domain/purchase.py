@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 PurchaseStatus = Literal["pending", "succeeded", "failed", "refunded", "disputed"]
 PaymentMode = Literal["payment_intent", "checkout"]
+AUTO_TOP_UP = "auto_top_up"  # the mode of a purchase that auto top-up charged off-session
 OPEN_DISPUTE = ("warning_needs_response", "warning_under_review", "needs_response", "under_review", "lost")
 
 
@@ -31,6 +32,7 @@ class Purchase:
     paid_at: str | None = None
     payment_intent_id: str | None = None
     checkout_session_id: str | None = None
+    payment_method_id: str | None = None  # the saved card an auto top-up charges
     grant_id: str | None = None
     failure: Failure | None = None
     refunded_amount: int = 0  # cumulative, as Stripe reports it on the charge

@@ -38,8 +38,6 @@ def account_notifications(
         "available": after.available,
         "hard_limit": after.hard_limit,
     }
-    # low_balance_threshold is where "the auto top-up threshold, while auto top-up is on and the account set
-    # no threshold of its own" belongs once accounts can turn auto top-up on
     threshold = low_balance_threshold(after)
     if before.available > low_balance_threshold(before) and after.available <= threshold:
         notifications.append(CreditBalanceLow(threshold=threshold, **figures))

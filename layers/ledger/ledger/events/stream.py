@@ -3,7 +3,8 @@
 - An account item (``sk = "A"``) written: the notifications its old and new images imply (``derive``).
 - An outbox item (``sk = "N#<id>"``) inserted: its notification, exactly as written.
 
-Anything else announces nothing.
+Anything else announces nothing. An account write that takes available below the auto top-up threshold also
+asks for a top-up (``top_up_request``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from ledger.events.outbox import OUTBOX_PREFIX
 from ledger.events.publisher import Outgoing
 from ledger.journal import account_id_of
 from ledger.store import table
+from ledger.usecases.top_up_requests import TopUpRequest, crossing
 
 
 def outgoing(record: dict[str, Any]) -> list[Outgoing]:
@@ -35,3 +37,13 @@ def outgoing(record: dict[str, Any]) -> list[Outgoing]:
     if sk.startswith(OUTBOX_PREFIX) and record.get("eventName") == "INSERT":
         return [Outgoing(new["detail_type"], new["detail"], parse_iso(new["created_at"]))]
     return []
+
+
+def top_up_request(record: dict[str, Any]) -> TopUpRequest | None:
+    """The auto top-up this stream record asks for, if its account write crossed the threshold."""
+    stream = record["dynamodb"]
+    keys = table.from_item(stream["Keys"]) or {}
+    new = table.from_item(stream.get("NewImage"))
+    if new is None or keys.get("sk") != table.ACCOUNT_SK:
+        return None
+    return crossing(account_id_of(keys["pk"]), table.from_item(stream.get("OldImage")), new)

@@ -67,8 +67,18 @@ class Catalog(BaseModel):
         low, high = self.custom.min_credits, self.custom.max_credits
         if not low <= credits <= high:
             raise InvalidRequest(f"credits must be from {low} to {high}", min_credits=low, max_credits=high)
-        tier = [t for t in self.custom.tiers if t.from_credits <= credits][-1]
-        return -(-credits * tier.price_per_1000 // 1000)  # rounded up to a whole minor unit
+        return self._tier_price(credits)
+
+    def top_up_price(self, credits: int) -> int:
+        """An auto top-up is priced like a custom amount, from 1 credit up (below the custom minimum, at the
+        first tier's rate)."""
+        if not 1 <= credits <= MAX_CREDITS:
+            raise InvalidRequest(f"credits must be from 1 to {MAX_CREDITS}")
+        return self._tier_price(credits)
+
+    def _tier_price(self, credits: int) -> int:
+        tiers = [t for t in self.custom.tiers if t.from_credits <= credits] or self.custom.tiers[:1]
+        return -(-credits * tiers[-1].price_per_1000 // 1000)  # rounded up to a whole minor unit
 
 
 DEFAULT = {

@@ -88,6 +88,7 @@ def parse_account(account_id: str, item: dict[str, Any] | None) -> Account:
         low_balance_threshold=item.get("low_balance_threshold"),
         due=item.get("due"),
         last_payment_at=item.get("last_payment_at"),
+        top_up_threshold=item.get("top_up_threshold"),
         grants=sorted(grants, key=lambda g: (g.created_at, g.id)),
         holds=sorted(holds, key=lambda h: (h.expires_at, h.id)),
         daily_spend=spend,

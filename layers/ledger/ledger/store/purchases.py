@@ -47,6 +47,7 @@ def parse_purchase(item: dict[str, Any]) -> Purchase:
         paid_at=item.get("paid_at"),
         payment_intent_id=item.get("payment_intent_id"),
         checkout_session_id=item.get("checkout_session_id"),
+        payment_method_id=item.get("payment_method_id"),
         grant_id=item.get("grant_id"),
         failure=Failure(**failure) if failure else None,
         refunded_amount=item.get("refunded_amount", 0),

@@ -25,9 +25,13 @@ def default_low_balance_threshold() -> int:
 
 
 def low_balance_threshold(account: Account) -> int:
-    """The account's own threshold, or the deployment's default."""
-    own = account.low_balance_threshold
-    return default_low_balance_threshold() if own is None else own
+    """The account's own threshold; else its auto top-up threshold while auto top-up is on; else the
+    deployment's default."""
+    if account.low_balance_threshold is not None:
+        return account.low_balance_threshold
+    if account.top_up_threshold is not None:
+        return account.top_up_threshold
+    return default_low_balance_threshold()
 
 
 def get_limits(account_id: str) -> Limits:

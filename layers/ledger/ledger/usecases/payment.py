@@ -15,12 +15,13 @@ from aws_lambda_powertools import Logger
 
 from ledger.domain.changes import iso, utcnow
 from ledger.domain.errors import Busy, InvalidRequest
-from ledger.domain.purchase import OPEN_DISPUTE, Purchase
-from ledger.events.models import CreditPurchaseFailed, CreditsPurchased
+from ledger.domain.purchase import AUTO_TOP_UP, OPEN_DISPUTE, Purchase
+from ledger.events.models import CreditAutoRechargeTriggered, CreditPurchaseFailed, CreditsPurchased
 from ledger.events.outbox import notification_put
 from ledger.payments import stripe_api
 from ledger.store.purchases import find_payment, get_purchase_item, payment_put, purchase_key
 from ledger.store.writes import Cancelled, Expr, account_key, transact
+from ledger.usecases import top_up_outcome
 from ledger.usecases.clawback import clawback
 from ledger.usecases.grant import grant, grant_id
 
@@ -94,10 +95,10 @@ def payment_succeeded(obj: dict[str, Any], paid_at: datetime, now: datetime | No
         )
         mismatch = {"stripe_id": obj.get("id"), "amount": paid, "currency": currency, "at": iso(now)}
         failure = {"code": "amount_mismatch", "message": "the amount paid differs from the price"}
-        notice = _failed_notice(purchase, failure, intent_id if not is_session else None, now)
+        notices = _failed(purchase, failure, intent_id if not is_session else None, now)
         with suppress(Cancelled):  # a purchase already paid correctly stays so
             _update_purchase(
-                purchase, _not_paid(Expr().set("mismatch", mismatch).set("failure", failure)), notice
+                purchase, _not_paid(Expr().set("mismatch", mismatch).set("failure", failure)), *notices
             )
         return Outcome("mismatch", purchase.id)
     key = f"purchase-{purchase.id}"
@@ -106,22 +107,41 @@ def payment_succeeded(obj: dict[str, Any], paid_at: datetime, now: datetime | No
     if intent_id:
         update.set("payment_intent_id", intent_id)
     also = [update.when("attribute_exists(pk)").update(purchase_key(purchase.account_id, purchase.id))]
-    if intent_id and is_session:
+    if intent_id and (is_session or purchase.mode == AUTO_TOP_UP):
         also.append(payment_put(str(intent_id), purchase.account_id, purchase.id))
-    bought = CreditsPurchased(**_announced(purchase, intent_id))
-    also.append(notification_put(purchase.account_id, CreditsPurchased.name, bought, now))
-    made = grant(
-        purchase.account_id,
-        purchase.credits,
-        "purchase",
-        key,
-        expires_at=purchase_expiry(paid_at),
-        description=f"Purchase of {purchase.credits:,} credits",
-        reference=str(obj.get("id")),
-        now=now,
-        also=also,
-        identity={"purchase_id": purchase.id},  # confirmations of one payment differ in time and object
-    )
+    if purchase.mode == AUTO_TOP_UP:
+        triggered = CreditAutoRechargeTriggered(**_announced(purchase, intent_id))
+        also.append(notification_put(purchase.account_id, CreditAutoRechargeTriggered.name, triggered, now))
+        source, description = "auto_top_up", f"Auto top-up of {purchase.credits:,} credits"
+        release = [top_up_outcome.succeeded(purchase, now)]
+    else:
+        bought = CreditsPurchased(**_announced(purchase, intent_id))
+        also.append(notification_put(purchase.account_id, CreditsPurchased.name, bought, now))
+        source, description, release = "purchase", f"Purchase of {purchase.credits:,} credits", []
+
+    def credit(also: list[dict[str, Any]]) -> Any:
+        return grant(
+            purchase.account_id,
+            purchase.credits,
+            source,
+            key,
+            expires_at=purchase_expiry(paid_at),
+            description=description,
+            reference=str(obj.get("id")),
+            now=now,
+            also=also,
+            identity={"purchase_id": purchase.id},  # confirmations of one payment differ in time and object
+        )
+
+    try:
+        made = credit(also + release)
+    except Cancelled as cancelled:
+        if not release or not cancelled.failed(2 + len(also)):
+            raise
+        # the top-up's claim was already released (its outcome recorded otherwise): the money was taken,
+        # so the credits are granted all the same
+        logger.warning("auto top-up paid after its claim was released", purchase_id=purchase.id)
+        made = credit(also)
     _remember_payment(purchase.account_id, paid_at, obj.get("payment_method") if not is_session else None)
     return Outcome("duplicate" if made.result.replayed else "credited", purchase.id, purchase.credits)
 
@@ -141,9 +161,7 @@ def payment_failed(obj: dict[str, Any], now: datetime | None = None) -> Outcome:
     intent = obj.get("id") if obj.get("object") == "payment_intent" else obj.get("payment_intent")
     try:
         _update_purchase(
-            purchase,
-            _not_paid(Expr().set("failure", failure)),
-            _failed_notice(purchase, failure, intent, now),
+            purchase, _not_paid(Expr().set("failure", failure)), *_failed(purchase, failure, intent, now)
         )
     except Cancelled:
         return Outcome("duplicate", purchase.id)
@@ -281,14 +299,18 @@ def _announced(purchase: Purchase, intent: Any) -> dict[str, Any]:
     }
 
 
-def _failed_notice(purchase: Purchase, failure: dict[str, Any], intent: Any, now: datetime) -> dict[str, Any]:
-    """The credit_purchase_failed outbox item, committed only with the failure it announces."""
+def _failed(purchase: Purchase, failure: dict[str, Any], intent: Any, now: datetime) -> list[dict[str, Any]]:
+    """What a failure writes besides the purchase: the credit_purchase_failed outbox item and, for an auto
+    top-up, its claim released with the failure counted (committed only with the failure they record)."""
     detail = CreditPurchaseFailed(
         **_announced(purchase, intent),
         reason=str(failure["message"]),
         decline_code=failure.get("decline_code"),
     )
-    return notification_put(purchase.account_id, CreditPurchaseFailed.name, detail, now)
+    notice = notification_put(purchase.account_id, CreditPurchaseFailed.name, detail, now)
+    if purchase.mode != AUTO_TOP_UP:
+        return [notice]
+    return [notice, *top_up_outcome.failed(purchase, failure, now)]
 
 
 def _not_paid(expr: Expr) -> Expr:

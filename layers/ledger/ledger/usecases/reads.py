@@ -13,8 +13,10 @@ from ledger.domain.changes import Entry, from_epoch, utcnow
 from ledger.domain.errors import InvalidRequest
 from ledger.domain.grants import Grant
 from ledger.domain.settlement import as_of
+from ledger.domain.top_up import TopUp
 from ledger.store import table
 from ledger.store.account_item import parse_account
+from ledger.store.top_up_item import TOP_UP_SK, parse_top_up
 from ledger.usecases.limits import low_balance_threshold
 
 RECENT = 5
@@ -38,6 +40,7 @@ class BalanceCard:
     recent: list[Entry]
     spent_last_7_days: int
     estimated_runway_seconds: int | None
+    top_up: TopUp
 
     @property
     def low_balance(self) -> bool:
@@ -49,14 +52,15 @@ def _query(**kwargs: Any) -> dict[str, Any]:
 
 
 def balance_card(account_id: str, now: datetime | None = None) -> BalanceCard:
-    """The account item and its newest entries come back from one Query ("A" sorts just before "E#")."""
+    """The account item, its auto top-up item and its newest entries come back from one Query ("A" and "AT"
+    sort just before "E#")."""
     now = now or utcnow()
     response = _query(
         KeyConditionExpression="pk = :pk AND sk BETWEEN :a AND :e",
         ExpressionAttributeValues=table.to_item(
             {":pk": table.account_pk(account_id), ":a": "A", ":e": "E#~"}
         ),
-        Limit=1 + RECENT,
+        Limit=2 + RECENT,
         ConsistentRead=True,
     )
     items = [table.from_item(i) or {} for i in response.get("Items", [])]
@@ -64,6 +68,7 @@ def balance_card(account_id: str, now: datetime | None = None) -> BalanceCard:
     at = int(now.timestamp())
     account = as_of(parse_account(account_id, account_item), at)  # expiries not yet written count already
     recent = [Entry.from_map(i) for i in items if i["sk"].startswith("E#")][:RECENT]
+    top_up = parse_top_up(account_id, next((i for i in items if i["sk"] == TOP_UP_SK), None))
     grants = account.grants
     horizon = int((now + EXPIRING_SOON).timestamp())
     soon = [
@@ -82,6 +87,7 @@ def balance_card(account_id: str, now: datetime | None = None) -> BalanceCard:
         recent=recent,
         spent_last_7_days=spent,
         estimated_runway_seconds=runway,
+        top_up=top_up,
     )
 
 

@@ -1,0 +1,121 @@
+"""The auto top-up safety net (scheduled): accounts below their threshold with auto top-up on and nothing in
+flight get their top-up started, so a lost or failed stream batch never strands an account; top-ups stuck in
+flight are looked at again; retries whose cooldown has ended are made.
+
+It reads only the sparse ``top_up`` index (accounts with auto top-up on, ``check_at <= now``: idle ones, those
+whose cooldown ended, those whose charge turned stale), then the account figures of the idle ones in batches.
+The rules of ``TopUp.may_start`` decide, as for the stream; the claim makes starting twice impossible."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import suppress
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from botocore.exceptions import ClientError
+
+from ledger.domain.changes import epoch
+from ledger.domain.errors import LedgerError
+from ledger.domain.top_up import TopUp
+from ledger.journal import account_id_of
+from ledger.store import table
+from ledger.store.top_up_item import INDEX, INDEX_PK, parse_top_up, top_up_key
+from ledger.store.writes import Cancelled, Expr, transact
+from ledger.usecases.top_up import top_up_if_due
+
+PAGE_SIZE = 100
+FIGURES = ("pk", "balance", "held", "seq", "lifetime_spent")
+
+logger = Logger(child=True)
+
+
+@dataclass
+class NetReport:
+    looked: int = 0  # accounts read from the index
+    started: int = 0  # top-ups started or resumed
+    failed: int = 0  # accounts whose look failed (the next run looks again)
+    complete: bool = True
+
+
+def _pages(now: datetime) -> Iterator[list[TopUp]]:
+    kwargs: dict[str, Any] = {
+        "TableName": table.table_name(),
+        "IndexName": INDEX,
+        "KeyConditionExpression": "top_up_pk = :pk AND check_at <= :now",
+        "ExpressionAttributeValues": table.to_item({":pk": INDEX_PK, ":now": epoch(now)}),
+        "Limit": PAGE_SIZE,
+    }
+    while True:
+        page = table.client().query(**kwargs)
+        items = [table.from_item(raw) or {} for raw in page.get("Items", [])]
+        yield [parse_top_up(account_id_of(item["pk"]), item) for item in items]
+        if "LastEvaluatedKey" not in page:
+            return
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def _figures(account_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """The figures the rules need, of up to 100 accounts in one BatchGetItem (retrying what it leaves)."""
+    keys = [table.to_item({"pk": table.account_pk(a), "sk": table.ACCOUNT_SK}) for a in account_ids]
+    names = {f"#f{i}": name for i, name in enumerate(FIGURES)}
+    request: dict[str, Any] = {
+        table.table_name(): {
+            "Keys": keys,
+            "ProjectionExpression": ", ".join(names),
+            "ExpressionAttributeNames": names,
+        }
+    }
+    found: dict[str, dict[str, Any]] = {}
+    while request:
+        response = table.client().batch_get_item(RequestItems=request)
+        for raw in response.get("Responses", {}).get(table.table_name(), []):
+            item = table.from_item(raw) or {}
+            found[account_id_of(item["pk"])] = item
+        request = response.get("UnprocessedKeys") or {}
+    return found
+
+
+def _due(top_up: TopUp, figures: dict[str, Any] | None, now: int) -> bool:
+    if top_up.stale(now):
+        return True
+    if figures is None:
+        return False
+    available = figures.get("balance", 0) - figures.get("held", 0)
+    return top_up.may_start(available, figures.get("seq", 0), figures.get("lifetime_spent", 0), now, False)
+
+
+def _forget(top_up: TopUp) -> None:
+    """Take an account whose auto top-up is off out of the index (unless it was turned on again meanwhile)."""
+    expr = Expr().when(
+        "{a_e} = {no} AND attribute_not_exists({a_f})", a_e="enabled", no=False, a_f="in_flight"
+    )
+    expr.remove("top_up_pk").remove("check_at")
+    with suppress(Cancelled):
+        transact([expr.update(top_up_key(top_up.account_id), return_old_on_failure=False)])
+
+
+def safety_net(now: datetime, has_time: Callable[[], bool] = lambda: True) -> NetReport:
+    report = NetReport()
+    at = epoch(now)
+    for page in _pages(now):
+        report.looked += len(page)
+        figures = _figures([t.account_id for t in page if not t.stale(at)]) if page else {}
+        for top_up in page:
+            if not top_up.enabled and top_up.in_flight is None:
+                _forget(top_up)  # turned off while a charge was in flight, now settled
+                continue
+            if not _due(top_up, figures.get(top_up.account_id), at):
+                continue
+            if not has_time():
+                report.complete = False
+                return report
+            try:
+                if top_up_if_due(top_up.account_id, None, now).purchase_id:
+                    report.started += 1
+            except (LedgerError, ClientError):
+                logger.exception("auto top-up could not start", extra={"account_id": top_up.account_id})
+                report.failed += 1
+    return report

@@ -1,0 +1,50 @@
+"""Top-up requests: the stream sees a write take an account's available below its auto top-up threshold and
+asks the auto top-up function, through its queue, to start the top-up.
+
+The stream already has its two readers (the journal, the notifications publisher; DynamoDB advises no more
+per shard), so the notifications function finds the crossings and this queue carries them. A request names
+the crossing (account and seq); the claim decides, so a request delivered twice starts one top-up."""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+import boto3
+from pydantic import BaseModel
+
+from ledger.store.account_item import parse_account
+from ledger.store.top_up_item import THRESHOLD_ON_ACCOUNT
+
+if TYPE_CHECKING:
+    from mypy_boto3_sqs.client import SQSClient
+
+
+class TopUpRequest(BaseModel):
+    account_id: str
+    seq: int  # the write that crossed
+
+
+def crossing(account_id: str, old: dict[str, Any] | None, new: dict[str, Any]) -> TopUpRequest | None:
+    """A request when this account write took available below the auto top-up threshold (or turned auto
+    top-up on while below it)."""
+    threshold = new.get(THRESHOLD_ON_ACCOUNT)
+    if threshold is None:
+        return None
+    after = parse_account(account_id, new)
+    if after.available >= threshold:
+        return None
+    before = (old or {}).get(THRESHOLD_ON_ACCOUNT)
+    if old is not None and before is not None and parse_account(account_id, old).available < before:
+        return None  # already below: this write crossed nothing
+    return TopUpRequest(account_id=account_id, seq=after.seq)
+
+
+@cache
+def client() -> SQSClient:
+    return boto3.client("sqs")
+
+
+def send(request: TopUpRequest) -> None:
+    client().send_message(QueueUrl=os.environ["AUTO_TOP_UP_QUEUE_URL"], MessageBody=request.model_dump_json())

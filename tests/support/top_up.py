@@ -1,0 +1,111 @@
+"""Auto top-up in tests: its settings route, its queue in moto delivered to the function as Lambda's SQS
+mapping does, and the safety-net schedule fired at a chosen time."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import boto3
+import pytest
+
+from ledger.usecases.top_up_requests import TopUpRequest
+from tests.support.http import owner
+from tests.support.lambdas import LambdaContext, call, invoke
+
+ROUTE = "/accounts/{account_id}/auto-top-up"
+
+
+def put_settings(account: str, body: Any, claims: dict[str, str] | None = None) -> tuple[int, Any]:
+    return call("auto_top_up_settings", "PUT", ROUTE, {"account_id": account}, body, claims or owner(account))
+
+
+def get_settings(account: str, claims: dict[str, str] | None = None) -> tuple[int, Any]:
+    return call(
+        "auto_top_up_settings", "GET", ROUTE, {"account_id": account}, claims=claims or owner(account)
+    )
+
+
+def enable(account: str, threshold: int, amount: int, payment_method_id: str | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {"enabled": True, "threshold": threshold, "amount": amount}
+    if payment_method_id:
+        body["payment_method_id"] = payment_method_id
+    status, settings = put_settings(account, body)
+    assert status == 200, settings
+    return dict(settings)
+
+
+def safety_net(at: datetime) -> dict[str, Any]:
+    event = {
+        "version": "0",
+        "id": "safety-net",
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": "123456789012",
+        "time": at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": "us-east-1",
+        "resources": [],
+        "detail": {},
+    }
+    return dict(invoke("auto_top_up", event, LambdaContext(remaining_ms=30_000)))
+
+
+@dataclass
+class Delivery:
+    requests: list[TopUpRequest]
+    failed: list[TopUpRequest]
+
+
+class TopUpQueue:
+    """The auto top-up queue in moto (AUTO_TOP_UP_QUEUE_URL points at it)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        from ledger.usecases import top_up_requests
+
+        self.sqs = boto3.client("sqs")
+        self.url = self.sqs.create_queue(QueueName="auto-top-up")["QueueUrl"]
+        monkeypatch.setenv("AUTO_TOP_UP_QUEUE_URL", self.url)
+        top_up_requests.client.cache_clear()
+        self.delivered: list[TopUpRequest] = []
+
+    def receive(self) -> list[dict[str, Any]]:
+        messages: list[dict[str, Any]] = []
+        while batch := self.sqs.receive_message(QueueUrl=self.url, MaxNumberOfMessages=10).get("Messages"):
+            messages.extend(batch)
+        return messages
+
+    def deliver(self) -> Delivery:
+        """Hand what is queued to the function as one SQS batch; delete what it did not report failed."""
+        messages = self.receive()
+        if not messages:
+            return Delivery([], [])
+        records = [
+            {
+                "messageId": m["MessageId"],
+                "receiptHandle": m["ReceiptHandle"],
+                "body": m["Body"],
+                "attributes": {
+                    "ApproximateReceiveCount": "1",
+                    "SentTimestamp": "0",
+                    "SenderId": "test",
+                    "ApproximateFirstReceiveTimestamp": "0",
+                },
+                "messageAttributes": {},
+                "md5OfBody": m["MD5OfBody"],
+                "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:auto-top-up",
+                "awsRegion": "us-east-1",
+            }
+            for m in messages
+        ]
+        response = invoke("auto_top_up", {"Records": records})
+        failed = {f["itemIdentifier"] for f in response.get("batchItemFailures", [])}
+        for m in messages:
+            if m["MessageId"] not in failed:
+                self.sqs.delete_message(QueueUrl=self.url, ReceiptHandle=m["ReceiptHandle"])
+        requests = [TopUpRequest.model_validate_json(m["Body"]) for m in messages]
+        self.delivered.extend(requests)
+        return Delivery(
+            requests, [r for r, m in zip(requests, messages, strict=True) if m["MessageId"] in failed]
+        )
