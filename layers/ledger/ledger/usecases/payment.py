@@ -19,6 +19,7 @@ from ledger.domain.purchase import AUTO_TOP_UP, OPEN_DISPUTE, Purchase
 from ledger.events.models import CreditAutoRechargeTriggered, CreditPurchaseFailed, CreditsPurchased
 from ledger.events.outbox import notification_put
 from ledger.payments import stripe_api
+from ledger.store import table
 from ledger.store.purchases import find_payment, get_purchase_item, payment_put, purchase_key
 from ledger.store.writes import Cancelled, Expr, account_key, transact
 from ledger.usecases import top_up_outcome
@@ -324,5 +325,6 @@ def _remember_payment(account_id: str, paid_at: datetime, payment_method: Any) -
     expr.set("last_payment_at", at)
     if isinstance(payment_method, str) and payment_method:
         expr.set("payment_method_id", payment_method)
-    with suppress(Cancelled):  # a later payment is already recorded
-        transact([expr.update(account_key(account_id), return_old_on_failure=False)])
+    update = expr.update(account_key(account_id), return_old_on_failure=False)["Update"]
+    with suppress(table.client().exceptions.ConditionalCheckFailedException):  # a later one is recorded
+        table.client().update_item(**update)
