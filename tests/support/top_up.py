@@ -18,12 +18,23 @@ ROUTE = "/accounts/{account_id}/auto-top-up"
 
 
 def put_settings(account: str, body: Any, claims: dict[str, str] | None = None) -> tuple[int, Any]:
-    return call("auto_top_up_settings", "PUT", ROUTE, {"account_id": account}, body, claims or owner(account))
+    return call(
+        "auto_top_up_settings",
+        "PUT",
+        ROUTE,
+        {"account_id": account},
+        body,
+        claims if claims is not None else owner(account),
+    )
 
 
 def get_settings(account: str, claims: dict[str, str] | None = None) -> tuple[int, Any]:
     return call(
-        "auto_top_up_settings", "GET", ROUTE, {"account_id": account}, claims=claims or owner(account)
+        "auto_top_up_settings",
+        "GET",
+        ROUTE,
+        {"account_id": account},
+        claims=claims if claims is not None else owner(account),
     )
 
 
