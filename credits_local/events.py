@@ -5,22 +5,21 @@ Each event is printed as one JSON line and kept (the newest ``KEEP``) for ``GET 
 from __future__ import annotations
 
 import json
-import sys
 import threading
 from collections import deque
 from typing import Any
 
+from credits_local.polling import Poller
+
 KEEP = 1000
-POLL_INTERVAL = 0.25
 # Every event on the bus has a source; an empty prefix matches them all.
 MATCH_ALL = json.dumps({"source": [{"prefix": ""}]})
 
 
-class BusTap(threading.Thread):
+class BusTap(Poller):
     def __init__(self, events: Any, sqs: Any, stack: str, bus_names: list[str]) -> None:
-        super().__init__(name="bus-tap", daemon=True)
+        super().__init__("bus-tap")
         self.sqs = sqs
-        self.stopping = threading.Event()
         self._kept: deque[dict[str, Any]] = deque(maxlen=KEEP)
         self._lock = threading.Lock()
         self.queue_urls = [self._tap(events, stack, bus) for bus in bus_names]
@@ -51,18 +50,3 @@ class BusTap(threading.Thread):
                 self.sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
                 count += 1
         return count
-
-    def run(self) -> None:
-        while not self.stopping.is_set():
-            try:
-                busy = self.poll()
-            except Exception as error:
-                if self.stopping.is_set():
-                    return
-                print(f"bus tap: {error}", file=sys.stderr, flush=True)
-                busy = 0
-            if not busy:
-                self.stopping.wait(POLL_INTERVAL)
-
-    def stop(self) -> None:
-        self.stopping.set()

@@ -20,10 +20,11 @@ from typing import Any
 
 from moto.events.models import EventPattern
 
+from credits_local.batch_response import reported_failures
 from credits_local.functions import FunctionError
+from credits_local.polling import POLL_INTERVAL, Poller
 
 Record = dict[str, Any]
-POLL_INTERVAL = 0.25
 
 
 def lambda_record(record: Record, stream_arn: str) -> Record:
@@ -177,14 +178,11 @@ class Delivery:
             return 0
         if not self.mapping.report_batch_item_failures:
             return None
-        failures = (response or {}).get("batchItemFailures") if isinstance(response, dict) else None
-        if not failures:
-            return None
         sequences = [sequence_of(r) for r in batch]
-        identifiers = [f.get("itemIdentifier") if isinstance(f, dict) else None for f in failures]
-        if any(i not in sequences for i in identifiers):
-            return 0  # an identifier that names no record fails the whole batch, as in Lambda
-        return min(sequences.index(i) for i in identifiers if i is not None)
+        failed = reported_failures(response, sequences)
+        if failed is None:
+            return 0
+        return min(sequences.index(i) for i in failed) if failed else None
 
     def _give_up(self, shard_id: str, batch: list[Record], attempts: int) -> None:
         first, last = batch[0]["dynamodb"], batch[-1]["dynamodb"]
@@ -224,12 +222,12 @@ class Delivery:
             self.sqs.send_message(QueueUrl=self.mapping.on_failure_queue_url, MessageBody=json.dumps(record))
 
 
-class StreamPoller(threading.Thread):
+class StreamPoller(Poller):
     """Polls a stream and delivers what is new, until stopped."""
 
     def __init__(self, reader: StreamReader, delivery: Delivery, interval: float = POLL_INTERVAL) -> None:
-        super().__init__(name=f"stream-{delivery.mapping.function}", daemon=True)
-        self.reader, self.delivery, self.interval = reader, delivery, interval
+        super().__init__(f"stream-{delivery.mapping.function}", delivery.stopping, interval)
+        self.reader, self.delivery = reader, delivery
 
     def poll(self) -> int:
         """Read and deliver what is new; returns how many records were read."""
@@ -238,22 +236,3 @@ class StreamPoller(threading.Thread):
             count += len(records)
             self.delivery.deliver(shard_id, records)
         return count
-
-    def run(self) -> None:
-        while not self.delivery.stopping.is_set():
-            try:
-                busy = self.poll()
-            except Exception as error:  # the engine going away while stopping, or a bad record
-                if self.delivery.stopping.is_set():
-                    return
-                print(
-                    f"{self.delivery.mapping.function}: stream poll failed: {error}",
-                    file=sys.stderr,
-                    flush=True,
-                )
-                busy = 0
-            if not busy:
-                self.delivery.stopping.wait(self.interval)
-
-    def stop(self) -> None:
-        self.delivery.stopping.set()
