@@ -5,6 +5,7 @@ the name is stable). ``Deployed.resolver`` evaluates !Ref, !GetAtt and !Sub agai
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,6 +48,18 @@ def _name(resolver: Resolver, stack: str, logical_id: str, props: dict[str, Any]
     return str(resolver.resolve(props[key])) if key in props else f"{stack}-{logical_id}"
 
 
+# AWS::SQS::Queue properties that are not queue attributes, and the redrive policies, which name other queues.
+NOT_QUEUE_ATTRIBUTES = frozenset({"QueueName", "Tags"})
+REDRIVE = frozenset({"RedrivePolicy", "RedriveAllowPolicy"})
+
+
+def _attribute(value: Any) -> str:
+    """A resolved queue property as an SQS attribute value: a string, JSON for a policy."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    return json.dumps(value) if isinstance(value, dict | list) else str(value)
+
+
 def deploy(template: Template, stack: str, endpoint: str) -> Deployed:
     """Create the template's tables, queues and buses in the engine at ``endpoint``."""
     body = template.body
@@ -84,10 +97,16 @@ def deploy(template: Template, stack: str, endpoint: str) -> Deployed:
             attributes[f"{logical_id}.StreamArn"] = table["LatestStreamArn"]
         deployed.table_names[logical_id] = name
 
-    for logical_id, resource in template.resources(QUEUE).items():
+    queues = template.resources(QUEUE)
+    for logical_id, resource in queues.items():
         props = resource.get("Properties", {})
         name = _name(resolver, stack, logical_id, props, "QueueName")
-        url = sqs.create_queue(QueueName=name)["QueueUrl"]
+        created = {
+            key: _attribute(resolver.resolve(value))
+            for key, value in props.items()
+            if key not in NOT_QUEUE_ATTRIBUTES | REDRIVE
+        }
+        url = sqs.create_queue(QueueName=name, Attributes=created)["QueueUrl"]
         queue_arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
             "QueueArn"
         ]
@@ -96,6 +115,11 @@ def deploy(template: Template, stack: str, endpoint: str) -> Deployed:
             {f"{logical_id}.Arn": queue_arn, f"{logical_id}.QueueName": name, f"{logical_id}.QueueUrl": url}
         )
         deployed.queue_urls[queue_arn] = url
+    for logical_id, resource in queues.items():  # the redrive policies, once the queues they name exist
+        props = resource.get("Properties", {})
+        redrive = {key: _attribute(resolver.resolve(props[key])) for key in REDRIVE & props.keys()}
+        if redrive:
+            sqs.set_queue_attributes(QueueUrl=refs[logical_id], Attributes=redrive)
 
     for logical_id, resource in template.resources(EVENT_BUS).items():
         name = _name(resolver, stack, logical_id, resource.get("Properties", {}), "Name")

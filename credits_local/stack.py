@@ -20,6 +20,7 @@ from credits_local.events import BusTap
 from credits_local.functions import FunctionPool, FunctionSpec
 from credits_local.gateway import Authorizers, Gateway, GatewayServer, LocalEndpoints
 from credits_local.localstripe_server import API_KEY, register_webhook
+from credits_local.queues import QueueMapping, QueuePoller
 from credits_local.resources import REGION, Deployed, client, deploy
 from credits_local.routes import routes_of
 from credits_local.schedules import Schedule, Scheduler, parse_time
@@ -160,6 +161,31 @@ def _stream_pollers(
     return pollers
 
 
+def _queue_pollers(
+    template: Template, deployed: Deployed, pools: dict[str, FunctionPool], engine_url: str
+) -> list[QueuePoller]:
+    """A poller for each enabled SQS event of a function; each mapping said in one line."""
+    sqs = client("sqs", engine_url)
+    pollers = []
+    for function in template.functions().values():
+        pool = pools[function.logical_id]
+        for props in function.events_of("SQS").values():
+            mapping = QueueMapping.from_event(
+                function.logical_id, deployed.resolver.resolve(props), deployed.queue_urls
+            )
+            mapping.check_visibility_timeout(sqs, function.timeout)
+            if mapping.enabled:
+                pollers.append(QueuePoller(mapping, pool.invoke, sqs))
+            _say(
+                "sqs",
+                f"{function.logical_id} ← {mapping.queue_name} (batch {mapping.batch_size},"
+                f" {len(mapping.filters)} filter(s),"
+                f" partial failures {'on' if mapping.report_batch_item_failures else 'off'})"
+                + ("" if mapping.enabled else " (disabled)"),
+            )
+    return pollers
+
+
 def _jwt_authorizers(template: Template, deployed: Deployed) -> dict[str, JwtSettings]:
     """Each HttpApi's JWT authorizers: name → issuer and (first) audience."""
     settings = {}
@@ -228,7 +254,10 @@ def up(options: Options) -> None:
             f"{buses or 'no bus'}: one JSON line per event here, and GET {gateway_url}/_local/events",
         )
 
-        for poller in _stream_pollers(template, deployed, pools, engine.url):
+        for poller in [
+            *_stream_pollers(template, deployed, pools, engine.url),
+            *_queue_pollers(template, deployed, pools, engine.url),
+        ]:
             poller.start()
             stack.callback(poller.stop)
 
