@@ -160,8 +160,11 @@ class QueuePoller(Poller):
     def poll(self) -> int:
         """Receive one batch and deliver it; returns how many messages were received."""
         messages = self.receive()
-        wanted = [m for m in messages if self.matches(m)]
-        self.delete([m for m in messages if m not in wanted])
+        wanted: list[Message] = []
+        unwanted: list[Message] = []
+        for message in messages:
+            (wanted if self.matches(message) else unwanted).append(message)
+        self.delete(unwanted)  # Lambda deletes what its filters leave out
         if wanted:
             self.delete(self.deliver(wanted))
         return len(messages)
