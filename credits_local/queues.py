@@ -175,6 +175,8 @@ class QueuePoller(Poller):
         try:
             response = self.invoke({"Records": records})
         except FunctionError as error:
+            if self.stopping.is_set():
+                return []  # the stack is stopping: the messages stay in the queue
             print(
                 f"{self.mapping.function}: batch of {len(messages)} failed, back on {self.mapping.queue_name}"
                 f" after its visibility timeout: {error}",
