@@ -66,7 +66,7 @@ def bus_events(stack: Stack, account: str, kind: str) -> list[dict[str, Any]]:
 def intents(stack: Stack, account: str) -> list[Any]:
     client = stripe.StripeClient(API_KEY, base_addresses={"api": stack.running.stripe_url})
     every = client.v1.payment_intents.list({"limit": 100}).auto_paging_iter()
-    return [i for i in every if i.metadata.get("account_id") == account]
+    return [i for i in every if i.to_dict().get("metadata", {}).get("account_id") == account]
 
 
 def test_a_crossing_charges_the_saved_card_once_and_the_credits_arrive_once(stack: Stack) -> None:
