@@ -11,7 +11,6 @@ import pytest
 import stripe
 
 import ledger
-from ledger.store import table
 from ledger.store.results import read_account
 from ledger.usecases import top_up
 from ledger.usecases.top_up import top_up_if_due
@@ -20,7 +19,15 @@ from tests.support.bus import Notifications
 from tests.support.payments import webhook
 from tests.support.stripe_proxy import proxy
 from tests.support.tables import scan
-from tests.support.top_up import TopUpQueue, enable, get_settings, safety_net
+from tests.support.top_up import (
+    TopUpQueue,
+    enable,
+    get_settings,
+    intents_of,
+    purchases,
+    safety_net,
+    top_up_grants,
+)
 
 pytestmark = pytest.mark.usefixtures("aws")
 
@@ -41,20 +48,6 @@ def queue(monkeypatch: pytest.MonkeyPatch) -> TopUpQueue:
 @pytest.fixture
 def notifications() -> Notifications:
     return Notifications(TABLE)
-
-
-def intents_of(client: stripe.StripeClient, account: str) -> list[dict[str, Any]]:
-    every = [i.to_dict() for i in client.v1.payment_intents.list({"limit": 100}).data]
-    return [i for i in every if i.get("metadata", {}).get("account_id") == account]
-
-
-def top_up_grants(account: str) -> list[Any]:
-    return [g for g in read_account(account).grants if g.source == "auto_top_up"]
-
-
-def purchases(account: str) -> list[dict[str, Any]]:
-    items = [table.from_item(i) or {} for i in scan()]
-    return [i for i in items if i["pk"] == f"ACCOUNT#{account}" and i["sk"].startswith("P#")]
 
 
 def cross(account: str, notifications: Notifications, queue: TopUpQueue, spend: int) -> list[dict[str, Any]]:

@@ -1,5 +1,6 @@
 """Auto top-up in tests: its settings route, its queue in moto delivered to the function as Lambda's SQS
-mapping does, and the safety-net schedule fired at a chosen time."""
+mapping does, the safety-net schedule fired at a chosen time, and what an account's top-ups left behind (its
+PaymentIntents at Stripe, its grants and purchase items)."""
 
 from __future__ import annotations
 
@@ -9,10 +10,14 @@ from typing import Any
 
 import boto3
 import pytest
+import stripe
 
+from ledger.store import table
+from ledger.store.results import read_account
 from ledger.usecases.top_up_requests import TopUpRequest
 from tests.support.http import owner
 from tests.support.lambdas import LambdaContext, call, invoke
+from tests.support.tables import scan
 
 ROUTE = "/accounts/{account_id}/auto-top-up"
 
@@ -47,6 +52,21 @@ def enable(account: str, threshold: int, amount: int, payment_method_id: str | N
     return dict(settings)
 
 
+def intents_of(client: stripe.StripeClient, account: str) -> list[dict[str, Any]]:
+    """The account's PaymentIntents at Stripe (by their metadata: localstripe keeps every test's)."""
+    every = (i.to_dict() for i in client.v1.payment_intents.list({"limit": 100}).auto_paging_iter())
+    return [i for i in every if (i.get("metadata") or {}).get("account_id") == account]
+
+
+def top_up_grants(account: str) -> list[Any]:
+    return [g for g in read_account(account).grants if g.source == "auto_top_up"]
+
+
+def purchases(account: str) -> list[dict[str, Any]]:
+    items = [table.from_item(i) or {} for i in scan()]
+    return [i for i in items if i["pk"] == f"ACCOUNT#{account}" and i["sk"].startswith("P#")]
+
+
 def safety_net(at: datetime) -> dict[str, Any]:
     event = {
         "version": "0",
@@ -71,11 +91,11 @@ class Delivery:
 class TopUpQueue:
     """The auto top-up queue in moto (AUTO_TOP_UP_QUEUE_URL points at it)."""
 
-    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, name: str = "auto-top-up") -> None:
         from ledger.usecases import top_up_requests
 
         self.sqs = boto3.client("sqs")
-        self.url = self.sqs.create_queue(QueueName="auto-top-up")["QueueUrl"]
+        self.url = self.sqs.create_queue(QueueName=name)["QueueUrl"]
         monkeypatch.setenv("AUTO_TOP_UP_QUEUE_URL", self.url)
         top_up_requests.client.cache_clear()
         self.delivered: list[TopUpRequest] = []
