@@ -198,11 +198,13 @@ class Capture:
             index_units = 0
             if call.committed and action != "ConditionCheck":
                 for index_keys, projection in schema.indexes.values():
-                    if projection != "KEYS_ONLY":
-                        raise NotImplementedError("only keys-only indexes are sized (the ledger's is)")
+                    if projection not in ("KEYS_ONLY", "ALL"):
+                        raise NotImplementedError("only indexes of keys only or of all attributes are sized")
                     entry_attrs = schema.keys + index_keys
-                    changes = index_writes(old, new, index_keys)
-                    entry = {k: v for k, v in (new or old or {}).items() if k in entry_attrs}
+                    changes = index_writes(old, new, index_keys, projects_all=projection == "ALL")
+                    entry = new or old or {}
+                    if projection == "KEYS_ONLY":
+                        entry = {k: v for k, v in entry.items() if k in entry_attrs}
                     index_units += changes * write_units(item_size(entry))
             pk = key[schema.keys[0]]["S"]
             sk = key[schema.keys[1]]["S"] if len(schema.keys) > 1 else ""

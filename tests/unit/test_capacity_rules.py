@@ -46,3 +46,7 @@ def test_index_writes_count_entering_leaving_and_moving_in_the_index() -> None:
     assert index_writes(due_at(5), out, keys) == 1
     assert index_writes(due_at(5), due_at(6), keys) == 2
     assert index_writes(due_at(5), {**due_at(5), "balance": {"N": "3"}}, keys) == 0
+    # an index projecting every attribute is written whenever its item changes, its keys or not
+    assert index_writes(due_at(5), {**due_at(5), "balance": {"N": "3"}}, keys, projects_all=True) == 1
+    assert index_writes(due_at(5), due_at(5), keys, projects_all=True) == 0
+    assert index_writes(out, {**out, "balance": {"N": "3"}}, keys, projects_all=True) == 0
