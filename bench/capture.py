@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from bench.sizes import index_writes, item_size, read_units, write_units
+from bench.sizes import index_write_sizes, item_size, read_units, write_units
 
 WRITES = ("PutItem", "UpdateItem", "DeleteItem")
 
@@ -65,10 +65,18 @@ class Call:
 @dataclass(frozen=True)
 class Schema:
     keys: list[str]
-    indexes: dict[str, tuple[list[str], str]]  # index name → (key attributes, projection type)
+    # index name → (key attributes, attributes projected besides the keys; None: every attribute)
+    indexes: dict[str, tuple[list[str], list[str] | None]]
 
     def key_of(self, item: dict[str, Any]) -> dict[str, Any]:
         return {k: item[k] for k in self.keys}
+
+
+def _projected(keys: list[str], projection: dict[str, Any]) -> list[str] | None:
+    """The table attributes an index projects besides its own keys (None: all of them)."""
+    if projection["ProjectionType"] == "ALL":
+        return None
+    return [*keys, *projection.get("NonKeyAttributes", [])]
 
 
 class Capture:
@@ -106,14 +114,15 @@ class Capture:
         if table not in self._schemas:
             assert self.side is not None
             described = self.side.describe_table(TableName=table)["Table"]
+            keys = [k["AttributeName"] for k in described["KeySchema"]]
             indexes = {
                 i["IndexName"]: (
                     [k["AttributeName"] for k in i["KeySchema"]],
-                    i["Projection"]["ProjectionType"],
+                    _projected(keys, i["Projection"]),
                 )
                 for i in described.get("GlobalSecondaryIndexes", [])
             }
-            self._schemas[table] = Schema([k["AttributeName"] for k in described["KeySchema"]], indexes)
+            self._schemas[table] = Schema(keys, indexes)
         return self._schemas[table]
 
     def _current(self, table: str, key: dict[str, Any]) -> dict[str, Any] | None:
@@ -173,6 +182,14 @@ class Capture:
                 item = self._current(request["TableName"], request["Key"])
             call.items_read = 1 if item else 0
             call.read_units = read_units(item_size(item), consistent)
+        elif call.operation == "BatchGetItem":  # each item by itself, whole whatever the projection
+            unprocessed = parsed.get("UnprocessedKeys") or {}
+            for table, asked in request["RequestItems"].items():
+                left = unprocessed.get(table, {}).get("Keys", [])
+                for key in (k for k in asked["Keys"] if k not in left):
+                    item = self._current(table, key)
+                    call.items_read += 1 if item else 0
+                    call.read_units += read_units(item_size(item), bool(asked.get("ConsistentRead")))
         elif call.operation == "Query":
             if "FilterExpression" in request or "ProjectionExpression" in request:
                 raise NotImplementedError("sizing a filtered or projected Query needs the items it skipped")
@@ -197,15 +214,9 @@ class Capture:
             size = max(item_size(old), item_size(new))
             index_units = 0
             if call.committed and action != "ConditionCheck":
-                for index_keys, projection in schema.indexes.values():
-                    if projection not in ("KEYS_ONLY", "ALL"):
-                        raise NotImplementedError("only indexes of keys only or of all attributes are sized")
-                    entry_attrs = schema.keys + index_keys
-                    changes = index_writes(old, new, index_keys, projects_all=projection == "ALL")
-                    entry = new or old or {}
-                    if projection == "KEYS_ONLY":
-                        entry = {k: v for k, v in entry.items() if k in entry_attrs}
-                    index_units += changes * write_units(item_size(entry))
+                for index_keys, projected in schema.indexes.values():
+                    sizes = index_write_sizes(old, new, index_keys, projected)
+                    index_units += sum(write_units(size) for size in sizes)
             pk = key[schema.keys[0]]["S"]
             sk = key[schema.keys[1]]["S"] if len(schema.keys) > 1 else ""
             call.writes.append(Write((pk, sk), size, write_units(size, transactional), index_units))

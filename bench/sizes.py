@@ -71,23 +71,27 @@ def read_units(size: int, consistent: bool, transactional: bool = False) -> floa
     return float(blocks) if consistent else blocks / 2
 
 
-def index_writes(
-    before: dict[str, Any] | None, after: dict[str, Any] | None, keys: list[str], projects_all: bool = False
-) -> int:
-    """Index writes one item write causes in an index keyed by ``keys`` (Developer Guide, "Global secondary
-    indexes: writes"): entering or leaving the index 1, a changed index key 2 (delete + put), a change to an
-    indexed item 1 (an index of keys only sees only key changes; one projecting all attributes sees any)."""
+def index_entry(
+    item: dict[str, Any] | None, keys: list[str], projected: list[str] | None
+) -> dict[str, Any] | None:
+    """The item's entry in an index keyed by ``keys`` that projects ``projected`` (None: every attribute), or
+    None when the item is not in the index (it lacks an index key: a sparse index)."""
+    if not item or any(k not in item for k in keys):
+        return None
+    return item if projected is None else {k: v for k, v in item.items() if k in projected or k in keys}
 
-    def entry(item: dict[str, Any] | None) -> tuple[Any, ...] | None:
-        if not item or any(k not in item for k in keys):
-            return None
-        return tuple(repr(item[k]) for k in keys)
 
-    old, new = entry(before), entry(after)
+def index_write_sizes(
+    before: dict[str, Any] | None, after: dict[str, Any] | None, keys: list[str], projected: list[str] | None
+) -> list[int]:
+    """Sizes of the index writes one item write causes (Developer Guide, "Global secondary indexes: writes"):
+    entering or leaving the index 1, a changed index key 2 (delete + put), a change to a projected attribute
+    of an indexed item 1, else none. Each costs like a standard write of its index entry."""
+    old, new = index_entry(before, keys, projected), index_entry(after, keys, projected)
     if old is None and new is None:
-        return 0
+        return []
     if old is None or new is None:
-        return 1
-    if old != new:
-        return 2
-    return 1 if projects_all and before != after else 0
+        return [item_size(old or new)]
+    if any(old[k] != new[k] for k in keys):
+        return [item_size(old), item_size(new)]
+    return [] if old == new else [item_size(new)]

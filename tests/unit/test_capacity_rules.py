@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bench.sizes import index_writes, item_size, read_units, write_units
+from bench.sizes import index_write_sizes, item_size, read_units, write_units
 
 
 @pytest.mark.parametrize(
@@ -37,16 +37,24 @@ def test_reads_cost_a_unit_per_started_4_kb_half_when_eventually_consistent() ->
     assert read_units(100, consistent=True, transactional=True) == 2
 
 
-def test_index_writes_count_entering_leaving_and_moving_in_the_index() -> None:
-    keys = ["due_pk", "due"]
+def test_index_writes_count_entering_leaving_and_moving_in_a_keys_only_index() -> None:
+    keys, projected = ["due_pk", "due"], ["pk"]
     out = {"pk": {"S": "a"}}
     due_at = lambda t: {**out, "due_pk": {"S": "DUE"}, "due": {"N": str(t)}}  # noqa: E731
-    assert index_writes(out, out, keys) == 0
-    assert index_writes(None, due_at(5), keys) == 1
-    assert index_writes(due_at(5), out, keys) == 1
-    assert index_writes(due_at(5), due_at(6), keys) == 2
-    assert index_writes(due_at(5), {**due_at(5), "balance": {"N": "3"}}, keys) == 0
-    # an index projecting every attribute is written whenever its item changes, its keys or not
-    assert index_writes(due_at(5), {**due_at(5), "balance": {"N": "3"}}, keys, projects_all=True) == 1
-    assert index_writes(due_at(5), due_at(5), keys, projects_all=True) == 0
-    assert index_writes(out, {**out, "balance": {"N": "3"}}, keys, projects_all=True) == 0
+    entry = item_size(due_at(5))
+    assert index_write_sizes(out, out, keys, projected) == []
+    assert index_write_sizes(None, due_at(5), keys, projected) == [entry]
+    assert index_write_sizes(due_at(5), out, keys, projected) == [entry]
+    assert index_write_sizes(due_at(5), due_at(6), keys, projected) == [entry, entry]
+    assert index_write_sizes(due_at(5), {**due_at(5), "balance": {"N": "3"}}, keys, projected) == []
+
+
+def test_an_index_projecting_every_attribute_is_written_when_any_attribute_of_an_indexed_item_changes() -> (
+    None
+):
+    keys = ["top_up_pk", "check_at"]
+    indexed = {"pk": {"S": "a"}, "top_up_pk": {"S": "T"}, "check_at": {"N": "0"}, "note": {"S": "x" * 2000}}
+    changed = {**indexed, "version": {"N": "2"}}
+    assert index_write_sizes(indexed, changed, keys, None) == [item_size(changed)]  # the whole item: 2 KB
+    assert index_write_sizes(indexed, indexed, keys, None) == []
+    assert index_write_sizes({"pk": {"S": "a"}}, {"pk": {"S": "a"}, "version": {"N": "2"}}, keys, None) == []
