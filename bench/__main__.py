@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench import contention, costs, scaling, sweep_scaling, timing
+from bench import contention, costs, safety_net_scaling, scaling, sweep_scaling, timing
 from bench.bill import StreamTimes, bill
 from bench.report import Results, write
 
@@ -23,12 +23,27 @@ class Sizes:
     accounts: list[int]  # accounts in the table the sweep runs over
     due: int  # due grants among them
     per_thread: int  # debits per thread under contention
+    top_up: list[tuple[int, int]]  # (accounts with auto top-up on, accounts in all) the safety net runs over
 
 
 FULL = Sizes(
-    cold_runs=15, warm=300, history=[10, 10_000], accounts=[1_000, 10_000, 100_000], due=50, per_thread=32
+    cold_runs=15,
+    warm=300,
+    history=[10, 10_000],
+    accounts=[1_000, 10_000, 100_000],
+    due=50,
+    per_thread=32,
+    top_up=[(1_000, 1_000), (1_000, 10_000), (10_000, 19_000), (10_000, 28_000)],
 )
-SMOKE = Sizes(cold_runs=1, warm=5, history=[10, 100], accounts=[100, 1_000], due=5, per_thread=2)
+SMOKE = Sizes(
+    cold_runs=1,
+    warm=5,
+    history=[10, 100],
+    accounts=[100, 1_000],
+    due=5,
+    per_thread=2,
+    top_up=[(100, 100), (100, 200)],
+)
 
 
 def main() -> int:
@@ -63,15 +78,18 @@ def main() -> int:
     step("scaling with history length")
     grown = scaling.measure(size.history)
     swept = sweep_scaling.measure(size.accounts, size.due, step)
+    net = safety_net_scaling.measure(size.top_up, step)
     step("contention")
     contended = contention.measure(THREADS, size.per_thread)
-    results = Results("smoke" if args.smoke else "full", run.rows, bills, cold, warm, grown, swept, contended)
+    results = Results(
+        "smoke" if args.smoke else "full", run.rows, bills, cold, warm, grown, swept, net, contended
+    )
     write(results, out)
     step(f"wrote {out / 'results.md'} and {out / 'results.json'}")
     if contended.overdrafts:
         print(f"FAILED: {contended.overdrafts} overdraft(s) under contention", file=sys.stderr)
         return 1
-    if not (run.rows and cold and warm and grown and swept):
+    if not (run.rows and cold and warm and grown and swept and net):
         print("FAILED: a table came out empty", file=sys.stderr)
         return 1
     return 0

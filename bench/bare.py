@@ -2,8 +2,8 @@
 
 ``get_item`` is the cold-start baseline: a module that creates ``boto3.client("dynamodb")`` and a handler that
 makes one GetItem. ``same_calls`` is the warm-overhead baseline: it parses the body and makes exactly the
-requests the real function made (set in ``CALLS``: DynamoDB's, and EventBridge's through a client made before
-the timing starts), with no validation, models, logging or routing.
+requests the real function made (set in ``CALLS``: DynamoDB's, and EventBridge's or SQS's through a client made
+before the timing starts), with no validation, models, logging or routing.
 """
 
 import json
@@ -30,8 +30,8 @@ def same_calls(event: dict[str, Any], context: Any) -> dict[str, Any]:
     json.loads(event.get("body") or "{}")
     answered = 0
     for service, operation, params in CALLS:
-        if service == "eventbridge" and service not in clients:  # the only other service a function calls
-            clients[service] = boto3.client("events")
+        if service not in clients:  # EventBridge's or SQS's, made on first use
+            clients[service] = boto3.client("events") if service == "eventbridge" else boto3.client("sqs")
         with suppress(ClientError):  # a refusal is an answer too
             getattr(clients[service], xform_name(operation))(**params)
         answered += 1

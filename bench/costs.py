@@ -16,6 +16,7 @@ from bench.capture import Call
 from bench.operations import OPERATIONS, Operation
 from bench.stage import Stage, stage
 from ledger.store.table import ACCOUNT_SK, account_pk
+from tests.support.fake_stripe import Recorded
 
 
 @dataclass
@@ -36,6 +37,22 @@ class Exchange:
 
 
 @dataclass
+class StripeAnswer:
+    """One request to Stripe and its raw answer, replayed to the same code by the timing stub."""
+
+    method: str
+    path: str
+    status: int
+    body: str  # base64
+
+    @classmethod
+    def of(cls, recorded: Recorded) -> StripeAnswer:
+        return cls(
+            recorded.method, recorded.path, recorded.status, base64.b64encode(recorded.answer).decode()
+        )
+
+
+@dataclass
 class Scenario:
     """A function, one event, and the exchanges serving it: the input of the timing benchmarks."""
 
@@ -44,6 +61,7 @@ class Scenario:
     event: dict[str, Any]
     exchanges: list[Exchange]
     cold_start: bool = False
+    stripe: list[StripeAnswer] = field(default_factory=list)
 
 
 EVENT_CHUNK = 64 * 1024  # EventBridge bills each started 64 KB of an event as one event
@@ -107,6 +125,9 @@ class Row:
         Publishing  # by the function itself (the publisher's own rows) or by the notifications function
     )
     own_put_events: int  # PutEvents requests made by the function itself
+    stripe_round_trips: int  # the function's requests to Stripe
+    sqs_requests: int  # SQS requests: the function's and the notifications function's (top-up requests sent)
+    own_sqs_requests: int  # of which the function's own
     partition_write_units: int  # WCU landing on the account's partition, the function's and the journal's
     account_item_write_units: int
     lambda_invocations: int = 1
@@ -156,13 +177,28 @@ def _measure(stage: Stage, op: Operation, account: str) -> tuple[Row, Scenario, 
         notification_records=len(notifications.records),
         published=Publishing.of(done.calls + notifications.calls),
         own_put_events=Publishing.of(done.calls).put_events,
+        stripe_round_trips=len(done.stripe),
+        sqs_requests=sum(1 for c in done.calls + notifications.calls if c.service == "sqs"),
+        own_sqs_requests=sum(1 for c in done.calls if c.service == "sqs"),
         partition_write_units=sum(w.units for w in every if w.key[0] == pk),
         account_item_write_units=sum(w.units for w in every if w.key == (pk, ACCOUNT_SK)),
         lambda_invocations=1 + sum(1 for c in done.consumers.values() if c.records),
     )
     if op.events is not None and row.published.events != op.events:
         raise RuntimeError(f"{op.name}: {row.published.events} events published, expected {op.events}")
-    scenario = Scenario(op.name, op.function, event, [Exchange.of(c) for c in done.calls], op.cold_start)
+    if (row.stripe_round_trips, row.sqs_requests) != (op.stripe, op.sqs):
+        raise RuntimeError(
+            f"{op.name}: {row.stripe_round_trips} Stripe and {row.sqs_requests} SQS requests,"
+            f" expected {op.stripe} and {op.sqs}"
+        )
+    scenario = Scenario(
+        op.name,
+        op.function,
+        event,
+        [Exchange.of(c) for c in done.calls],
+        op.cold_start,
+        [StripeAnswer.of(r) for r in done.stripe],
+    )
     journal_scenario = None
     if journal.records:
         journal_scenario = Scenario(

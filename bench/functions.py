@@ -29,6 +29,10 @@ def behind_http_api(function: str) -> bool:
     return bool(_functions()[function].events_of("HttpApi"))
 
 
+def triggered_by_queue(function: str) -> bool:
+    return bool(_functions()[function].events_of("SQS"))
+
+
 def stream_delivery(function: str, stream_arn: str, invoke: Callable[[Any], Any]) -> Delivery:
     """The function's stream trigger (filters, batch size, partial failures) delivering to ``invoke``."""
     [properties] = _functions()[function].events_of("DynamoDB").values()

@@ -10,13 +10,16 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import boto3
+
 import ledger
-from bench.stage import Stage
+from bench.stage import ENVIRONMENT, Stage
 from ledger.store.table import account_pk
 from tests.support.http import http_event, owner
 from tests.support.lambdas import invoke
 from tests.support.stripe_events import checkout_session, signed_delivery
 from tests.support.template import ROOT
+from tests.support.top_up import enable, receive, sqs_event
 
 ACCOUNT_ROUTE = "/accounts/{account_id}"
 RETURN_URL = "https://app.example.com/billing"
@@ -242,6 +245,38 @@ def _no_failures(response: Any) -> None:
         raise RuntimeError(f"the publisher reported failed records: {response}")
 
 
+def _auto_top_up_on(account: str, balance: int, threshold: int) -> None:
+    """An account with ``balance`` credits and auto top-up on (1,000 credits, the saved card pm_card_visa)."""
+    funded(account, balance)
+    enable(account, threshold=threshold, amount=1_000, payment_method_id="pm_card_visa")
+
+
+def _auto_top_up(stage: Stage, account: str) -> dict[str, Any]:
+    """A debit takes the account below its threshold; the notifications function queues the top-up request;
+    the function gets it as Lambda's SQS mapping hands it over."""
+    _auto_top_up_on(account, 500, threshold=100)
+    ledger.debit(account, 450, "render", "crossing")
+    stage.settle()
+    sqs, url = boto3.client("sqs"), ENVIRONMENT["AUTO_TOP_UP_QUEUE_URL"]
+    messages = receive(sqs, url)
+    for m in messages:
+        sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+    if [json.loads(m["Body"])["account_id"] for m in messages] != [account]:
+        raise RuntimeError(f"expected one top-up request of {account}, found {messages}")
+    return sqs_event(messages)
+
+
+def _publish_top_up_request(stage: Stage, account: str) -> dict[str, Any]:
+    """The same write as ``_publish_low``, auto top-up on: its threshold is the low-balance one too."""
+    _auto_top_up_on(account, 150, threshold=100)
+    return _records(stage, account, lambda: ledger.debit(account, 100, "render", "low"), "A")
+
+
+def _publish_top_up_quiet(stage: Stage, account: str) -> dict[str, Any]:
+    _auto_top_up_on(account, 10_000, threshold=100)
+    return _records(stage, account, lambda: ledger.debit(account, 100, "render", "plenty"), "A")
+
+
 def _billing_portal(stage: Stage, account: str) -> dict[str, Any]:
     funded(account)
     return _owner("POST", "/billing-portal", account, {"return_url": RETURN_URL})
@@ -253,6 +288,8 @@ class Operation:
     function: str  # functions/<function>/app.py
     prepare: Callable[[Stage, str], dict[str, Any]]  # sets the account up, returns the event
     status: int  # the answer the operation must get
+    stripe: int = 0  # requests to Stripe it must make (checked)
+    sqs: int = 0  # SQS requests it must make (checked)
     cold_start: bool = False  # the operation that stands for its function in the cold-start table
     note: str = ""
     check: Callable[[Any], None] | None = None  # raises if the answer shows other work than the row claims
@@ -288,13 +325,9 @@ OPERATIONS = [
         note="checkout.session.completed, paid: grant, purchase, outbox item, 3 reminder items",
         events=1,
     ),
-    Operation(
-        "purchase started (Checkout)", "purchase", _purchase, 201, cold_start=True, note="+2 Stripe calls"
-    ),
+    Operation("purchase started (Checkout)", "purchase", _purchase, 201, cold_start=True, stripe=2),
     Operation("purchase read", "purchase", _purchase_read, 200),
-    Operation(
-        "billing portal", "billing_portal", _billing_portal, 201, cold_start=True, note="+2 Stripe calls"
-    ),
+    Operation("billing portal", "billing_portal", _billing_portal, 201, cold_start=True, stripe=2),
     Operation("balance card", "balance", _balance, 200, cold_start=True),
     Operation("history page (50)", "transactions", _history, 200, cold_start=True),
     Operation("usage breakdown (30 days)", "usage_report", _usage, 200, cold_start=True),
@@ -319,6 +352,17 @@ OPERATIONS = [
         note="a run with 1 due reminder: credits_expiring through the outbox",
         check=_swept(accounts=0, reminders=1, failed=0),
         events=1,
+    ),
+    Operation(
+        "auto top-up (request → credits)",
+        "auto_top_up",
+        _auto_top_up,
+        200,
+        cold_start=True,
+        note="one queued request: claim, off-session charge (localstripe), grant + purchase + outbox + release",
+        check=_no_failures,
+        events=1,
+        stripe=1,
     ),
     Operation(
         "stream publisher per record: outbox item",
@@ -348,9 +392,23 @@ OPERATIONS = [
         check=_no_failures,
         events=0,
     ),
+    Operation(
+        "stream publisher per record: account write crossing the auto top-up threshold",
+        "notifications",
+        _publish_top_up_request,
+        200,
+        note="auto top-up on: credit_balance_low and the top-up request (SendMessage)",
+        check=_no_failures,
+        events=1,
+        sqs=1,
+    ),
+    Operation(
+        "stream publisher per record: account write with auto top-up on, nothing to announce",
+        "notifications",
+        _publish_top_up_quiet,
+        200,
+        note="auto top-up on, a debit that crosses nothing",
+        check=_no_failures,
+        events=0,
+    ),
 ]
-
-# Rows of the issue that wait for work not on this branch yet (name → why).
-PENDING = {
-    "auto top-up": "auto top-up does not exist yet (no function or flow starts an off-session purchase)",
-}

@@ -55,6 +55,12 @@ EVENTBRIDGE_EVENT = Price(
     "https://aws.amazon.com/eventbridge/pricing/ (as quoted by"
     " https://blog.awsfundamentals.com/aws-eventbridge-pricing-guide)",
 )
+SQS_REQUEST = Price(
+    "SQS standard queue request (per 64 KB chunk; first 100 billion a month)",
+    0.40,
+    1_000_000,
+    "https://aws.amazon.com/sqs/pricing/ (as quoted by https://cloudburn.io/blog/amazon-sqs-pricing)",
+)
 STREAM_READ_BY_LAMBDA = Price(
     "DynamoDB Streams reads by a Lambda trigger (free: GetRecords calls Lambda makes are not charged)",
     0.0,
@@ -69,5 +75,6 @@ ALL = [
     LAMBDA_ARM_GB_SECOND,
     HTTP_API_REQUEST,
     EVENTBRIDGE_EVENT,
+    SQS_REQUEST,
     STREAM_READ_BY_LAMBDA,
 ]

@@ -10,11 +10,11 @@ from pathlib import Path
 from typing import Any
 
 from bench import prices
-from bench.bill import FULL_VCPU_MB, ROUND_TRIP_MS, Bill
+from bench.bill import FULL_VCPU_MB, POLLER_REQUESTS, ROUND_TRIP_MS, Bill, sqs_requests
 from bench.contention import Contention
 from bench.costs import Row
 from bench.functions import memory_mb
-from bench.operations import PENDING
+from bench.safety_net_scaling import NetRow
 from bench.scaling import ScalingRow
 from bench.sweep_scaling import SweepRow
 from bench.timing import BASELINE, ColdStart, WarmOverhead
@@ -32,6 +32,7 @@ class Results:
     warm: list[WarmOverhead]
     scaling: list[ScalingRow]
     sweep: list[SweepRow]
+    safety_net: list[NetRow]
     contention: Contention
     started: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
 
@@ -68,7 +69,8 @@ def _cost_section(r: Results) -> list[str]:
     out = [
         "## Cost per operation",
         "",
-        "Each operation ran once through its function against DynamoDB and EventBridge (moto), its requests"
+        "Each operation ran once through its function against DynamoDB, EventBridge and SQS (moto) and Stripe"
+        " (localstripe; the fake of Checkout and the billing portal, which localstripe lacks), its requests"
         " captured with botocore's `before-call`/`after-call` hooks; then the table's stream functions ran over"
         " the stream records it made, each given only the records its trigger's filters let through: the journal"
         " (account items) and the notifications publisher (account items and outbox items), which publishes on"
@@ -88,10 +90,13 @@ def _cost_section(r: Results) -> list[str]:
         "Journal: round trips / items / WCU",
         "EventBridge: PutEvents / events",
         "Lambda invocations",
+        "Stripe round trips",
+        "SQS requests",
         "DynamoDB $",
         "Lambda $",
         "HTTP API $",
         "EventBridge $",
+        "SQS $",
         "Total $ / 1M",
         "Note",
     ]
@@ -111,17 +116,18 @@ def _cost_section(r: Results) -> list[str]:
                 f"{row.journal.round_trips} / {row.journal.items_written} / {row.journal.write_units}",
                 f"{row.published.put_events} / {row.published.events}",
                 row.lambda_invocations,
+                row.stripe_round_trips,
+                sqs_requests(row),
                 _usd(b.dynamodb),
                 _usd(b.lambda_),
                 _usd(b.http_api),
                 _usd(b.eventbridge),
+                _usd(b.sqs),
                 _usd(b.total),
                 row.note,
             ]
         )
     out += _table(header, body)
-    for name, why in PENDING.items():
-        out.append(f"\n*Pending:* **{name}** — {why}.")
     out += [
         "",
         "### Prices",
@@ -145,8 +151,11 @@ def _cost_section(r: Results) -> list[str]:
         "- A read costs 1 RCU per started 4 KB of all items read by the request (strongly consistent), half when"
         " eventually consistent (history pages and usage are; the balance card and every GetItem are strongly"
         " consistent). A GetItem with a projection is charged for the whole item, sized the same way.",
-        "- The `due` index (keys only) costs one standard write when an item enters or leaves it, two when its"
-        " key changes, none otherwise.",
+        "- An index costs one standard write of its entry when an item enters or leaves it, two when its key"
+        " changes, one when an attribute it projects changes, none otherwise: the `due` index projects keys only;"
+        " the `top_up` index (auto top-up items) projects every attribute, so every write to an enabled"
+        " account's auto top-up item writes it too. BatchGetItem is charged per item, whole whatever the"
+        " projection.",
         "- A refused (cancelled) transaction is counted as charging each item it names at its current size,"
         " transactionally: an upper bound, since DynamoDB returns no consumed capacity for cancelled"
         " transactions.",
@@ -165,6 +174,13 @@ def _cost_section(r: Results) -> list[str]:
         f" function's memory ({memory_mb('debit')} MB for every function now, arm64) + {ROUND_TRIP_MS:g} ms per"
         " DynamoDB or EventBridge round trip; the journal and the notifications function take their warm times"
         " measured below (the publisher's slowest record). It is a small part of the total.",
+        "- Stripe round trips are the function's requests to Stripe, counted by a recording proxy in front of"
+        " localstripe; they are not DynamoDB round trips and not in the dollars (Stripe's fees are its own)."
+        " Lambda's duration estimate leaves out Stripe's latency.",
+        "- SQS requests: a top-up request the notifications function sends (SendMessage, one per crossing), and for"
+        f" a function the auto top-up queue invokes, {POLLER_REQUESTS} by Lambda's poller (the ReceiveMessage that"
+        " got the message, the DeleteMessage after it) with one message per batch, the worst case. Empty receives"
+        " of an idle queue are a fixed cost per queue, not per operation, and are left out.",
         "- Purchases are measured on the Checkout path (a PaymentIntent purchase was not measured); Stripe's own"
         " fees and calls are not in these dollars.",
         "",
@@ -227,6 +243,7 @@ def _targets(r: Results) -> list[str]:
             _mark(not warm_missed),
         ],
         *_sweep_targets(r.sweep),
+        _safety_net_target(r.safety_net),
     ]
     return ["## Targets", "", *_table(["Target", "Measured (misses listed)", ""], rows), ""]
 
@@ -249,6 +266,24 @@ def _sweep_targets(rows: list[SweepRow]) -> list[list[str]]:
             f" {large.side.round_trips} round trips ({small.accounts:,} → {large.accounts:,} accounts)",
             _mark(flat),
         ],
+    ]
+
+
+def _safety_net_target(rows: list[NetRow]) -> list[str]:
+    """The safety net's look costs the same per account with auto top-up on, whatever else the table holds."""
+    per = {(round(n.items_per_enabled, 4), n.read_units_per_enabled) for n in rows}
+    same_enabled = [(a, b) for a in rows for b in rows if a.enabled == b.enabled and a.accounts < b.accounts]
+    flat = len(per) == 1 and all(
+        (a.look.round_trips, a.look.items_read) == (b.look.round_trips, b.look.items_read)
+        for a, b in same_enabled
+    )
+    first, last = rows[0], rows[-1]
+    return [
+        "auto top-up safety net flat in table size (per account with auto top-up on)",
+        f"{first.items_per_enabled:.2f} → {last.items_per_enabled:.2f} items and"
+        f" {_units(first.read_units_per_enabled)} → {_units(last.read_units_per_enabled)} RCU read per enabled"
+        f" account ({first.enabled:,} of {first.accounts:,} → {last.enabled:,} of {last.accounts:,} accounts)",
+        _mark(flat),
     ]
 
 
@@ -331,6 +366,7 @@ def _scaling_section(r: Results) -> list[str]:
         ],
     )
     out += _sweep_section(r.sweep)
+    out += _safety_net_section(r.safety_net)
     return out
 
 
@@ -382,6 +418,61 @@ def _sweep_section(rows: list[SweepRow]) -> list[str]:
         " then read once more (a strongly consistent GetItem: the index is eventually consistent and keys-only)"
         " before its settling transaction, which is what puts the sweep at 2 items per due grant when each"
         " account has one.",
+        "",
+    ]
+    return out
+
+
+def _safety_net_section(rows: list[NetRow]) -> list[str]:
+    out = [
+        "",
+        "## Auto top-up safety net against table size",
+        "",
+        "One scheduled run of the auto top-up function's safety net over tables where some accounts have auto"
+        " top-up on, 1% of those below their threshold, and the rest of the accounts have it off. The accounts"
+        " are copies of the items the real code wrote, put with BatchWriteItem into a single-threaded moto"
+        " server; Stripe is localstripe. *Look*: the safety net's pages of the sparse `top_up` index and the"
+        " BatchGetItem of their accounts' figures; *start*: the top-ups it started (reads, claim, outcome), with"
+        " their Stripe round trips.",
+        "",
+    ]
+    out += _table(
+        [
+            "Accounts",
+            "Auto top-up on",
+            "Below threshold",
+            "Look: round trips",
+            "Look: index entries + account items read",
+            "Look: RCU",
+            "Items read per enabled account",
+            "RCU per enabled account",
+            "Started",
+            "Start: DynamoDB round trips / WCU",
+            "Start: Stripe round trips",
+        ],
+        [
+            [
+                f"{n.accounts:,}",
+                f"{n.enabled:,}",
+                n.below,
+                f"{n.look.round_trips} ({n.look.requests})",
+                f"{n.index_items:,} + {n.account_items:,}",
+                _units(n.look.read_units),
+                f"{n.items_per_enabled:.2f}",
+                f"{n.read_units_per_enabled:.4g}",
+                n.started,
+                f"{n.start.round_trips} / {n.start.write_units + n.start.index_write_units}",
+                n.stripe_round_trips,
+            ]
+            for n in rows
+        ],
+    )
+    out += [
+        "",
+        "Every account with auto top-up on is in the `top_up` index while idle (it must be looked at: a lost"
+        " stream batch leaves no other trace), so the look grows with the accounts that have auto top-up on and"
+        " not with the table: accounts with it off are not in the index and cost nothing. The BatchGetItem reads"
+        " only the few figures the rules need, but is charged for each whole account item.",
         "",
     ]
     return out
@@ -460,7 +551,6 @@ def write(r: Results, out: Path) -> None:
             }
             for row in r.rows
         ],
-        "pending": PENDING,
         "prices": {
             "region": prices.REGION,
             "taken_on": prices.TAKEN_ON,
@@ -471,6 +561,14 @@ def write(r: Results, out: Path) -> None:
         "warm_overhead": [{**asdict(w), "ratio": w.ratio, "met": w.met} for w in r.warm],
         "scaling": [asdict(s) for s in r.scaling],
         "sweep_scaling": [{**asdict(s), "items_read_per_due_grant": s.per_due_grant} for s in r.sweep],
+        "safety_net_scaling": [
+            {
+                **asdict(n),
+                "items_read_per_enabled_account": n.items_per_enabled,
+                "read_units_per_enabled_account": n.read_units_per_enabled,
+            }
+            for n in r.safety_net
+        ],
         "contention": asdict(r.contention),
     }
     (out / "results.json").write_text(json.dumps(data, indent=2) + "\n")

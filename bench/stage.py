@@ -1,14 +1,17 @@
 """The ledger running in-process against moto: the table from template.yaml, the journal and the notifications
-publisher fed from its stream as their triggers filter it, the notification bus, Stripe faked at the HTTP level,
-and every request of the ledger's DynamoDB and EventBridge clients captured."""
+publisher fed from its stream as their triggers filter it, the notification bus, the auto top-up queue,
+Stripe (localstripe, with Checkout and the billing portal faked at the HTTP level) behind a recording proxy, and
+every request of the ledger's DynamoDB, EventBridge and SQS clients captured."""
 
 from __future__ import annotations
 
 import io
 import os
+import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager, redirect_stdout
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -16,12 +19,15 @@ from moto import mock_aws
 
 from bench.capture import Call, Capture
 from bench.functions import stream_delivery, timeout_ms
+from credits_local.localstripe_server import localstripe_process
 from credits_local.streams import StreamReader
 from ledger.events import publisher
 from ledger.store import table as ledger_table
-from tests.support.fake_stripe import fake_stripe
+from ledger.usecases import top_up_requests
+from tests.support.fake_stripe import Recorded, fake_stripe
 from tests.support.lambdas import LambdaContext, invoke
 from tests.support.stripe_events import WEBHOOK_SECRET
+from tests.support.stripe_proxy import StripeProxy, proxy
 from tests.support.template import create_table_kwargs, ttl_attribute
 
 TABLE = "ledger-bench"
@@ -42,7 +48,13 @@ ENVIRONMENT = {
     "STRIPE_API_KEY": "sk_test_bench",
     "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
     "EVENT_BUS_NAME": "prepaid-credits-bench",
+    "AUTO_TOP_UP_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/prepaid-credits-bench-auto-top-up",
 }
+QUEUE = ENVIRONMENT["AUTO_TOP_UP_QUEUE_URL"].rsplit("/", 1)[-1]
+ELSEWHERE = (
+    "/v1/checkout/sessions",
+    "/v1/billing_portal/sessions",
+)  # what localstripe lacks: the fake answers
 
 
 def invoke_as_deployed(function: str, event: dict[str, Any]) -> Any:
@@ -70,6 +82,7 @@ class Invocation:
     body: Any
     calls: list[Call]
     consumers: dict[str, Consumed]
+    stripe: list[Recorded]  # the function's requests to Stripe, with their answers
 
 
 class Stream:
@@ -106,6 +119,7 @@ class Stage:
     capture: Capture
     stream: Stream
     db: Any  # a client outside the capture, for setting things up fast
+    stripe: StripeProxy
 
     def settle(self) -> None:
         """Let the stream functions catch up with everything so far, outside the capture."""
@@ -123,8 +137,10 @@ class Stage:
         self.settle()
         with self.capture.active():
             self.capture.phase = "operation"
+            sent = len(self.stripe.requests)
             response = invoke_as_deployed(function, event)
             calls = self.capture.take()
+            stripe = self.stripe.requests[sent:]
             new = self.stream.read()
             consumed = {}
             for name in CONSUMERS:
@@ -132,7 +148,7 @@ class Stage:
                 records = self.stream.deliver(name, new)
                 consumed[name] = Consumed(records, self.capture.take())
         status = int(response.get("statusCode", 200)) if isinstance(response, dict) else 200
-        return Invocation(status, response, calls, consumed)
+        return Invocation(status, response, calls, consumed, stripe)
 
 
 def _environment() -> dict[str, str | None]:
@@ -152,6 +168,7 @@ def environment(extra: dict[str, str] | None = None) -> Iterator[None]:
     os.environ.update({**ENVIRONMENT, **(extra or {})})
     ledger_table.reset_client()
     publisher.reset_client()
+    top_up_requests.client.cache_clear()
     try:
         yield
     finally:
@@ -162,6 +179,19 @@ def environment(extra: dict[str, str] | None = None) -> Iterator[None]:
                 os.environ[name] = value
         ledger_table.reset_client()
         publisher.reset_client()
+        top_up_requests.client.cache_clear()
+
+
+@contextmanager
+def stripe_stack() -> Iterator[StripeProxy]:
+    """localstripe (its own store) and the fake of what it lacks, behind one recording proxy."""
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        localstripe_process(Path(tmp) / "localstripe.pickle") as localstripe,
+        fake_stripe() as fake,
+        proxy(localstripe.url, dict.fromkeys(ELSEWHERE, fake.url)) as front,
+    ):
+        yield front
 
 
 def create_table(db: Any, name: str = TABLE) -> None:
@@ -175,11 +205,13 @@ def create_table(db: Any, name: str = TABLE) -> None:
 @contextmanager
 def stage() -> Iterator[Stage]:
     with ExitStack() as stack:
-        stripe = stack.enter_context(fake_stripe())
+        stripe = stack.enter_context(stripe_stack())
         stack.enter_context(environment({"STRIPE_API_BASE": stripe.url}))
         stack.enter_context(mock_aws())
         db = boto3.client("dynamodb")
         create_table(db)
         boto3.client("events").create_event_bus(Name=os.environ["EVENT_BUS_NAME"])
-        capture = Capture(ledger_table.client(), publisher.client(), side=boto3.client("dynamodb"))
-        yield Stage(capture, Stream(TABLE), db)
+        boto3.client("sqs").create_queue(QueueName=QUEUE)
+        clients = (ledger_table.client(), publisher.client(), top_up_requests.client())
+        capture = Capture(*clients, side=boto3.client("dynamodb"))
+        yield Stage(capture, Stream(TABLE), db, stripe)

@@ -2,8 +2,8 @@
 
 DynamoDB and EventBridge requests (``X-Amz-Target``) get the recorded answers of one scenario, in order, over and
 over: the code under test makes the same requests each time, and a request out of order is answered with an error
-and counted, so a run that diverged is never reported. Stripe requests (``/v1/...``) are answered by the fake
-Stripe the tests use.
+and counted, so a run that diverged is never reported. Stripe requests (``/v1/...``) get the scenario's recorded
+Stripe answers the same way, or, where none was recorded for that path, the fake Stripe the tests use.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl
 
-from bench.costs import Exchange
+from bench.costs import Exchange, StripeAnswer
 from tests.support.fake_stripe import ROUTES as STRIPE_ROUTES
 
 
@@ -27,10 +27,29 @@ class Script:
         self.exchanges: list[Exchange] = []
         self.position = 0
         self.mismatches: list[str] = []
+        self.stripe: dict[str, list[StripeAnswer]] = {}  # path → its recorded answers, in order
+        self.stripe_served: dict[str, int] = {}
 
-    def load(self, exchanges: list[Exchange]) -> None:
+    def load(self, exchanges: list[Exchange], stripe: list[StripeAnswer] | None = None) -> None:
         with self.lock:
             self.exchanges, self.position, self.mismatches = list(exchanges), 0, []
+            self.stripe, self.stripe_served = {}, {}
+            for answer in stripe or []:
+                self.stripe.setdefault(answer.path, []).append(answer)
+
+    def stripe_answer(self, method: str, path: str) -> tuple[int, bytes] | None:
+        """The next recorded answer of Stripe to ``path`` (None when none was recorded)."""
+        with self.lock:
+            recorded = self.stripe.get(path)
+            if not recorded:
+                return None
+            served = self.stripe_served.get(path, 0)
+            self.stripe_served[path] = served + 1
+            expected = recorded[served % len(recorded)]
+            if expected.method != method:
+                self.mismatches.append(f"{method} {path} where {expected.method} was recorded")
+                return 500, b'{"error": {"type": "api_error"}}'
+            return expected.status, base64.b64decode(expected.body)
 
     def answer(self, operation: str) -> tuple[int, bytes]:
         with self.lock:
@@ -68,12 +87,18 @@ def stub_endpoint() -> Iterator[tuple[str, Script]]:
                 protocol = "1.1" if target.startswith("AWSEvents.") else "1.0"
                 self._reply(status, answer, f"application/x-amz-json-{protocol}")
                 return
+            replayed = script.stripe_answer(self.command, self.path.split("?")[0])
+            if replayed is not None:
+                self._reply(*replayed, "application/json")
+                return
             make = STRIPE_ROUTES.get(self.path)
             params: dict[str, Any] = dict(parse_qsl(body.decode(), keep_blank_values=True))
             if make is None:
                 self._reply(404, b'{"error": {"type": "invalid_request_error"}}', "application/json")
             else:
                 self._reply(200, json.dumps(make(params)).encode(), "application/json")
+
+        do_GET = do_DELETE = do_POST
 
         def log_message(self, *args: Any) -> None:
             pass

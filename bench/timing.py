@@ -28,7 +28,7 @@ from tests.support.stripe_events import sign
 ROOT = Path(__file__).resolve().parents[1]
 WORKER = ROOT / "bench" / "worker.py"
 BARE = ROOT / "bench" / "bare.py"
-STRIPE_FUNCTIONS = {"stripe_webhook", "purchase", "billing_portal"}
+STRIPE_FUNCTIONS = {"stripe_webhook", "purchase", "billing_portal", "auto_top_up", "auto_top_up_settings"}
 BASELINE = "baseline: boto3 client + 1 GetItem"
 COLD_TARGET, COLD_TARGET_STRIPE, WARM_TARGET = 1.3, 1.6, 2.0
 
@@ -41,6 +41,7 @@ def _env(url: str) -> dict[str, str]:
         "POWERTOOLS_LOG_LEVEL": "INFO",
         "AWS_ENDPOINT_URL_DYNAMODB": url,
         "AWS_ENDPOINT_URL_EVENTBRIDGE": url,
+        "AWS_ENDPOINT_URL_SQS": url,
         "DYNAMODB_ENDPOINT_URL": url,
         "STRIPE_API_BASE": url,
         "PYTHONPATH": str(ROOT / "layers" / "ledger"),
@@ -109,7 +110,7 @@ def cold_starts(scenarios: list[Scenario], baseline: Scenario, runs: int) -> lis
         for run in range(runs):
             shift = run % len(cases)
             for name, scenario, handler in cases[shift:] + cases[:shift]:
-                script.load(scenario.exchanges)
+                script.load(scenario.exchanges, scenario.stripe)
                 spec = {**handler, "event": _fresh(scenario.event)}
                 result = _run(spec, url, script, f"cold start of {name}")
                 times[name].append((result["cold_ms"], result["import_ms"]))
@@ -146,7 +147,7 @@ def warm_overhead(scenarios: list[Scenario], invocations: int) -> list[WarmOverh
     rows = []
     with stub_endpoint() as (url, script):
         for scenario in scenarios:
-            script.load(scenario.exchanges)
+            script.load(scenario.exchanges, scenario.stripe)
             compare = {
                 "path": str(BARE),
                 "handler": "same_calls",

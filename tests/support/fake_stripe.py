@@ -21,6 +21,8 @@ class Recorded:
     path: str
     headers: dict[str, str]
     params: dict[str, str]
+    status: int = 0  # the answer, where the recorder sees it
+    answer: bytes = b""
 
 
 @dataclass

@@ -1,5 +1,6 @@
 """A recording proxy in front of localstripe: every request our code sends to Stripe, with its headers and
-form parameters, passed through unchanged. localstripe ignores idempotency keys; this shows the ones sent."""
+form parameters, passed through unchanged, and the answer. localstripe ignores idempotency keys; this shows the
+ones sent. Paths localstripe lacks can be sent elsewhere (to the fake of Checkout and the billing portal)."""
 
 from __future__ import annotations
 
@@ -25,7 +26,8 @@ class StripeProxy:
 
 
 @contextmanager
-def proxy(upstream: str) -> Iterator[StripeProxy]:
+def proxy(upstream: str, elsewhere: dict[str, str] | None = None) -> Iterator[StripeProxy]:
+    """``elsewhere``: path → the base URL that answers it instead of ``upstream``."""
     recorded: list[Recorded] = []
 
     class Handler(BaseHTTPRequestHandler):
@@ -33,9 +35,9 @@ def proxy(upstream: str) -> Iterator[StripeProxy]:
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             path = self.path.split("?")[0]
             params = dict(parse_qsl(body.decode())) if body else {}
-            recorded.append(Recorded(self.command, path, dict(self.headers.items()), params))
             headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length")}
-            request = urllib.request.Request(upstream + self.path, data=body or None, method=self.command)
+            base = (elsewhere or {}).get(path, upstream)
+            request = urllib.request.Request(base + self.path, data=body or None, method=self.command)
             for name, value in headers.items():
                 request.add_header(name, value)
             try:
@@ -43,6 +45,7 @@ def proxy(upstream: str) -> Iterator[StripeProxy]:
                     status, data = response.status, response.read()
             except urllib.error.HTTPError as error:
                 status, data = error.code, error.read()
+            recorded.append(Recorded(self.command, path, dict(self.headers.items()), params, status, data))
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))

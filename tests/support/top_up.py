@@ -82,6 +82,39 @@ def safety_net(at: datetime) -> dict[str, Any]:
     return dict(invoke("auto_top_up", event, LambdaContext(remaining_ms=30_000)))
 
 
+def receive(sqs: Any, url: str) -> list[dict[str, Any]]:
+    """Every message waiting in the queue (received, not deleted)."""
+    messages: list[dict[str, Any]] = []
+    while batch := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages"):
+        messages.extend(batch)
+    return messages
+
+
+def sqs_event(messages: list[dict[str, Any]]) -> dict[str, Any]:
+    """Received queue messages as Lambda's SQS mapping hands them to the function: one batch."""
+    return {
+        "Records": [
+            {
+                "messageId": m["MessageId"],
+                "receiptHandle": m["ReceiptHandle"],
+                "body": m["Body"],
+                "attributes": {
+                    "ApproximateReceiveCount": "1",
+                    "SentTimestamp": "0",
+                    "SenderId": "test",
+                    "ApproximateFirstReceiveTimestamp": "0",
+                },
+                "messageAttributes": {},
+                "md5OfBody": m["MD5OfBody"],
+                "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:auto-top-up",
+                "awsRegion": "us-east-1",
+            }
+            for m in messages
+        ]
+    }
+
+
 @dataclass
 class Delivery:
     requests: list[TopUpRequest]
@@ -101,36 +134,14 @@ class TopUpQueue:
         self.delivered: list[TopUpRequest] = []
 
     def receive(self) -> list[dict[str, Any]]:
-        messages: list[dict[str, Any]] = []
-        while batch := self.sqs.receive_message(QueueUrl=self.url, MaxNumberOfMessages=10).get("Messages"):
-            messages.extend(batch)
-        return messages
+        return receive(self.sqs, self.url)
 
     def deliver(self) -> Delivery:
         """Hand what is queued to the function as one SQS batch; delete what it did not report failed."""
         messages = self.receive()
         if not messages:
             return Delivery([], [])
-        records = [
-            {
-                "messageId": m["MessageId"],
-                "receiptHandle": m["ReceiptHandle"],
-                "body": m["Body"],
-                "attributes": {
-                    "ApproximateReceiveCount": "1",
-                    "SentTimestamp": "0",
-                    "SenderId": "test",
-                    "ApproximateFirstReceiveTimestamp": "0",
-                },
-                "messageAttributes": {},
-                "md5OfBody": m["MD5OfBody"],
-                "eventSource": "aws:sqs",
-                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:auto-top-up",
-                "awsRegion": "us-east-1",
-            }
-            for m in messages
-        ]
-        response = invoke("auto_top_up", {"Records": records})
+        response = invoke("auto_top_up", sqs_event(messages))
         failed = {f["itemIdentifier"] for f in response.get("batchItemFailures", [])}
         for m in messages:
             if m["MessageId"] not in failed:

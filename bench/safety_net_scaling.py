@@ -1,0 +1,138 @@
+"""The auto top-up safety net against table size: accounts with auto top-up on, 1% of them below their threshold,
+then accounts without auto top-up added around them.
+
+The safety net reads the sparse ``top_up`` index (every account with auto top-up on), a page at a time, and the
+figures of each page's accounts in one BatchGetItem; then it starts the top-up of those below the threshold
+(claim, off-session charge at localstripe, outcome). Its look is counted apart from the top-ups it starts, per
+account with auto top-up on. The accounts are copies of the items the real code wrote (the settings route, a
+grant, a debit), put with BatchWriteItem into a single-threaded moto server; the accounts below the threshold are
+written again before each run, since the run tops them up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import boto3
+
+import ledger
+from bench.capture import Capture
+from bench.costs import Side
+from bench.operations import schedule
+from bench.stage import TABLE, create_table, environment, invoke_as_deployed, stripe_stack
+from ledger.store import table as ledger_table
+from ledger.store.table import account_pk
+from tests.support.moto_server import moto_server
+from tests.support.top_up import enable
+
+BATCH = 25  # BatchWriteItem's limit
+LOOK = ("Query", "BatchGetItem")  # the safety net's own reads; everything else starts a top-up
+BELOW = 0.01  # the share of accounts with auto top-up on that are below their threshold
+
+
+@dataclass
+class NetRow:
+    accounts: int  # in the table
+    enabled: int  # of which with auto top-up on
+    below: int  # of which below their threshold
+    look: Side  # the index pages and the account figures
+    index_items: int
+    account_items: int
+    started: int  # top-ups the run started
+    start: Side  # the DynamoDB requests of starting them: reads, claim, outcome
+    stripe_round_trips: int
+
+    @property
+    def items_per_enabled(self) -> float:
+        return self.look.items_read / self.enabled
+
+    @property
+    def read_units_per_enabled(self) -> float:
+        return self.look.read_units / self.enabled
+
+
+def _model(db: Any, account: str, write: Callable[[str], Any]) -> list[dict[str, Any]]:
+    """The items of an account the real code wrote."""
+    write(account)
+    found: list[dict[str, Any]] = db.query(
+        TableName=TABLE,
+        KeyConditionExpression="pk = :pk",
+        ExpressionAttributeValues={":pk": {"S": account_pk(account)}},
+        ConsistentRead=True,
+    )["Items"]
+    return [i for i in found if i["sk"]["S"] in ("A", "AT")]  # the account and its auto top-up settings
+
+
+def _copies(db: Any, model: list[dict[str, Any]], prefix: str, start: int, end: int) -> None:
+    items = [{**item, "pk": {"S": account_pk(f"{prefix}-{i}")}} for i in range(start, end) for item in model]
+    for first in range(0, len(items), BATCH):
+        puts = [{"PutRequest": {"Item": item}} for item in items[first : first + BATCH]]
+        db.batch_write_item(RequestItems={TABLE: puts})
+
+
+def _on(balance: int, spend: int = 0) -> Callable[[str], None]:
+    def write(account: str) -> None:
+        ledger.grant(account, balance, "promotional", "welcome")
+        enable(account, threshold=100, amount=1_000, payment_method_id="pm_card_visa")
+        if spend:
+            ledger.debit(account, spend, "render", "crossing")
+
+    return write
+
+
+def measure(steps: list[tuple[int, int]], progress: Callable[[str], None] = lambda _: None) -> list[NetRow]:
+    """``steps``: (accounts with auto top-up on, accounts in all), each step adding to the table of the one
+    before."""
+    rows = []
+    with (
+        stripe_stack() as stripe,
+        moto_server() as url,
+        environment({"DYNAMODB_ENDPOINT_URL": url, "STRIPE_API_BASE": stripe.url}),
+    ):
+        db = boto3.client("dynamodb", endpoint_url=url)
+        create_table(db)
+        above = _model(db, "on-0", _on(500))
+        below = _model(db, "low-0", _on(500, spend=450))
+        off = _model(db, "off", lambda a: ledger.grant(a, 500, "promotional", "welcome"))
+        db.batch_write_item(
+            RequestItems={TABLE: [{"DeleteRequest": {"Key": {k: i[k] for k in ("pk", "sk")}}} for i in off]}
+        )  # a model only: the accounts without auto top-up are its copies
+        capture = Capture(ledger_table.client(), side=db)
+        have_on, have_off = 1, 0  # on-0 (low-0, the other model, is written again below)
+        for enabled, accounts in steps:
+            progress(f"auto top-up safety net: {enabled:,} of {accounts:,} accounts with auto top-up on")
+            due = max(1, round(enabled * BELOW))
+            _copies(db, above, "on", have_on, enabled - due)
+            have_on = max(have_on, enabled - due)
+            _copies(db, off, "off", have_off, accounts - enabled)
+            have_off = max(have_off, accounts - enabled)
+            _copies(db, below, "low", 0, due)
+            sent = len(stripe.requests)
+            with capture.active():
+                report = invoke_as_deployed("auto_top_up", schedule(datetime.now(UTC)))
+            calls = capture.take()
+            if (report["looked"], report["started"], report["failed"], report["complete"]) != (
+                enabled,
+                due,
+                0,
+                True,
+            ):
+                raise RuntimeError(f"the safety net over {accounts:,} accounts did other work: {report}")
+            look = [c for c in calls if c.operation in LOOK]
+            rows.append(
+                NetRow(
+                    accounts=accounts,
+                    enabled=enabled,
+                    below=due,
+                    look=Side.of(look),
+                    index_items=sum(c.items_read for c in look if c.operation == "Query"),
+                    account_items=sum(c.items_read for c in look if c.operation == "BatchGetItem"),
+                    started=report["started"],
+                    start=Side.of([c for c in calls if c.operation not in LOOK]),
+                    stripe_round_trips=len(stripe.requests) - sent,
+                )
+            )
+    return rows
