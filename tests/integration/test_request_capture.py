@@ -91,3 +91,33 @@ def test_published_notifications_are_captured_in_order_with_the_ledgers_requests
     ]
     assert Publishing.of(calls) == Publishing(put_events=2, events=12, chunks=12)
     assert Side.of(calls).round_trips == 1  # DynamoDB's figures leave EventBridge out
+
+
+def test_a_batch_get_with_a_projection_is_charged_per_whole_item_and_a_missing_one_at_the_minimum() -> None:
+    db, name = ledger_table.client(), ledger_table.table_name()
+    big = {"pk": {"S": "ACCOUNT#big"}, "sk": {"S": "A"}, "text": {"S": "x" * 5000}}
+    small = {"pk": {"S": "ACCOUNT#small"}, "sk": {"S": "A"}, "seq": {"N": "1"}}
+    for item in (big, small):
+        db.put_item(TableName=name, Item=item)
+    keys = [{"pk": i["pk"], "sk": i["sk"]} for i in (big, small)]
+    keys.append({"pk": {"S": "ACCOUNT#none"}, "sk": {"S": "A"}})
+    with capture().active() as c:
+        db.batch_get_item(RequestItems={name: {"Keys": keys, "ProjectionExpression": "pk"}})
+    [call] = c.take()
+    assert call.items_read == 2
+    assert (
+        call.read_units == 1.0 + 0.5 + 0.5
+    )  # 5 KB: 2 blocks, eventually consistent; the others 1 block each
+
+
+def test_a_write_to_an_item_in_the_index_projecting_every_attribute_writes_the_index_too() -> None:
+    db, name = ledger_table.client(), ledger_table.table_name()
+    key = {"pk": {"S": "ACCOUNT#sized"}, "sk": {"S": "AT"}}
+    db.put_item(TableName=name, Item={**key, "top_up_pk": {"S": "TOPUP"}, "check_at": {"N": "0"}})
+    update = {"UpdateExpression": "SET version = :v", "ExpressionAttributeValues": {":v": {"N": "2"}}}
+    with capture().active() as c:
+        db.update_item(TableName=name, Key=key, **update)
+        db.update_item(TableName=name, Key={**key, "sk": {"S": "note"}}, **update)  # not in the index
+    indexed, outside = c.take()
+    assert (indexed.write_units, indexed.index_units) == (1, 1)
+    assert (outside.write_units, outside.index_units) == (1, 0)
