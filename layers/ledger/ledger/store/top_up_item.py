@@ -61,3 +61,22 @@ def attempt_map(attempt: Attempt) -> dict[str, Any]:
 
 def method_map(method: PaymentMethod) -> dict[str, Any]:
     return {k: v for k, v in asdict(method).items() if v is not None}
+
+
+def read_with_account(account_id: str) -> tuple[dict[str, Any] | None, TopUp]:
+    """The account item and the auto top-up item in one strongly consistent Query ("A" sorts before "AT")."""
+    items = [
+        table.from_item(raw) or {}
+        for raw in table.client()
+        .query(
+            TableName=table.table_name(),
+            KeyConditionExpression="pk = :pk AND sk BETWEEN :a AND :at",
+            ExpressionAttributeValues=table.to_item(
+                {":pk": table.account_pk(account_id), ":a": table.ACCOUNT_SK, ":at": TOP_UP_SK}
+            ),
+            ConsistentRead=True,
+        )
+        .get("Items", [])
+    ]
+    by_sk = {item["sk"]: item for item in items}
+    return by_sk.get(table.ACCOUNT_SK), parse_top_up(account_id, by_sk.get(TOP_UP_SK))

@@ -17,7 +17,7 @@ same idempotency key, which returns Stripe's first answer instead of charging tw
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -30,9 +30,9 @@ from ledger.domain.purchase import AUTO_TOP_UP, Purchase
 from ledger.domain.top_up import STALE_AFTER_SECONDS, Attempt, TopUp
 from ledger.payments import stripe_api
 from ledger.payments.catalog import catalog
+from ledger.store.account_item import parse_account
 from ledger.store.purchases import get_purchase_item, payment_put, purchase_item, purchase_key
-from ledger.store.results import read_account
-from ledger.store.top_up_item import THRESHOLD_ON_ACCOUNT, attempt_map, get_top_up, top_up_key
+from ledger.store.top_up_item import THRESHOLD_ON_ACCOUNT, attempt_map, read_with_account, top_up_key
 from ledger.store.writes import Cancelled, Expr, account_key, put, transact
 from ledger.usecases import payment, top_up_outcome
 from ledger.usecases.purchase import ensure_customer
@@ -54,15 +54,6 @@ class Started:
     result: str = "none"  # none | succeeded | failed | processing | in_flight
 
 
-@dataclass
-class Tally:
-    looked: int = 0
-    started: int = 0
-    resumed: int = 0
-    failed: int = 0
-    results: dict[str, int] = field(default_factory=dict)
-
-
 def top_up_if_due(account_id: str, crossing_seq: int | None = None, now: datetime | None = None) -> Started:
     """Start the account's top-up if it is due (or look again at a stale one in flight).
 
@@ -70,10 +61,10 @@ def top_up_if_due(account_id: str, crossing_seq: int | None = None, now: datetim
     it the caller is the safety net."""
     now = now or utcnow()
     for _ in range(CLAIM_RETRIES):
-        top_up = get_top_up(account_id)
+        item, top_up = read_with_account(account_id)
         if top_up.stale(epoch(now)):
             return resume(top_up, now)
-        account = read_account(account_id)
+        account = parse_account(account_id, item)
         seq = account.seq if crossing_seq is None else crossing_seq
         if not top_up.may_start(
             account.available, seq, account.lifetime_spent, epoch(now), crossing=crossing_seq is not None
@@ -83,7 +74,7 @@ def top_up_if_due(account_id: str, crossing_seq: int | None = None, now: datetim
             purchase = _claim(top_up, account, seq, now)
         except Cancelled:
             continue  # the settings, the account or another claim moved first: decide again
-        return _charge(purchase, now)
+        return _charge(purchase, now, (item or {}).get("stripe_customer_id"))
     return Started()
 
 
@@ -129,11 +120,11 @@ def _claim(top_up: TopUp, account: Account, seq: int, now: datetime) -> Purchase
     return purchase
 
 
-def _charge(purchase: Purchase, now: datetime) -> Started:
+def _charge(purchase: Purchase, now: datetime, customer: str | None = None) -> Started:
     """Charge the top-up off-session (idempotent per top-up) and record what Stripe answered."""
     import stripe
 
-    customer = ensure_customer(purchase.account_id)
+    customer = customer or ensure_customer(purchase.account_id)  # known from the claim's read, usually
     try:
         intent = stripe_api.client().v1.payment_intents.create(
             {
