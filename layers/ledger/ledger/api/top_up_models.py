@@ -70,7 +70,7 @@ class TopUpSettingsOut(BaseModel):
             threshold=top_up.threshold,
             amount=top_up.amount,
             payment_method=PaymentMethodOut(**asdict(method)) if method else None,
-            disabled_reason=top_up.disabled_reason,  # type: ignore[arg-type]
+            disabled_reason=top_up.disabled_reason,
             failures=top_up.failures,
             retry_at=iso(from_epoch(top_up.retry_at)) if top_up.retry_at and top_up.enabled else None,
             in_flight=top_up.in_flight is not None,

@@ -82,7 +82,7 @@ class TopUp:
     threshold: int | None = None
     amount: int | None = None
     payment_method: PaymentMethod | None = None
-    disabled_reason: str | None = None
+    disabled_reason: DisabledReason | None = None
     failures: int = 0  # in a row
     retry_at: int | None = None  # epoch seconds: the end of the cooldown after a failure
     in_flight: str | None = None  # the purchase id of the top-up being charged

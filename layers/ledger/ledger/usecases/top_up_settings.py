@@ -92,21 +92,18 @@ def _chargeable(account_id: str, given: str | None, current: PaymentMethod | Non
 
     customer = ensure_customer(account_id)
     methods = stripe_api.client().v1.payment_methods
-    try:
-        found = stripe_api.as_dict(methods.retrieve(chosen))
-        owner = found.get("customer")
-        if owner is None:
-            found = stripe_api.as_dict(methods.attach(chosen, {"customer": customer}))
-        elif owner != customer:
-            raise PaymentMethodRequired("that payment method belongs to another customer")
-    except (stripe.InvalidRequestError, stripe.CardError) as error:
-        raise PaymentMethodRequired(
-            f"Stripe cannot save that payment method for later charges: {error.user_message or error.code}",
-            stripe_code=error.code,
-        ) from error
-    except stripe.StripeError:
-        with stripe_api.errors():
-            raise
+    with stripe_api.errors():  # Stripe unreachable or failing: 502; what Stripe refuses about the card: 409
+        try:
+            found = stripe_api.as_dict(methods.retrieve(chosen))
+            if found.get("customer") is None:
+                found = stripe_api.as_dict(methods.attach(chosen, {"customer": customer}))
+        except (stripe.InvalidRequestError, stripe.CardError) as error:
+            raise PaymentMethodRequired(
+                f"Stripe cannot save that payment method for later charges: {error.user_message or error.code}",
+                stripe_code=error.code,
+            ) from error
+    if found.get("customer") != customer:
+        raise PaymentMethodRequired("that payment method belongs to another customer")
     card: dict[str, Any] = found.get("card") or {}
     return PaymentMethod(id=str(found["id"]), brand=card.get("brand"), last4=card.get("last4"))
 
