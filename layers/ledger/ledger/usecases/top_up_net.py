@@ -22,6 +22,7 @@ from ledger.domain.errors import LedgerError
 from ledger.domain.top_up import TopUp
 from ledger.journal import account_id_of
 from ledger.store import table
+from ledger.store.account_item import parse_account
 from ledger.store.top_up_item import INDEX, INDEX_PK, parse_top_up, top_up_key
 from ledger.store.writes import Cancelled, Expr, transact
 from ledger.usecases.top_up import top_up_if_due
@@ -83,8 +84,8 @@ def _due(top_up: TopUp, figures: dict[str, Any] | None, now: int) -> bool:
         return True
     if figures is None:
         return False
-    available = figures.get("balance", 0) - figures.get("held", 0)
-    return top_up.may_start(available, figures.get("seq", 0), figures.get("lifetime_spent", 0), now, False)
+    account = parse_account(top_up.account_id, figures)  # the projected figures are enough for these
+    return top_up.may_start(account.available, account.seq, account.lifetime_spent, now, False)
 
 
 def _forget(top_up: TopUp) -> None:
