@@ -77,7 +77,7 @@ def test_a_crossing_charges_the_saved_card_once_and_grants_the_credits_once(
     assert intent["metadata"]["kind"] == "auto_top_up"
     account = read_account(acme)
     assert account.balance == 1050
-    [grant] = [g for g in account.grants if g.source == "auto_top_up"]
+    [grant] = [g for g in ledger.live_grants(acme) if g.source == "auto_top_up"]
     assert grant.amount == 1000
     announced = [e for e in notifications.pump() if e["detail-type"] == "credit_auto_recharge_triggered"]
     assert [(e["detail"]["credits"], e["detail"]["amount"]) for e in announced] == [(1000, 1000)]

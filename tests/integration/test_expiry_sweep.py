@@ -17,7 +17,9 @@ from botocore.exceptions import ClientError
 
 import ledger
 from ledger.domain.changes import epoch
+from ledger.domain.grants import Grant
 from ledger.store import table as ledger_table
+from ledger.store.grants import grant_item
 from ledger.usecases.sweep import SweepReport, sweep
 from tests.support.lambdas import LambdaContext, invoke
 from tests.support.stream import StreamPump
@@ -187,9 +189,19 @@ def count_calls() -> Iterator[DynamoDBCalls]:
     events.unregister("after-call.dynamodb", calls.after)
 
 
-def account_item(account_id: str, due: int) -> dict[str, Any]:
-    """An account item with one live promotional grant of 100 expiring at ``due``, written directly."""
-    return {
+def account_items(account_id: str, due: int) -> list[dict[str, Any]]:
+    """An account item with one live promotional grant of 100 expiring at ``due``, and the grant's item,
+    written directly."""
+    grant = Grant(
+        id="grt_1",
+        amount=100,
+        remaining=100,
+        source="promotional",
+        priority=100,
+        created_at=epoch(START) * 1000,
+        expires_at=due,
+    )
+    account = {
         "pk": ledger_table.account_pk(account_id),
         "sk": ledger_table.ACCOUNT_SK,
         "balance": 100,
@@ -198,20 +210,14 @@ def account_item(account_id: str, due: int) -> dict[str, Any]:
         "seq": 1,
         "unsettled": 0,
         "lifetime_added": 100,
-        "g_grt_1": {
-            "amount": 100,
-            "remaining": 100,
-            "source": "promotional",
-            "priority": 100,
-            "created_at": epoch(START) * 1000,
-            "expires_at": due,
-        },
-        "gb_grt_1": 0,
-        "ga_grt_1": 0,
+        "prios": {100},
+        "grant_items": 1,
+        "arrived": 1,
         "due": due,
         "due_pk": ledger_table.DUE_PK,
         "last": [],
     }
+    return [account, grant_item(account_id, grant)]
 
 
 @pytest.mark.slow
@@ -220,8 +226,8 @@ def test_sweep_cost_follows_what_is_due_not_the_table(server_table: str, moto_se
     transactions do not copy the whole table, as in-process moto's do.)"""
     db = boto3.client("dynamodb", endpoint_url=moto_server)
     later = epoch(EXPIRY + timedelta(days=30))
-    items = [account_item(f"due-{i}", epoch(EXPIRY)) for i in range(10)]
-    items += [account_item(f"later-{i}", later) for i in range(9_990)]
+    items = [i for n in range(10) for i in account_items(f"due-{n}", epoch(EXPIRY))]
+    items += [i for n in range(9_990) for i in account_items(f"later-{n}", later)]
     for start in range(0, len(items), 25):
         batch = [{"PutRequest": {"Item": ledger_table.to_item(i)}} for i in items[start : start + 25]]
         db.batch_write_item(RequestItems={server_table: batch})
@@ -229,9 +235,10 @@ def test_sweep_cost_follows_what_is_due_not_the_table(server_table: str, moto_se
     with count_calls() as counted:
         report = sweep(JUST_AFTER)
     assert (report.accounts, report.expired) == (10, 1_000)
-    assert counted.requests == Counter({"Query": 1, "GetItem": 10, "TransactWriteItems": 10})
-    assert counted.items_read == 20  # 10 index keys + 10 account items
-    assert counted.items_written == 10
+    # per due account: its item, then its grants from the first (the one due, and none after it)
+    assert counted.requests == Counter({"Query": 11, "GetItem": 10, "TransactWriteItems": 10})
+    assert counted.items_read == 30  # 10 index keys + 10 account items + 10 grant items
+    assert counted.items_written == 20  # each account, and its expired grant deleted
 
 
 def two_sweeps_at_once(now: datetime) -> list[SweepReport]:

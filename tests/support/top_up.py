@@ -12,8 +12,8 @@ import boto3
 import pytest
 import stripe
 
+import ledger
 from ledger.store import table
-from ledger.store.results import read_account
 from ledger.usecases.top_up_requests import TopUpRequest
 from tests.support.http import owner
 from tests.support.lambdas import LambdaContext, call, invoke
@@ -59,7 +59,7 @@ def intents_of(client: stripe.StripeClient, account: str) -> list[dict[str, Any]
 
 
 def top_up_grants(account: str) -> list[Any]:
-    return [g for g in read_account(account).grants if g.source == "auto_top_up"]
+    return [g for g in ledger.live_grants(account) if g.source == "auto_top_up"]
 
 
 def purchases(account: str) -> list[dict[str, Any]]:

@@ -22,7 +22,7 @@ from ledger.usecases.expire import settle_due
 from ledger.usecases.grant import grant
 from ledger.usecases.hold import capture_hold, get_hold, place_hold, release_hold
 from ledger.usecases.limits import get_limits, set_limits
-from ledger.usecases.reads import balance_card, history, usage
+from ledger.usecases.reads import balance_card, history, live_grants, usage
 
 __all__ = [
     "Busy",
@@ -42,6 +42,7 @@ __all__ = [
     "get_limits",
     "grant",
     "history",
+    "live_grants",
     "place_hold",
     "release_hold",
     "set_limits",

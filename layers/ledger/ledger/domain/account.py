@@ -1,4 +1,7 @@
-"""The account as the ledger sees it: figures, live grants, open holds."""
+"""The account as the ledger sees it: figures, and (when a use case read them) live grants and open holds.
+
+The account item itself holds no grant or hold: ``grants`` and ``holds`` are filled from their own items by
+the reads that need them (a settlement, the balance card), and only with the ones that matter to them."""
 
 from __future__ import annotations
 
@@ -34,6 +37,12 @@ class Account:
     grants: list[Grant] = field(default_factory=list)
     holds: list[OpenHold] = field(default_factory=list)
     daily_spend: dict[str, int] = field(default_factory=dict)  # yyyymmdd → credits consumed
+    # grants that arrived since the last settlement: grant id → (base, arrival), see domain/grants.py
+    pending: dict[str, tuple[int, int]] = field(default_factory=dict)
+    priorities: frozenset[int] = frozenset()  # the priorities of its grant items
+    grant_items: int = 0  # live grant items (used-up ones count until a settlement deletes them)
+    arrived: int = 0  # grants ever arrived (settlements are conditioned on it)
+    settlements: int = 0  # settlements ever written (each is conditioned on the count it read)
 
     @property
     def available(self) -> int:

@@ -39,6 +39,10 @@ class Grant:
     arrival: int = 0  # account.seq when the grant arrived: orders grants that arrived at the same base
 
 
+def source_rank(source: str) -> int:
+    return _SOURCE_RANK[source]
+
+
 def burn_key(grant: Grant) -> tuple[int, int, int, int, str]:
     """Lower priority number first, soonest expiry (never last), promotional/subscription first, oldest."""
     expiry = grant.expires_at if grant.expires_at is not None else NEVER

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from ledger.domain.account import Account
 from ledger.domain.changes import from_epoch
 from ledger.events.models import (
     CreditBalanceDepleted,
@@ -29,7 +28,7 @@ def account_notifications(
     account_id: str, old: dict[str, Any] | None, new: dict[str, Any]
 ) -> list[Notification]:
     before, after = parse_account(account_id, old), parse_account(account_id, new)
-    notifications: list[Notification] = [*_expired(before, old, new)]
+    notifications: list[Notification] = [*_expired(before.account_id, old, new)]
     figures: dict[str, Any] = {
         "account_id": account_id,
         "seq": after.seq,
@@ -46,15 +45,14 @@ def account_notifications(
     return notifications
 
 
-def _expired(before: Account, old: dict[str, Any] | None, new: dict[str, Any]) -> list[CreditsExpired]:
-    expiries = {g.id: g.expires_at for g in before.grants if g.expires_at is not None}
+def _expired(account_id: str, old: dict[str, Any] | None, new: dict[str, Any]) -> list[CreditsExpired]:
     return [
         CreditsExpired(
-            account_id=before.account_id,
+            account_id=account_id,
             seq=entry.seq or 0,
             grant_id=change.extra["grant_id"],
             credits=-change.amount,
-            expires_at=from_epoch(expiries[change.extra["grant_id"]]),
+            expires_at=from_epoch(change.extra["expires_at"]),
             balance=entry.balance_after or 0,
         )
         for change, entry in entries_of(old, new)

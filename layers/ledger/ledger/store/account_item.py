@@ -1,78 +1,48 @@
-"""Reading the account item into the domain's Account."""
+"""Reading the account item into the domain's Account, and the names of its per-grant attributes.
+
+The item holds no map that grows with the account: grants and holds are items of their own
+(store/grant_items.py, usecases/hold.py). The only per-grant attributes are those of the grants that arrived
+since the last settlement (``b#<id>``: their base, ``s#<id>``: their arrival), at most MAX_PENDING of them.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from ledger.domain.account import Account, OpenHold
-from ledger.domain.grants import Grant
+from ledger.domain.account import Account
 
-GRANT_PREFIX = "g_"
-GRANT_BASE_PREFIX = "gb_"
-GRANT_ARRIVAL_PREFIX = "ga_"
-HOLD_PREFIX = "h_"
+PENDING_BASE_PREFIX = "b#"
+PENDING_ARRIVAL_PREFIX = "s#"
 DAILY_SPEND_PREFIX = "sd_"
+MAX_PENDING = 4  # grants arrived since the last settlement; the next one settles first
 
 
-def grant_attr(grant_id: str) -> str:
-    return GRANT_PREFIX + grant_id
+def _short(grant_id: str) -> str:
+    return grant_id.removeprefix("grt_")
 
 
-def grant_base_attr(grant_id: str) -> str:
-    return GRANT_BASE_PREFIX + grant_id
+def pending_base_attr(grant_id: str) -> str:
+    return PENDING_BASE_PREFIX + _short(grant_id)
 
 
-def grant_arrival_attr(grant_id: str) -> str:
-    return GRANT_ARRIVAL_PREFIX + grant_id
-
-
-def hold_attr(hold_id: str) -> str:
-    return HOLD_PREFIX + hold_id
+def pending_arrival_attr(grant_id: str) -> str:
+    return PENDING_ARRIVAL_PREFIX + _short(grant_id)
 
 
 def daily_spend_attr(day: str) -> str:
     return DAILY_SPEND_PREFIX + day
 
 
-def grant_map(grant: Grant) -> dict[str, Any]:
-    values: dict[str, Any] = {
-        "amount": grant.amount,
-        "remaining": grant.remaining,
-        "source": grant.source,
-        "priority": grant.priority,
-        "created_at": grant.created_at,
-    }
-    if grant.expires_at is not None:
-        values["expires_at"] = grant.expires_at
-    return values
-
-
 def parse_account(account_id: str, item: dict[str, Any] | None) -> Account:
     if item is None:
         return Account(account_id=account_id)
-    grants, holds, spend = [], [], {}
+    spend, pending = {}, {}
     for name, value in item.items():
-        if name.startswith(GRANT_PREFIX):
-            grant_id = name[len(GRANT_PREFIX) :]
-            grants.append(
-                Grant(
-                    id=grant_id,
-                    amount=value["amount"],
-                    remaining=value["remaining"],
-                    source=value["source"],
-                    priority=value["priority"],
-                    created_at=value["created_at"],
-                    expires_at=value.get("expires_at"),
-                    base=item.get(grant_base_attr(grant_id), 0),
-                    arrival=item.get(grant_arrival_attr(grant_id), 0),
-                )
-            )
-        elif name.startswith(HOLD_PREFIX):
-            holds.append(
-                OpenHold(id=name[len(HOLD_PREFIX) :], amount=value["amount"], expires_at=value["expires_at"])
-            )
-        elif name.startswith(DAILY_SPEND_PREFIX):
+        if name.startswith(DAILY_SPEND_PREFIX):
             spend[name[len(DAILY_SPEND_PREFIX) :]] = value
+        elif name.startswith(PENDING_BASE_PREFIX):
+            short = name[len(PENDING_BASE_PREFIX) :]
+            pending["grt_" + short] = (value, item.get(PENDING_ARRIVAL_PREFIX + short, 0))
     return Account(
         account_id=account_id,
         exists=True,
@@ -89,7 +59,10 @@ def parse_account(account_id: str, item: dict[str, Any] | None) -> Account:
         due=item.get("due"),
         last_payment_at=item.get("last_payment_at"),
         top_up_threshold=item.get("top_up_threshold"),
-        grants=sorted(grants, key=lambda g: (g.created_at, g.id)),
-        holds=sorted(holds, key=lambda h: (h.expires_at, h.id)),
         daily_spend=spend,
+        pending=pending,
+        priorities=frozenset(item.get("prios") or ()),
+        grant_items=item.get("grant_items", 0),
+        arrived=item.get("arrived", 0),
+        settlements=item.get("settlements", 0),
     )

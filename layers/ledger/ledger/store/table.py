@@ -2,16 +2,29 @@
 
 One partition per account, ``pk = ACCOUNT#<account_id>``:
 
-    sk = "A"                   the account item: balance, held, spendable, counters, live grants (g_<id>),
-                               open holds (h_<id>), daily spend (sd_<yyyymmdd>), limits, the ``due`` guard,
-                               and ``last``: the change(s) the latest write made, for the journal
+    sk = "A"                   the account item: O(1) state, whatever the account's age, grants or holds:
+                               figures (balance, held, spendable, lifetime totals), limits, ``seq``,
+                               ``unsettled`` (consumption not yet allocated to grants), the ``due`` guard,
+                               daily spend of the last 8 days (sd_<yyyymmdd>), the priorities of its live
+                               grants (``prios``), counters (``grant_items``, ``arrived``, ``settlements``,
+                               ``pending``), grants that arrived since the last settlement (b#<id>: their
+                               base, s#<id>: their arrival; at most MAX_PENDING), ``schema`` (the layout's
+                               version) and ``last``: the change(s) the latest write made, for the journal
+    sk = "AT"                  auto top-up settings and state (store/top_up_item.py)
     sk = "E#<inverted seq>"    entries, newest first in key order (written by the journal from the stream)
+    sk = "G#<burn key>"        live grants, one item each, in burn order: G#<priority>#<expiry or never>#
+                               <source rank>#<created ms>#<grant id>; so within one priority they are in
+                               expiry order too. A grant used up or expired is deleted by the settlement
+                               that finds it so (its history stays in the entries).
     sk = "H#<hold_id>"         holds (also the idempotency record of the hold that created them)
+    sk = "HX#<expiry>#<id>"    one per open hold, in expiry order: what the settlement releases when it lapses
     sk = "I#<idempotency_key>" idempotency records of debits and grants (TTL: ``ttl``)
+    sk = "N#..."               outbox items (events/outbox.py); "P#..." purchases; "R#..." reminders
     sk = "U#<yyyy-mm-dd>"      per-day usage rollups (written by the journal)
 
-"A" sorts just before "E#", so one Query from "A" returns the account item and its newest entries.
-Sparse GSI ``due`` (due_pk, due): accounts with something due (a grant expiring, a hold expiring).
+"A" sorts just before "AT" and "E#", so one Query from "A" returns the account item, its auto top-up item
+and its newest entries. Sparse GSI ``due`` (due_pk, due): accounts with something due (a grant expiring, a
+hold expiring) and reminders.
 """
 
 from __future__ import annotations
@@ -33,6 +46,10 @@ if TYPE_CHECKING:
 ACCOUNT_SK = "A"
 SEQ_SPAN = 10**15
 DUE_PK = "DUE"
+SCHEMA_VERSION = 2  # the account layout: grants and holds in their own items
+GRANT_PREFIX = "G#"
+HOLD_EXPIRY_PREFIX = "HX#"
+NEVER_EXPIRES = 99_999_999_999  # sorts never-expiring grants after every expiry (epoch seconds, 11 digits)
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -57,6 +74,21 @@ def seq_of_entry_sk(sk: str) -> int:
 
 def hold_sk(hold_id: str) -> str:
     return f"H#{hold_id}"
+
+
+def grant_range(priority: int) -> str:
+    """The prefix of the live grants of one priority (in expiry order within it)."""
+    return f"{GRANT_PREFIX}{priority:04d}#"
+
+
+def grant_sk(priority: int, expires_at: int | None, rank: int, created_at: int, grant_id: str) -> str:
+    """A live grant's key: lexicographic order is burn order (see domain/grants.py: burn_key)."""
+    expiry = NEVER_EXPIRES if expires_at is None else expires_at
+    return f"{grant_range(priority)}{expiry:011d}#{rank}#{created_at:013d}#{grant_id}"
+
+
+def hold_expiry_sk(expires_at: int, hold_id: str) -> str:
+    return f"{HOLD_EXPIRY_PREFIX}{expires_at:011d}#{hold_id}"
 
 
 def idempotency_sk(key: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import random
 import time
 from dataclasses import dataclass, field
@@ -24,6 +25,8 @@ class Expr:
 
     sets: list[str] = field(default_factory=list)
     removes: list[str] = field(default_factory=list)
+    set_adds: list[str] = field(default_factory=list)  # ADD elements to a set attribute
+    set_deletes: list[str] = field(default_factory=list)  # DELETE elements from a set attribute
     conditions: list[str] = field(default_factory=list)
     names: dict[str, str] = field(default_factory=dict)
     values: dict[str, Any] = field(default_factory=dict)
@@ -52,6 +55,32 @@ class Expr:
         self.removes.append(self.name(attr))
         return self
 
+    def copy(self, attr: str, source: str, default: Any = 0) -> Expr:
+        """attr = source's value (``default`` when it has none): how a write records another figure's value."""
+        n, src = self.name(attr), self.name(source)
+        self.sets.append(f"{n} = if_not_exists({src}, {self.value(default)})")
+        return self
+
+    def subtract(self, attr: str, amount: int) -> Expr:
+        """attr = attr - amount, for an attribute that exists."""
+        n = self.name(attr)
+        self.sets.append(f"{n} = {n} - {self.value(amount)}")
+        return self
+
+    def add_to_set(self, attr: str, values: builtins.set[int]) -> Expr:
+        self.set_adds.append(f"{self.name(attr)} {self.value(values)}")
+        return self
+
+    def delete_from_set(self, attr: str, values: builtins.set[int]) -> Expr:
+        self.set_deletes.append(f"{self.name(attr)} {self.value(values)}")
+        return self
+
+    def counter_is(self, attr: str, value: int) -> Expr:
+        """A condition that the counter ``attr`` (absent = 0) still has the value read."""
+        if value:
+            return self.when("{a_c} = {v}", a_c=attr, v=value)
+        return self.when("attribute_not_exists({a_c}) OR {a_c} = {v}", a_c=attr, v=0)
+
     def when(self, condition: str, **operands: Any) -> Expr:
         """A condition; ``{name}`` and ``{value}`` style fields are replaced by placeholders.
 
@@ -66,6 +95,10 @@ class Expr:
             expression += "SET " + ", ".join(self.sets)
         if self.removes:
             expression += " REMOVE " + ", ".join(self.removes)
+        if self.set_adds:
+            expression += " ADD " + ", ".join(self.set_adds)
+        if self.set_deletes:
+            expression += " DELETE " + ", ".join(self.set_deletes)
         action: dict[str, Any] = {
             "TableName": table.table_name(),
             "Key": table.to_item(key),
@@ -82,6 +115,10 @@ class Expr:
         return {"Update": action}
 
 
+def delete(key: dict[str, str]) -> dict[str, Any]:
+    return {"Delete": {"TableName": table.table_name(), "Key": table.to_item(key)}}
+
+
 def put(item: dict[str, Any], *, only_if_new: bool = True) -> dict[str, Any]:
     action: dict[str, Any] = {"TableName": table.table_name(), "Item": table.to_item(item)}
     if only_if_new:
@@ -95,9 +132,11 @@ def account_key(account_id: str) -> dict[str, str]:
 
 
 def stamp(expr: Expr, changes: list[Change]) -> Expr:
-    """Every write that changes the account advances ``seq`` and leaves its changes in ``last``."""
+    """Every write that changes the account advances ``seq``, leaves its changes in ``last`` and records the
+    layout it wrote (``schema``)."""
     expr.add("seq", len(changes))
     expr.set("last", [c.to_map() for c in changes])
+    expr.set("schema", table.SCHEMA_VERSION)
     return expr
 
 

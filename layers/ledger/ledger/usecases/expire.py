@@ -1,34 +1,41 @@
-"""Settle what is due on one account: expire grants past their expires_at, release holds past theirs.
+"""Settle an account: allocate its consumption to grants, expire grants past their expires_at, release holds
+past theirs.
 
 Writes that spend carry the condition ``due > now``; once something is due they fail, the writer calls
 ``settle_due`` and retries. So no credit is spent after its grant expired, even before any sweep ran, and the
 consumption allocated at settlement is exactly the consumption that happened while the grant was live.
-The write is conditioned on the account's ``seq``: any concurrent change makes it start over.
+
+A settlement reads only what can have changed (store/grants.py: the consumed prefix of the grants in burn
+order, the arrivals since the last settlement, the grants and holds that fell due and the next of each), and
+writes in steps of at most one transaction each: first the consumption, 32 used-up grants at a time
+(``materialize``), then the expiries, 24 grants and 12 holds at a time, the ``due`` guard staying in the past
+until the last step. Each step is conditioned on the account's settlement and arrival counters (and, when it
+expires, on its consumption and guard as read), so a concurrent change makes it read again and start over.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
-from ledger.domain.changes import Change, digest, iso, utcnow
+from ledger.domain.account import Account
+from ledger.domain.changes import Change, digest, epoch, iso, utcnow
 from ledger.domain.errors import Busy
 from ledger.domain.grants import Grant
-from ledger.domain.settlement import plan_due
+from ledger.domain.settlement import DuePlan, plan_due
 from ledger.store import table
-from ledger.store.account_item import (
-    grant_arrival_attr,
-    grant_attr,
-    grant_base_attr,
-    grant_map,
-    hold_attr,
-    parse_account,
-)
-from ledger.store.results import get_account_item
-from ledger.store.writes import Cancelled, Expr, account_key, stamp, transact
+from ledger.store.account_item import pending_arrival_attr, pending_base_attr
+from ledger.store.grants import GrantRead, grant_key, read_grants
+from ledger.store.holds import hold_expiry_key, lapsed_and_next
+from ledger.store.results import read_account
+from ledger.store.writes import Cancelled, Expr, account_key, delete, stamp, transact
 
-MAX_HOLDS_PER_WRITE = 90  # a transaction holds at most 100 actions
-SETTLE_RETRIES = 10
+MAX_STORED = 32  # used-up grants one step deletes at most
+MAX_EXPIRING = 24  # grants one step expires at most
+MAX_HOLDS_PER_WRITE = 12  # lapsed holds one step releases at most (two actions each)
+STEP_RETRIES = 10
+MAX_STEPS = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,26 +44,76 @@ class Settled:
     released: int  # credits of expired holds freed
     changes: list[Change]
 
+    def __add__(self, other: Settled) -> Settled:
+        return Settled(
+            self.expired + other.expired, self.released + other.released, self.changes + other.changes
+        )
+
+
+NOTHING = Settled(0, 0, [])
+
 
 def settle_due(account_id: str, now: datetime | None = None) -> Settled:
-    now = now or utcnow()
-    for _ in range(SETTLE_RETRIES):
-        try:
-            return _settle_once(account_id, now)
-        except Cancelled:
-            continue
-    raise Busy("the account kept changing while its expiry was settled; retry")
+    """Expire what is due on the account by ``now`` (nothing if nothing is due)."""
+    return _settle(account_id, now or utcnow(), expire=True)
 
 
-def _settle_once(account_id: str, now: datetime) -> Settled:
-    item = get_account_item(account_id)
-    account = parse_account(account_id, item)
-    if item is None:
-        return Settled(0, 0, [])
-    plan = plan_due(account, int(now.timestamp()), MAX_HOLDS_PER_WRITE)
-    if not plan.expiring and not plan.expired_holds and plan.due == account.due:
-        return Settled(0, 0, [])  # nothing due (a sweep read a stale index entry, or another settled it)
-    changes = [
+def materialize(account_id: str, now: datetime | None = None) -> Settled:
+    """Allocate the consumption so far to the grants and take in the arrivals; expire nothing."""
+    return _settle(account_id, now or utcnow(), expire=False)
+
+
+def _settle(account_id: str, now: datetime, expire: bool) -> Settled:
+    total = NOTHING
+    for _ in range(MAX_STEPS):
+        for _ in range(STEP_RETRIES):
+            try:
+                settled, more = _step(account_id, now, expire)
+                break
+            except Cancelled:
+                continue
+        else:
+            raise Busy("the account kept changing while it was settled; retry")
+        total += settled
+        if not more:
+            return total
+    raise Busy("the account has more to settle than one call does; retry")
+
+
+def _step(account_id: str, now: datetime, expire: bool) -> tuple[Settled, bool]:
+    """One transaction of a settlement. Returns what it did and whether more is left."""
+    account = read_account(account_id)
+    at = epoch(now)
+    due_now = expire and account.due is not None and account.due <= at
+    if not due_now and (expire or not (account.pending or (account.unsettled and account.grant_items))):
+        return NOTHING, False
+    read = read_grants(account, at=at if due_now else None, max_stored=MAX_STORED, max_expiring=MAX_EXPIRING)
+    # arrivals after the part of the consumption settled now stay pending (partial steps only)
+    grants = [g for g in read.grants if not (g.id in account.pending and g.base > read.level)]
+    expiring_step = due_now and not read.partial
+    holds = lapsed_and_next(account_id, at, MAX_HOLDS_PER_WRITE) if expiring_step and account.held else []
+    plan = plan_due(
+        replace(account, grants=grants, holds=holds),
+        at if expiring_step else -1,
+        MAX_HOLDS_PER_WRITE,
+        level=read.level,
+        cut=read.cut,
+    )
+    changes = _changes(account_id, plan, now)
+    actions = [_account_update(account, read, grants, plan, changes, expiring_step)]
+    actions += _grant_writes(account_id, grants, plan)
+    for hold in plan.expired_holds:
+        record = Expr().when("{a_status} = {open}", a_status="status", open="open")
+        record.set("status", "expired").set("released", hold.amount).set("resolved_at", iso(now))
+        actions.append(record.update({"pk": table.account_pk(account_id), "sk": table.hold_sk(hold.id)}))
+        actions.append(delete(hold_expiry_key(account_id, hold.id, hold.expires_at)))
+    transact(actions)
+    more = read.partial or (expiring_step and plan.due is not None and plan.due <= at)
+    return Settled(expired=plan.expired, released=plan.released, changes=changes), more
+
+
+def _changes(account_id: str, plan: DuePlan, now: datetime) -> list[Change]:
+    return [
         Change(
             id="ent_" + digest(account_id, "expiry", g.id),
             type="expiry",
@@ -64,7 +121,7 @@ def _settle_once(account_id: str, now: datetime) -> Settled:
             created_at=iso(now),
             reference=g.id,
             description="unused credits expired",
-            extra={"grant_id": g.id},
+            extra={"grant_id": g.id, "expires_at": g.expires_at},
         )
         for g in plan.expiring
     ] + [
@@ -81,40 +138,71 @@ def _settle_once(account_id: str, now: datetime) -> Settled:
         )
         for h in plan.expired_holds
     ]
-    expired, released = plan.expired, plan.released
 
-    expr = Expr()
-    if account.seq:
-        expr.when("{a_seq} = {seq}", a_seq="seq", seq=account.seq)
-    else:
-        expr.when("attribute_not_exists({a_seq}) OR {a_seq} = {zero}", a_seq="seq", zero=0)
-    _rewrite_grants(expr, account.grants, plan.kept)
-    expr.set("unsettled", plan.debt)
-    expr.add("balance", -expired).add("lifetime_expired", expired)
-    expr.add("held", -released).add("spendable", released - expired)
-    for hold in plan.expired_holds:
-        expr.remove(hold_attr(hold.id))
-    if plan.due is None:
-        expr.remove("due").remove("due_pk")
-    else:
-        expr.set("due", plan.due).set("due_pk", table.DUE_PK)
+
+def _account_update(
+    account: Account,
+    read: GrantRead,
+    grants: list[Grant],
+    plan: DuePlan,
+    changes: list[Change],
+    expiring: bool,
+) -> dict[str, Any]:
+    expr = Expr().counter_is("settlements", account.settlements).counter_is("arrived", account.arrived)
+    expr.add("settlements", 1)
+    # the consumption settled now leaves ``unsettled`` (what came since stays); the debt stays in it
+    shift = read.level - plan.debt
+    if expiring:  # nothing may have been consumed since the read: it would belong to the expired grants
+        expr.counter_is("unsettled", account.unsettled)
+        if account.due is not None:
+            expr.when("{a_due} = {due}", a_due="due", due=account.due)
+    if shift:
+        expr.add("unsettled", -shift)
+    taken = 0
+    for grant_id, (base, _) in account.pending.items():
+        # taken in: settled above if it was read, else it is behind a grant not used up and got nothing
+        if base <= read.level:
+            expr.remove(pending_base_attr(grant_id)).remove(pending_arrival_attr(grant_id))
+            taken += 1
+        elif shift:
+            expr.subtract(pending_base_attr(grant_id), shift)
+    if taken:
+        expr.add("pending", -taken)
+    kept = {g.id for g in plan.kept}
+    removed = [g for g in grants if g.id not in kept]
+    if removed:
+        expr.add("grant_items", -len(removed))
+    left = {g.priority for g in grants if g.id in kept}
+    left |= {g.priority for g in read.grants if g.id in account.pending and g.base > read.level}
+    if empty := read.complete - left:
+        expr.delete_from_set("prios", empty)
+    expired, released = plan.expired, plan.released
+    if expired:
+        expr.add("balance", -expired).add("lifetime_expired", expired)
+    if released:
+        expr.add("held", -released)
+    if released - expired:
+        expr.add("spendable", released - expired)
+    if expiring:
+        if plan.due is None:
+            expr.remove("due").remove("due_pk")
+        else:
+            expr.set("due", plan.due).set("due_pk", table.DUE_PK)
     if changes:
         stamp(expr, changes)
-    actions = [expr.update(account_key(account_id))]
-    for hold in plan.expired_holds:
-        record = Expr().when("{a_status} = {open}", a_status="status", open="open")
-        record.set("status", "expired").set("released", hold.amount).set("resolved_at", iso(now))
-        actions.append(record.update({"pk": table.account_pk(account_id), "sk": table.hold_sk(hold.id)}))
-    transact(actions)
-    return Settled(expired=expired, released=released, changes=changes)
+    return expr.update(account_key(account.account_id))
 
 
-def _rewrite_grants(expr: Expr, before: list[Grant], kept: list[Grant]) -> None:
-    """Replace the grants' attributes by the settled ones: set kept grants, remove the rest and every base."""
-    kept_ids = {g.id for g in kept}
-    for grant in before:
-        expr.remove(grant_base_attr(grant.id)).remove(grant_arrival_attr(grant.id))
-        if grant.id not in kept_ids:
-            expr.remove(grant_attr(grant.id))
-    for grant in kept:
-        expr.set(grant_attr(grant.id), grant_map(grant))
+def _grant_writes(account_id: str, grants: list[Grant], plan: DuePlan) -> list[dict[str, Any]]:
+    """Delete the grants used up or expired; write the new remainder of those consumption reached."""
+    kept = {g.id: g for g in plan.kept}
+    actions = []
+    for grant in grants:
+        key = grant_key(account_id, grant)
+        if grant.id not in kept:
+            actions.append(delete(key))
+        elif kept[grant.id].remaining != grant.remaining:
+            actions.append(
+                Expr().set("remaining", kept[grant.id].remaining).update(key, return_old_on_failure=False)
+            )
+    return actions

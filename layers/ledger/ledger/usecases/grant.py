@@ -1,6 +1,9 @@
 """Grant: credits arrive (purchase, auto top-up, promotional, subscription, adjustment).
 
-A grant that expires is written with its expiring-soon reminders (``reminders.py``) in the same transaction."""
+One transaction: the account's figures, the grant's own item (``G#<burn key>``), its idempotency record and,
+for a grant that expires, its expiring-soon reminders (``reminders.py``). The account records the grant's base
+(the consumption not yet allocated when it arrived) and arrival among its pending arrivals, which the next
+settlement takes in; when MAX_PENDING are waiting, the grant settles the account first (``materialize``)."""
 
 from __future__ import annotations
 
@@ -14,14 +17,29 @@ from ledger.domain.changes import ENTRY_TYPE_OF_SOURCE, Change, digest, epoch, i
 from ledger.domain.errors import Busy, InvalidRequest
 from ledger.domain.grants import DEFAULT_PRIORITY, SOURCES, Grant
 from ledger.store import table
-from ledger.store.account_item import grant_arrival_attr, grant_attr, grant_base_attr, grant_map
+from ledger.store.account_item import MAX_PENDING, pending_arrival_attr, pending_base_attr
+from ledger.store.grants import grant_item
 from ledger.store.results import resolve
-from ledger.store.writes import Cancelled, Expr, account_key, due_hints, lower_due, stamp, transact
+from ledger.store.writes import Cancelled, Expr, account_key, due_hints, lower_due, put, stamp, transact
 from ledger.usecases.common import WriteResult, check_key, find_record, record_put, replayed_change
+from ledger.usecases.expire import materialize
 from ledger.usecases.reminders import reminder_puts
 
 MAX_PRIORITY = 1000
 MAX_DESCRIPTION = 200
+
+
+def _summary(grant: Grant) -> dict[str, Any]:
+    """What the idempotency record keeps of the grant, for a retry's answer."""
+    values: dict[str, Any] = {
+        "amount": grant.amount,
+        "source": grant.source,
+        "priority": grant.priority,
+        "created_at": grant.created_at,
+    }
+    if grant.expires_at is not None:
+        values["expires_at"] = grant.expires_at
+    return values
 
 
 def grant_id(account_id: str, idempotency_key: str) -> str:
@@ -94,18 +112,18 @@ def grant(
     )
 
     def attempt(lower: bool) -> None:
-        expr = Expr()
+        expr = Expr().when("attribute_not_exists({a_p}) OR {a_p} < {max}", a_p="pending", max=MAX_PENDING)
         expr.add("balance", amount).add("spendable", amount).add("lifetime_added", amount)
-        expr.set(grant_attr(new.id), grant_map(new))
         # the grant's base: consumption so far belongs to the grants that were there before it
-        base, arrival = expr.name(grant_base_attr(new.id)), expr.name(grant_arrival_attr(new.id))
-        expr.sets.append(f"{base} = if_not_exists({expr.name('unsettled')}, {expr.value(0)})")
-        expr.sets.append(f"{arrival} = if_not_exists({expr.name('seq')}, {expr.value(0)})")
+        expr.copy(pending_base_attr(new.id), "unsettled").copy(pending_arrival_attr(new.id), "seq")
+        expr.add("pending", 1).add("arrived", 1).add("grant_items", 1).add_to_set("prios", {new.priority})
         if expiry is not None:
             lower_due(expr, expiry, lower)
         stamp(expr, [change])
-        record = record_put(account_id, key, "grant", request, change, now, result={"grant": grant_map(new)})
-        transact([expr.update(account_key(account_id)), record, *also, *reminder_puts(account_id, new, now)])
+        record = record_put(account_id, key, "grant", request, change, now, result={"grant": _summary(new)})
+        reminders = reminder_puts(account_id, new, now)
+        grant_put = put(grant_item(account_id, new), only_if_new=False)
+        transact([expr.update(account_key(account_id)), record, *also, *reminders, grant_put])
 
     def replay(old: dict[str, Any]) -> GrantResult:
         first = replayed_change(old, key, "grant", request)
@@ -128,5 +146,8 @@ def grant(
                 return replay(cancelled.old(1) or {})
             if any(cancelled.failed(i) for i in range(2, len(cancelled.reasons))):
                 raise
+            if (cancelled.old(0) or {}).get("pending", 0) >= MAX_PENDING:
+                materialize(account_id, now)  # take in the waiting arrivals, then arrive
+                continue
             lower = due_hints.refused(account_id, cancelled.old(0), expiry or 0)
     raise Busy("the account's expiry guard kept changing; retry with the same idempotency key")

@@ -1,8 +1,9 @@
 """Holds: reserve credits (available = balance - held), then capture up to the hold or release it.
 
 The hold item (``H#<hold_id>``) is also the idempotency record of the request that placed it: the hold id is
-derived from the idempotency key. The account keeps its open holds (``h_<hold_id>``) so that expiry can
-release them without a search, and its ``due`` guard at or before the earliest open hold's expiry.
+derived from the idempotency key. Each open hold also has a small item in expiry order
+(``HX#<expiry>#<hold_id>``, store/holds.py), so that a settlement finds the holds that lapsed without a search;
+the account keeps only the held total and its ``due`` guard at or before the earliest open hold's expiry.
 """
 
 from __future__ import annotations
@@ -25,13 +26,15 @@ from ledger.domain.errors import (
     NotFound,
 )
 from ledger.store import table
-from ledger.store.account_item import hold_attr, parse_account
+from ledger.store.account_item import parse_account
+from ledger.store.holds import hold_expiry_item, hold_expiry_key
 from ledger.store.results import entry_attr, read_account, resolve
 from ledger.store.writes import (
     Cancelled,
     Expr,
     account_key,
     count_consumption,
+    delete,
     due_hints,
     guard_due,
     lower_due,
@@ -139,9 +142,9 @@ def place_hold(
         guard_due(expr, now)
         lower_due(expr, expires, lower)
         expr.add("held", amount).add("spendable", -amount)
-        expr.set(hold_attr(hold_id), {"amount": amount, "expires_at": expires})
         stamp(expr, [change])
-        transact([expr.update(account_key(account_id)), put(item)])
+        in_order = put(hold_expiry_item(account_id, hold_id, amount, expires), only_if_new=False)
+        transact([expr.update(account_key(account_id)), put(item), in_order])
         if lower:
             due_hints.saw(account_id, expires)
         return Hold.of(item, now), False
@@ -220,20 +223,23 @@ def _resolve_hold(
     change = _resolution(account_id, hold, status, captured, iso(now))
 
     def attempt() -> tuple[Hold, WriteResult]:
-        account = Expr().when("attribute_exists({a_hold})", a_hold=hold_attr(hold_id))
+        account = Expr()  # the hold item's condition says it is still open
         if captured:
             account.when("{a_spendable} >= {need}", a_spendable="spendable", need=captured - hold.amount)
             guard_due(account, now)
             count_consumption(account, captured, now)
             account.add("balance", -captured)
-        account.add("held", -hold.amount).add("spendable", released).remove(hold_attr(hold_id))
+        account.add("held", -hold.amount).add("spendable", released)
         stamp(account, [change])
         record = Expr().when("{a_status} = {open}", a_status="status", open="open")
         record.when("{a_expires} > {now}", a_expires="expires_at", now=int(now.timestamp()))
         record.set("status", status).set("captured", captured).set("released", released).set(
             "resolved_at", iso(now)
         )
-        transact([account.update(account_key(account_id)), record.update(_hold_key(account_id, hold_id))])
+        in_order = delete(hold_expiry_key(account_id, hold_id, item["expires_at"]))
+        transact(
+            [account.update(account_key(account_id)), record.update(_hold_key(account_id, hold_id)), in_order]
+        )
         entry, after = resolve(account_id, change)
         resolved = replace(hold, status=status, captured=captured, released=released)
         return resolved, WriteResult.of(entry, after)

@@ -1,10 +1,11 @@
-"""Reads: the balance card, history pages, usage breakdown. Each is one Query."""
+"""Reads: the balance card (one Query of the account, then one of its first grants), history pages and the
+usage breakdown (one Query each)."""
 
 from __future__ import annotations
 
 import base64
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -16,11 +17,14 @@ from ledger.domain.settlement import as_of
 from ledger.domain.top_up import TopUp
 from ledger.store import table
 from ledger.store.account_item import parse_account
+from ledger.store.grants import all_grants, read_grants
+from ledger.store.holds import lapsed_and_next
 from ledger.store.top_up_item import TOP_UP_SK, parse_top_up
 from ledger.usecases.limits import low_balance_threshold
 
 RECENT = 5
 EXPIRING_SOON = timedelta(days=30)
+EXPIRING_SOON_LISTED = 10  # the soonest ones; the card reads no more grants than that per priority
 BURN_WINDOW_DAYS = 7
 MAX_USAGE_DAYS = 366
 
@@ -35,7 +39,7 @@ class Expiring:
 class BalanceCard:
     account: Account
     low_balance_threshold: int
-    grants: list[Grant]  # live grants with exact remainders now
+    grants: list[Grant]  # live grants with exact remainders now: the soonest to expire and to be used
     expiring_soon: list[Expiring]
     recent: list[Entry]
     spent_last_7_days: int
@@ -66,16 +70,19 @@ def balance_card(account_id: str, now: datetime | None = None) -> BalanceCard:
     items = [table.from_item(i) or {} for i in response.get("Items", [])]
     account_item = items[0] if items and items[0]["sk"] == "A" else None
     at = int(now.timestamp())
-    account = as_of(parse_account(account_id, account_item), at)  # expiries not yet written count already
+    account = _as_of(parse_account(account_id, account_item), at, int((now + EXPIRING_SOON).timestamp()))
     recent = [Entry.from_map(i) for i in items if i["sk"].startswith("E#")][:RECENT]
     top_up = parse_top_up(account_id, next((i for i in items if i["sk"] == TOP_UP_SK), None))
     grants = account.grants
     horizon = int((now + EXPIRING_SOON).timestamp())
-    soon = [
-        Expiring(g.remaining, from_epoch(g.expires_at))
-        for g in grants
-        if g.expires_at and g.expires_at <= horizon
-    ]
+    soon = sorted(
+        (
+            Expiring(g.remaining, from_epoch(g.expires_at))
+            for g in grants
+            if g.expires_at and g.expires_at <= horizon
+        ),
+        key=lambda e: e.expires_at,
+    )[:EXPIRING_SOON_LISTED]
     days = {(now.date() - timedelta(days=d)).strftime("%Y%m%d") for d in range(BURN_WINDOW_DAYS)}
     spent = sum(v for k, v in account.daily_spend.items() if k in days)
     runway = max(account.available, 0) * BURN_WINDOW_DAYS * 86400 // spent if spent else None
@@ -83,12 +90,33 @@ def balance_card(account_id: str, now: datetime | None = None) -> BalanceCard:
         account=account,
         low_balance_threshold=low_balance_threshold(account),
         grants=grants,
-        expiring_soon=sorted(soon, key=lambda e: e.expires_at),
+        expiring_soon=soon,
         recent=recent,
         spent_last_7_days=spent,
         estimated_runway_seconds=runway,
         top_up=top_up,
     )
+
+
+def _as_of(account: Account, at: int, horizon: int) -> Account:
+    """The account as it is at ``at`` (expiries not yet written count already), with the grants that matter
+    to the card: those consumption reached, the arrivals, those expiring by ``horizon`` (up to
+    EXPIRING_SOON_LISTED per priority) and the first to survive in each priority."""
+    if not account.grant_items and not (account.due is not None and account.due <= at):
+        return account
+    read = read_grants(account, at=at, horizon=horizon, soon=EXPIRING_SOON_LISTED, first_page=4)
+    due = account.due is not None and account.due <= at
+    holds = lapsed_and_next(account.account_id, at, 10_000) if due and account.held else []
+    settled = as_of(replace(account, grants=read.grants, holds=holds), at)
+    return settled if due else replace(settled, due=account.due)
+
+
+def live_grants(account_id: str, now: datetime | None = None) -> list[Grant]:
+    """Every live grant of the account with its exact remainder now (reads every grant item: for operators
+    and tests; the balance card reads only the few it shows)."""
+    at = int((now or utcnow()).timestamp())
+    account = parse_account(account_id, table.get_item(account_id, table.ACCOUNT_SK))
+    return as_of(replace(account, grants=all_grants(account)), at).grants
 
 
 def _cursor_out(key: dict[str, Any] | None) -> str | None:

@@ -13,6 +13,7 @@ Reminder days come from ``EXPIRY_REMINDER_DAYS`` (comma-separated, default "30,7
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -22,6 +23,7 @@ from ledger.domain.settlement import as_of
 from ledger.events.models import CreditsExpiring
 from ledger.events.outbox import notification_put
 from ledger.store import table
+from ledger.store.grants import parse_grant, read_grants, sk_of
 from ledger.store.results import read_account
 from ledger.store.writes import Cancelled, put, transact
 
@@ -57,6 +59,7 @@ def reminder_puts(account_id: str, grant: Grant, now: datetime) -> list[dict[str
             "sk": reminder_sk(grant.id, days),
             "due_pk": table.DUE_PK,
             "due": moment,
+            "grant_sk": sk_of(grant),
             "ttl": grant.expires_at + DAY,
         }
         puts.append(put(item, only_if_new=False))
@@ -74,8 +77,7 @@ def send_reminder(account_id: str, sk: str, now: datetime) -> bool:
             "ConditionExpression": "attribute_exists(pk)",
         }
     }
-    account = as_of(read_account(account_id), epoch(now))  # remainders exact as of now
-    grant = next((g for g in account.grants if g.id == grant_id), None)
+    grant = _remainder_now(account_id, sk, grant_id, now)
     actions = [delete]
     if grant is not None and grant.remaining > 0 and grant.expires_at and not _superseded(grant, days, now):
         detail = CreditsExpiring(
@@ -92,6 +94,20 @@ def send_reminder(account_id: str, sk: str, now: datetime) -> bool:
     except Cancelled:
         return False  # sent (or dropped) by another sweep
     return len(actions) > 1
+
+
+def _remainder_now(account_id: str, reminder: str, grant_id: str, now: datetime) -> Grant | None:
+    """The grant with its exact remainder now (None if it is gone): settled in memory with the grants that
+    the consumption since the last settlement reached."""
+    item = table.get_item(account_id, reminder) or {}
+    account = read_account(account_id)
+    grant_item = table.get_item(account_id, item["grant_sk"]) if "grant_sk" in item else None
+    if grant_item is None:
+        return None
+    grants = [g for g in read_grants(account).grants if g.id != grant_id]
+    grants.append(parse_grant(grant_item, account.pending))
+    settled = as_of(replace(account, grants=grants), epoch(now))
+    return next((g for g in settled.grants if g.id == grant_id), None)
 
 
 def _superseded(grant: Grant, days: int, now: datetime) -> bool:
