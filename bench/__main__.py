@@ -8,7 +8,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench import contention, costs, safety_net_scaling, scaling, sweep_scaling, timing
+from bench import account_size, contention, costs, safety_net_scaling, scaling, sweep_scaling, timing
+from bench.account_size import AccountSize
 from bench.bill import StreamTimes, bill
 from bench.report import Results, write
 
@@ -24,6 +25,7 @@ class Sizes:
     due: int  # due grants among them
     per_thread: int  # debits per thread under contention
     top_up: list[tuple[int, int]]  # (accounts with auto top-up on, accounts in all) the safety net runs over
+    account_sizes: list[AccountSize]  # accounts the operations run on, by open holds, live and used-up grants
 
 
 FULL = Sizes(
@@ -34,6 +36,14 @@ FULL = Sizes(
     due=50,
     per_thread=32,
     top_up=[(1_000, 1_000), (1_000, 10_000), (10_000, 19_000)],
+    account_sizes=[
+        AccountSize(0, 1, 0),
+        AccountSize(100, 1, 0),
+        AccountSize(10_000, 1, 0),
+        AccountSize(0, 1_000, 0),
+        AccountSize(0, 1, 100_000),
+        AccountSize(10_000, 1_000, 100_000),
+    ],
 )
 SMOKE = Sizes(
     cold_runs=1,
@@ -43,6 +53,7 @@ SMOKE = Sizes(
     due=5,
     per_thread=2,
     top_up=[(100, 100), (100, 200)],
+    account_sizes=[AccountSize(0, 1, 0), AccountSize(100, 10, 100)],
 )
 
 
@@ -79,17 +90,18 @@ def main() -> int:
     grown = scaling.measure(size.history)
     swept = sweep_scaling.measure(size.accounts, size.due, step)
     net = safety_net_scaling.measure(size.top_up, step)
+    sized = account_size.measure(size.account_sizes, step)
     step("contention")
     contended = contention.measure(THREADS, size.per_thread)
     results = Results(
-        "smoke" if args.smoke else "full", run.rows, bills, cold, warm, grown, swept, net, contended
+        "smoke" if args.smoke else "full", run.rows, bills, cold, warm, grown, swept, net, contended, sized
     )
     write(results, out)
     step(f"wrote {out / 'results.md'} and {out / 'results.json'}")
     if contended.overdrafts:
         print(f"FAILED: {contended.overdrafts} overdraft(s) under contention", file=sys.stderr)
         return 1
-    if not (run.rows and cold and warm and grown and swept and net):
+    if not (run.rows and cold and warm and grown and swept and net and sized):
         print("FAILED: a table came out empty", file=sys.stderr)
         return 1
     return 0

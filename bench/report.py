@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import json
 import platform
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from bench import prices
+from bench.account_size import DUE, SizeRow
 from bench.bill import FULL_VCPU_MB, POLLER_REQUESTS, ROUND_TRIP_MS, Bill, sqs_requests
 from bench.contention import Contention
-from bench.costs import Row
+from bench.costs import Row, Side
 from bench.functions import memory_mb
 from bench.safety_net_scaling import NetRow
 from bench.scaling import ScalingRow
@@ -34,6 +36,7 @@ class Results:
     sweep: list[SweepRow]
     safety_net: list[NetRow]
     contention: Contention
+    account_size: list[SizeRow] = field(default_factory=list)
     started: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
 
 
@@ -423,6 +426,73 @@ def _sweep_section(rows: list[SweepRow]) -> list[str]:
     return out
 
 
+# operation → (what is checked, limit, the figure of a Side)
+SIZE_TARGETS: dict[str, list[tuple[str, float, Callable[[Side], float]]]] = {
+    "debit": [("WCU", 4, lambda s: s.write_units), ("RCU", 1, lambda s: s.read_units)],
+    "hold": [("WCU", 6, lambda s: s.write_units)],
+    "capture": [("WCU", 6, lambda s: s.write_units)],
+    "release": [("WCU", 6, lambda s: s.write_units)],
+    "grant": [("WCU", 6, lambda s: s.write_units)],
+    "balance card": [("round trips", 2, lambda s: s.round_trips), ("RCU", 4, lambda s: s.read_units)],
+}
+
+
+def _account_size_section(rows: list[SizeRow]) -> list[str]:
+    if not rows:
+        return []
+    names = list(rows[0].sides)
+    out = [
+        "",
+        "## Cost against account size",
+        "",
+        "Each operation through the real code on accounts that lived long: open holds, live grants and the"
+        " history of used-up grants written directly as the ledger lays them out (bench/account_size.py), one"
+        " operation after the other on the same account, against a single-threaded moto server. Each cell:"
+        " round trips / WCU / RCU. The sweep row: the scheduled sweep settling"
+        f" {DUE} grants of the account that expired together.",
+        "",
+    ]
+    out += _table(
+        ["Operation", *(r.size.label for r in rows)],
+        [
+            [
+                name,
+                *(
+                    f"{r.sides[name].round_trips} / {r.sides[name].write_units} / {_units(r.sides[name].read_units)}"
+                    for r in rows
+                ),
+            ]
+            for name in names
+        ]
+        + [["account item (bytes)", *(f"{r.account_item_bytes:,}" for r in rows)]]
+        + [["sweep: items read per due grant", *(f"{r.sweep_items_per_due_grant:.2f}" for r in rows)]],
+    )
+    checks = []
+    for name, targets in SIZE_TARGETS.items():
+        for what, limit, figure in targets:
+            worst = max(figure(r.sides[name]) for r in rows)
+            checks.append([name, f"{what} ≤ {limit:g}", _units(worst), _mark(worst <= limit)])
+    worst_sweep = max(r.sweep_items_per_due_grant for r in rows)
+    checks.append(
+        [
+            "sweep",
+            f"items read per due grant ≤ {SWEEP_TARGET}",
+            f"{worst_sweep:.2f}",
+            _mark(worst_sweep <= SWEEP_TARGET),
+        ]
+    )
+    out += ["", "Targets, each at every size (the worst size shown):", ""]
+    out += _table(["Operation", "Target", "Worst", ""], checks)
+    out += [
+        "",
+        "The account item holds no per-grant or per-hold state, so its size, and with it what a debit, hold,"
+        " capture or release costs, is the same at every size. A grant with an expiry also writes one reminder"
+        " item per reminder day ahead (2 WCU each in the transaction).",
+        "",
+    ]
+    return out
+
+
 def _safety_net_section(rows: list[NetRow]) -> list[str]:
     out = [
         "",
@@ -536,6 +606,7 @@ def write(r: Results, out: Path) -> None:
         + _cost_section(r)
         + _timing_sections(r)
         + _scaling_section(r)
+        + _account_size_section(r.account_size)
         + _contention_section(r)
     )
     (out / "results.md").write_text("\n".join(md))
@@ -570,5 +641,16 @@ def write(r: Results, out: Path) -> None:
             for n in r.safety_net
         ],
         "contention": asdict(r.contention),
+        "account_size": [
+            {
+                "holds": a.size.holds,
+                "live_grants": a.size.grants,
+                "used_up_grants": a.size.used_up,
+                "account_item_bytes": a.account_item_bytes,
+                "sweep_items_read_per_due_grant": a.sweep_items_per_due_grant,
+                "operations": {name: asdict(side) for name, side in a.sides.items()},
+            }
+            for a in r.account_size
+        ],
     }
     (out / "results.json").write_text(json.dumps(data, indent=2) + "\n")

@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import math
 import os
+import random
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -40,7 +41,12 @@ from hypothesis.stateful import (
 from moto import mock_aws
 
 import ledger
+from ledger.domain.grants import Grant
 from ledger.store import table as ledger_table
+from ledger.store.grants import grant_item
+from ledger.store.holds import hold_expiry_item
+from ledger.usecases import expire as expire_module
+from ledger.usecases import grant as grant_module
 from ledger.usecases.hold import CaptureResult
 from tests.conftest import TABLE, create_table
 from tests.support.bus import Notifications
@@ -236,7 +242,7 @@ class Model:
 
 class Journal(StreamPump):
     """The stream pump with two calls per read instead of four: the shard ids are read once (moto keeps one
-    shard) and one GetRecords takes everything after the last record delivered. The pump runs after every
+    shard) and one GetRecords takes everything after the last record delivered (up to 1,000 at a time). The pump runs after every
     step, so this is a good part of the run time."""
 
     def __init__(self, table_name: str) -> None:
@@ -253,10 +259,15 @@ class Journal(StreamPump):
                     "SequenceNumber": self.last_sequence[shard_id],
                 }
             iterator = self.streams.get_shard_iterator(StreamArn=self.arn, ShardId=shard_id, **position)
-            records = self.streams.get_records(ShardIterator=iterator["ShardIterator"], Limit=1000)["Records"]
-            for record in records:
-                self.pending.append(lambda_record(record, self.arn))
-                self.last_sequence[shard_id] = record["dynamodb"]["SequenceNumber"]
+            next_iterator = iterator["ShardIterator"]
+            while True:  # more than one call only after a preload of thousands of items
+                page = self.streams.get_records(ShardIterator=next_iterator, Limit=1000)
+                for record in page["Records"]:
+                    self.pending.append(lambda_record(record, self.arn))
+                    self.last_sequence[shard_id] = record["dynamodb"]["SequenceNumber"]
+                if len(page["Records"]) < 1000 or not page.get("NextShardIterator"):
+                    break
+                next_iterator = page["NextShardIterator"]
 
 
 def at(moment: int) -> datetime:
@@ -279,8 +290,10 @@ class LedgerMachine(RuleBasedStateMachine):
         self.grants: list[tuple[str, dict]] = []  # key, arguments
         self.checked_seq = self.checked_balance = self.checks = 0  # history verified up to here
         self.expiry_entries: dict[str, int] = {}  # grant id → credits its expiry entry took
+        self.limits = pytest.MonkeyPatch()
 
     def teardown(self) -> None:
+        self.limits.undo()
         self.mock.stop()
         ledger_table.reset_client()
 
@@ -293,8 +306,23 @@ class LedgerMachine(RuleBasedStateMachine):
 
     # operations
 
-    @initialize(amount=st.integers(1, 500), overdraft=st.one_of(st.none(), st.sampled_from([-50, -300])))
-    def start(self, amount: int, overdraft: int | None) -> None:
+    PRELOAD = 0  # grants and holds written directly before the run (an account with a long life)
+
+    @initialize(
+        amount=st.integers(1, 500),
+        overdraft=st.one_of(st.none(), st.sampled_from([-50, -300])),
+        tight=st.booleans(),
+        preload_seed=st.integers(0, 2**32),
+    )
+    def start(self, amount: int, overdraft: int | None, tight: bool = False, preload_seed: int = 0) -> None:
+        if (
+            tight
+        ):  # settle in the smallest steps: one grant, expiry and hold per transaction, one arrival waiting
+            tally("tight settlement steps")
+            for module, name in TIGHT_LIMITS:
+                self.limits.setattr(module, name, 1)
+        if self.PRELOAD:
+            preload(self.model, self.PRELOAD, preload_seed)
         self.add_grant(amount, "purchase", None, None)
         if overdraft is not None:
             self.set_limits(overdraft, 0)
@@ -622,10 +650,126 @@ class LedgerMachine(RuleBasedStateMachine):
         assert sum(e.amount for e in entries) == running == balance
 
 
+TIGHT_LIMITS = [
+    (expire_module, "MAX_STORED"),
+    (expire_module, "MAX_EXPIRING"),
+    (expire_module, "MAX_HOLDS_PER_WRITE"),
+    (grant_module, "MAX_PENDING"),
+]
+
+
+def preload(m: Model, count: int, seed: int) -> None:
+    """An account that lived long: ``count`` grants and ``count`` open holds written directly as the ledger
+    lays them out (a grant item each, a hold item and its expiry-order item each), with the two history
+    entries that add them up, so every rule of the run meets an account of that size."""
+    rng = random.Random(seed)
+    pk = ledger_table.account_pk(ACCOUNT)
+    items: list[dict] = []
+    grants, holds = [], []
+    for n in range(count):
+        expires = None if n % 3 == 0 else m.now + rng.randint(60, 6 * 86400)
+        grant = ModelGrant(
+            id=f"grt_{n:024x}",
+            remaining=rng.randint(1, 5),
+            source=rng.choice(SOURCES),
+            priority=rng.choice([1, 2, DEFAULT_PRIORITY, 500]),
+            created_at=(m.now - 86400) * 1000 + n,
+            expires_at=expires,
+        )
+        grants.append(grant)
+        items.append(
+            grant_item(
+                ACCOUNT,
+                Grant(
+                    id=grant.id,
+                    amount=grant.remaining,
+                    remaining=grant.remaining,
+                    source=grant.source,
+                    priority=grant.priority,
+                    created_at=grant.created_at,
+                    expires_at=expires,
+                ),
+            )
+        )
+        hold = ModelHold(f"hold_{n:024x}", rng.randint(1, 3), m.now + rng.randint(60, 2 * 86400))
+        holds.append(hold)
+        items.append(
+            {
+                "pk": pk,
+                "sk": ledger_table.hold_sk(hold.id),
+                "hold_id": hold.id,
+                "account_id": ACCOUNT,
+                "amount": hold.amount,
+                "expires_at": hold.expires_at,
+                "status": "open",
+                "created_at": "2025-12-31T00:00:00.000Z",
+                "request_hash": "preloaded",
+            }
+        )
+        items.append(hold_expiry_item(ACCOUNT, hold.id, hold.amount, hold.expires_at))
+    added, held = sum(g.remaining for g in grants), sum(h.amount for h in holds)
+    moments = [g.expires_at for g in grants if g.expires_at] + [h.expires_at for h in holds]
+    last = [
+        {
+            "id": "ent_preload_grants",
+            "type": "grant",
+            "amount": added,
+            "created_at": "2025-12-31T00:00:00.000Z",
+        },
+        {
+            "id": "ent_preload_holds",
+            "type": "hold",
+            "amount": 0,
+            "held_delta": held,
+            "created_at": "2025-12-31T00:00:00.000Z",
+        },
+    ]
+    items.append(
+        {
+            "pk": pk,
+            "sk": ledger_table.ACCOUNT_SK,
+            "balance": added,
+            "held": held,
+            "spendable": added - held,
+            "seq": 2,
+            "lifetime_added": added,
+            "prios": {g.priority for g in grants},
+            "grant_items": count,
+            "arrived": count,
+            "due": min(moments),
+            "due_pk": ledger_table.DUE_PK,
+            "last": last,
+        }
+    )
+    db = ledger_table.client()
+    for start in range(0, len(items), 25):
+        batch = [{"PutRequest": {"Item": ledger_table.to_item(i)}} for i in items[start : start + 25]]
+        db.batch_write_item(RequestItems={TABLE: batch})
+    for grant in grants:
+        m.grants[grant.id] = grant
+    for hold in holds:
+        m.holds[hold.id] = hold
+    m.added, m.seq, m.due = added, 2, min(moments)
+    m.stored = (added - held, m.threshold, m.hard_limit)
+
+
+class LongLivedLedgerMachine(LedgerMachine):
+    PRELOAD = 1_000
+
+
 def test_ledger_against_the_model() -> None:
     run_state_machine_as_test(
         LedgerMachine,
         settings=settings(max_examples=EXAMPLES, stateful_step_count=30, deadline=None, print_blob=True),
+    )
+
+
+@pytest.mark.slow
+def test_an_account_with_a_thousand_grants_and_holds_against_the_model() -> None:
+    """The same rules on an account that already holds 1,000 live grants and 1,000 open holds."""
+    run_state_machine_as_test(
+        LongLivedLedgerMachine,
+        settings=settings(max_examples=max(2, EXAMPLES // 8), stateful_step_count=20, deadline=None),
     )
 
 

@@ -64,17 +64,38 @@ def parse_grant(item: dict[str, Any], pending: dict[str, tuple[int, int]]) -> Gr
 
 
 def _range_items(
-    account_id: str, priority: int | None, first_page: int = FIRST_PAGE
+    account_id: str, priority: int | None, first_page: int = FIRST_PAGE, through: int | None = None
 ) -> Iterator[dict[str, Any]]:
-    """The grant items of one priority (None: all), in key order, in pages that grow."""
+    """The grant items of one priority (None: all), in key order, in pages that grow. ``through``: read the
+    grants expiring by then in one Query first (all of them are needed), then the rest page by page."""
     prefix = table.GRANT_PREFIX if priority is None else table.grant_range(priority)
+    pk = table.account_pk(account_id)
+    base: dict[str, Any] = {"TableName": table.table_name(), "ConsistentRead": True}
+    start: dict[str, Any] | None = None
+    if through is not None and priority is not None:
+        bounded = {
+            **base,
+            "KeyConditionExpression": "pk = :pk AND sk BETWEEN :g AND :t",
+            "ExpressionAttributeValues": table.to_item(
+                {":pk": pk, ":g": prefix, ":t": f"{prefix}{through:011d}#~"}
+            ),
+        }
+        while True:
+            page = table.client().query(**bounded)
+            for raw in page.get("Items", []):
+                yield table.from_item(raw) or {}
+            if "LastEvaluatedKey" not in page:
+                break
+            bounded["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        start = table.to_item({"pk": pk, "sk": f"{prefix}{through:011d}#~"})
     kwargs: dict[str, Any] = {
-        "TableName": table.table_name(),
+        **base,
         "KeyConditionExpression": "pk = :pk AND begins_with(sk, :g)",
-        "ExpressionAttributeValues": table.to_item({":pk": table.account_pk(account_id), ":g": prefix}),
-        "ConsistentRead": True,
+        "ExpressionAttributeValues": table.to_item({":pk": pk, ":g": prefix}),
         "Limit": first_page,
     }
+    if start is not None:
+        kwargs["ExclusiveStartKey"] = start
     while True:
         page = table.client().query(**kwargs)
         for raw in page.get("Items", []):
@@ -116,13 +137,15 @@ def read_grants(
     after them that survives (so the next expiry is known); with ``horizon``: also up to ``soon`` grants
     per priority expiring by then."""
     read = GrantRead(level=account.unsettled)
+    # grants expiring by ``at`` exist only if the guard says something is due: then read them in one Query
+    through = at if at is not None and account.due is not None and account.due <= at else None
     covered = 0  # stored remainders of the prefix read so far
     in_prefix = True
     stored_read = expiring_read = 0
     for priority in sorted(account.priorities):
         soon_read = 0
         survivor = False  # stopped at a grant that survives: the rest of this priority is not needed
-        for item in _range_items(account.account_id, priority, first_page):
+        for item in _range_items(account.account_id, priority, first_page, through=through):
             grant = parse_grant(item, account.pending)
             read.grants.append(grant)
             if grant.id in account.pending:

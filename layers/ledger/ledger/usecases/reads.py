@@ -104,7 +104,7 @@ def _as_of(account: Account, at: int, horizon: int) -> Account:
     EXPIRING_SOON_LISTED per priority) and the first to survive in each priority."""
     if not account.grant_items and not (account.due is not None and account.due <= at):
         return account
-    read = read_grants(account, at=at, horizon=horizon, soon=EXPIRING_SOON_LISTED, first_page=4)
+    read = read_grants(account, at=at, horizon=horizon, soon=EXPIRING_SOON_LISTED, first_page=16)
     due = account.due is not None and account.due <= at
     holds = lapsed_and_next(account.account_id, at, 10_000) if due and account.held else []
     settled = as_of(replace(account, grants=read.grants, holds=holds), at)
