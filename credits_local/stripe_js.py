@@ -1,0 +1,145 @@
+"""Stripe.js's card payment path for localstripe's stand-in, so the console's production code runs locally.
+
+localstripe serves a stand-in for Stripe.js at ``/js.stripe.com/v3/``: ``Stripe(key).elements().create("card")``
+mounts plain inputs, but its ``confirmCardPayment`` only plays the 3-D Secure step of a PaymentIntent that a
+server already confirmed (it ignores the card), and localstripe refuses a publishable key and a client
+secret on ``/v1/payment_intents/:id/confirm``. Stripe.js, in a browser, confirms the PaymentIntent with the
+card the customer typed, authenticated by the publishable key and the PaymentIntent's client secret.
+
+This module gives the stand-in that path: the script served at ``/js.stripe.com/v3/`` is localstripe's, with
+``confirmCardPayment(clientSecret, {payment_method: {card}})`` completed (create the card's PaymentMethod,
+attach it to the PaymentIntent's customer, confirm; on ``requires_action`` localstripe's own 3-D Secure modal),
+backed by one private route, ``POST /v1/payment_intents/<id>/_confirm_card`` (publishable key and client
+secret, as Stripe.js authenticates). Declines come back as Stripe.js returns them: ``{error: {type:
+"card_error", code, decline_code, message}}``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+_CONFIRM = re.compile(r"^/v1/payment_intents/(pi_\w+)/_confirm_card$")
+
+CONFIRM_CARD_PAYMENT = r"""
+// credits-local: confirmCardPayment as Stripe.js does it in a browser (see credits_local/stripe_js.py).
+(function () {
+  const standIn = Stripe;
+  Stripe = (apiKey, options) => {
+    const stripe = standIn(apiKey, options);
+    const authenticate = stripe.confirmCardPayment;  // localstripe's: the 3-D Secure modal, then _authenticate
+    stripe.confirmCardPayment = async (clientSecret, data) => {
+      const match = /^(pi_\w+)_secret_/.exec(clientSecret || '');
+      if (!match) {
+        return {error: {type: 'invalid_request_error', message: 'Invalid value for confirmCardPayment: clientSecret.'}};
+      }
+      const card = data && data.payment_method && data.payment_method.card;
+      const value = card && card.value && card.value.card;
+      if (!value || !value.number) {
+        return {error: {type: 'validation_error', code: 'incomplete_number', message: 'Your card number is incomplete.'}};
+      }
+      let response;
+      try {
+        response = await fetch(`${LOCALSTRIPE_BASE_API}/v1/payment_intents/${match[1]}/_confirm_card`, {
+          method: 'POST',
+          body: JSON.stringify({key: apiKey, client_secret: clientSecret, card: value}),
+        });
+      } catch (err) {
+        return {error: {type: 'api_connection_error', message: 'Could not reach Stripe: ' + err}};
+      }
+      const body = await response.json().catch(() => ({}));
+      if (response.status !== 200 || body.error) {
+        return {error: body.error || {type: 'api_error', message: `Stripe answered ${response.status}`}};
+      }
+      if (body.status !== 'requires_action') {
+        return {paymentIntent: body};
+      }
+      const done = await authenticate(clientSecret, data);
+      if (!done.error && done.paymentIntent && done.paymentIntent.status === 'requires_payment_method') {
+        return {error: {type: 'card_error', code: 'payment_intent_authentication_failure',
+          message: 'We are unable to authenticate your payment method. Please choose a different payment ' +
+                   'method and try again.', payment_intent: done.paymentIntent}};
+      }
+      return done;
+    };
+    return stripe;
+  };
+})();
+"""
+
+
+def script() -> str:
+    """localstripe's stand-in for Stripe.js, with confirmCardPayment completed."""
+    import localstripe
+
+    return (Path(localstripe.__file__).parent / "localstripe-v3.js").read_text() + CONFIRM_CARD_PAYMENT
+
+
+def _error(status: int, error: dict[str, Any]) -> Any:
+    from aiohttp import web
+
+    return web.json_response({"error": error}, status=status)
+
+
+async def _confirm_card(request: Any, intent_id: str) -> Any:
+    from aiohttp import web
+    from localstripe.errors import UserError
+    from localstripe.resources import PaymentIntent, PaymentMethod, store
+
+    try:
+        data = json.loads(await request.text())
+    except ValueError:
+        return _error(400, {"type": "invalid_request_error", "message": "the body is not JSON"})
+    key, secret, card = data.get("key"), data.get("client_secret"), data.get("card")
+    if not (isinstance(key, str) and key.startswith("pk_")):
+        return _error(401, {"type": "invalid_request_error", "message": "Invalid API Key provided"})
+    try:
+        intent = PaymentIntent._api_retrieve(intent_id)
+        if secret != intent.client_secret:
+            return _error(401, {"type": "invalid_request_error", "message": "Invalid client_secret"})
+        if intent.status not in ("requires_payment_method", "requires_confirmation"):
+            message = f"This PaymentIntent's status is {intent.status}: it cannot be confirmed."
+            return _error(
+                400,
+                {
+                    "type": "invalid_request_error",
+                    "code": "payment_intent_unexpected_state",
+                    "message": message,
+                },
+            )
+        try:
+            fields = {k: str(card.get(k, "")) for k in ("number", "exp_month", "exp_year", "cvc")}
+            method = PaymentMethod(type="card", card=fields)
+        except (UserError, AttributeError, ValueError):
+            message = "Your card's details are incomplete or incorrect."
+            return _error(402, {"type": "card_error", "code": "incorrect_number", "message": message})
+        if intent.customer:
+            PaymentMethod._api_attach(method.id, customer=intent.customer)
+        PaymentIntent._api_update(intent_id, payment_method=method.id)
+        confirmed = PaymentIntent._api_confirm(intent_id)
+        return web.json_response(confirmed._export())
+    except UserError as refused:
+        body = dict(refused.body)
+        if refused.code == 402:
+            body["error"] = {**body["error"], "type": "card_error", "decline_code": "generic_decline"}
+        return web.json_response(body, status=refused.code)
+    finally:
+        store.dump_to_disk()
+
+
+def install(app: Any) -> None:
+    """Serve the completed stand-in and its route ahead of localstripe's own (before it authenticates)."""
+    from aiohttp import web
+
+    @web.middleware
+    async def card_payments(request: Any, handler: Any) -> Any:
+        if request.method == "GET" and request.path == "/js.stripe.com/v3/":
+            return web.Response(text=script(), content_type="application/javascript")
+        found = _CONFIRM.match(request.path)
+        if found and request.method == "POST":
+            return await _confirm_card(request, found.group(1))  # localstripe adds the CORS headers
+        return await handler(request)
+
+    app.middlewares.insert(0, card_payments)
