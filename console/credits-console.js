@@ -427,7 +427,7 @@
   class BalanceCard extends CreditsElement {
     constructor() {
       super();
-      this._refresh = () => this.ready && this.reload();
+      this._refresh = refresher(this);
     }
     title() {
       return 'Credits balance';
@@ -524,6 +524,18 @@
 
   const REFRESH_EVENTS = ['credits-purchase-succeeded', 'credits-auto-top-up-saved', 'credits-limits-saved',
     'credits-refresh'];
+
+  // Reload now, and once more a moment later: the history and the usage are written from the ledger's
+  // stream, a moment behind the balance.
+  function refresher(element) {
+    let later = null;
+    return () => {
+      if (!element.ready) return;
+      element.reload();
+      clearTimeout(later);
+      later = setTimeout(() => element.ready && element.reload(), 2500);
+    };
+  }
 
   // ---------------------------------------------------------------------------------------------------
   // Dialog base: an overlay with role=dialog, focus kept inside, Escape and the close button close it
@@ -904,7 +916,12 @@
       return 'Auto top-up';
     }
     async load() {
-      this.settings = await this.call('GET', this.accountPath('/auto-top-up'));
+      const [settings, card] = await Promise.all([
+        this.call('GET', this.accountPath('/auto-top-up')),
+        this.call('GET', this.accountPath('/balance')).catch(() => null),
+      ]);
+      this.settings = settings;
+      this.paidBefore = Boolean(card && card.last_payment_at);
     }
     validate() {
       const f = this.fmt;
@@ -957,7 +974,8 @@
             <div id="amount-error" class="invalid" aria-live="polite"></div></div>
           <p data-field="payment-method"><strong>Card:</strong> ${method
             ? `${esc((method.brand || 'card').replace(/^\w/, (c) => c.toUpperCase()))} ending in ${esc(method.last4 || '····')}`
-            : 'No card on file yet. Buy credits once with a card and it will be used for auto top-up.'}</p>
+            : this.paidBefore ? 'The card of your latest purchase will be charged.'
+              : 'No card on file yet. Buy credits once with a card and it will be used for auto top-up.'}</p>
           <div data-field="message" aria-live="assertive">${message ? `<p class="${message.ok ? 'success' : 'error'}" role="${message.ok ? 'status' : 'alert'}">${esc(message.text)}</p>` : ''}</div>
           <div class="actions"><button type="submit" class="primary" data-action="save">Save</button>
             <button type="button" data-action="cancel">Cancel</button></div>
@@ -1011,7 +1029,7 @@
       super();
       this.type = '';
       this.cursors = [null]; // cursor of each page seen: Previous goes back through them
-      this._refresh = () => this.ready && this.reload();
+      this._refresh = refresher(this);
     }
     title() {
       return 'Credits history';
@@ -1034,7 +1052,17 @@
       return this.accountPath('/transactions?' + params);
     }
     async load() {
-      this.page = await this.call('GET', this.query(this.cursors[this.cursors.length - 1]));
+      // A type filter applies after the page's limit (the API reads `limit` entries, then keeps those of the
+      // type): follow the cursor, asking only for what the page still lacks, until it is full or at the end.
+      const items = [];
+      let cursor = this.cursors[this.cursors.length - 1];
+      for (let round = 0; round < 50; round++) {
+        const page = await this.call('GET', this.query(cursor, this.pageSize - items.length));
+        items.push(...page.items);
+        cursor = page.next_cursor;
+        if (!cursor || items.length >= this.pageSize) break;
+      }
+      this.page = {items, next_cursor: cursor};
     }
     async go(cursors) {
       this.cursors = cursors;
@@ -1140,7 +1168,7 @@
     }
     constructor() {
       super();
-      this._refresh = () => this.ready && this.reload();
+      this._refresh = refresher(this);
     }
     title() {
       return 'Credits usage';
