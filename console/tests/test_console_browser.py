@@ -303,6 +303,13 @@ def test_no_serious_or_critical_accessibility_violations(console: Console, accou
     expect(console.field("credits-balance-card", "available")).to_have_text("970")
     expect(console.page.locator("credits-history tbody tr")).to_have_count(2)
     expect(console.page.locator('credits-usage [data-field="total"]')).to_have_text("30")
+    expect(console.page.locator("credits-limits").get_by_role("button", name="Save limits")).to_be_visible()
+    # axe-core sees into the components' shadow roots: an unlabelled input there is found
+    console.page.evaluate(
+        "() => document.querySelector('credits-limits').shadowRoot.append(document.createElement('input'))"
+    )
+    assert [v["id"] for v in console.axe()] == ["label"]
+    console.page.evaluate("() => document.querySelector('credits-limits').shadowRoot.lastElementChild.remove()")
     assert console.axe() == []
     dialog = open_purchase(console)
     expect(dialog.get_by_role("button", name="Continue to payment")).to_be_visible()
