@@ -83,50 +83,55 @@ def _error(status: int, error: dict[str, Any]) -> Any:
     return web.json_response({"error": error}, status=status)
 
 
-async def _confirm_card(request: Any, intent_id: str) -> Any:
-    from aiohttp import web
+def confirm_with_card(intent_id: str, secret: Any, card: Any) -> tuple[int, dict[str, Any]]:
+    """Confirm a PaymentIntent, authenticated by its client secret, with a card typed by the customer: the
+    status and body Stripe answers (the PaymentIntent, or ``{"error": ...}``)."""
     from localstripe.errors import UserError
     from localstripe.resources import PaymentIntent, PaymentMethod, store
 
-    try:
-        data = json.loads(await request.text())
-    except ValueError:
-        return _error(400, {"type": "invalid_request_error", "message": "the body is not JSON"})
-    key, secret, card = data.get("key"), data.get("client_secret"), data.get("card")
-    if not (isinstance(key, str) and key.startswith("pk_")):
-        return _error(401, {"type": "invalid_request_error", "message": "Invalid API Key provided"})
+    def error(status: int, **fields: Any) -> tuple[int, dict[str, Any]]:
+        return status, {"error": {"type": "invalid_request_error", **fields}}
+
     try:
         intent = PaymentIntent._api_retrieve(intent_id)
         if secret != intent.client_secret:
-            return _error(401, {"type": "invalid_request_error", "message": "Invalid client_secret"})
+            return error(401, message="Invalid client_secret")
         if intent.status not in ("requires_payment_method", "requires_confirmation"):
             message = f"This PaymentIntent's status is {intent.status}: it cannot be confirmed."
-            return _error(
-                400,
-                {
-                    "type": "invalid_request_error",
-                    "code": "payment_intent_unexpected_state",
-                    "message": message,
-                },
-            )
+            return error(400, code="payment_intent_unexpected_state", message=message)
         try:
             fields = {k: str(card.get(k, "")) for k in ("number", "exp_month", "exp_year", "cvc")}
             method = PaymentMethod(type="card", card=fields)
         except (UserError, AttributeError, ValueError):
             message = "Your card's details are incomplete or incorrect."
-            return _error(402, {"type": "card_error", "code": "incorrect_number", "message": message})
+            return error(402, type="card_error", code="incorrect_number", message=message)
         if intent.customer:
             PaymentMethod._api_attach(method.id, customer=intent.customer)
         PaymentIntent._api_update(intent_id, payment_method=method.id)
-        confirmed = PaymentIntent._api_confirm(intent_id)
-        return web.json_response(confirmed._export())
+        if intent.latest_charge is not None and intent.latest_charge.status == "failed":
+            intent.latest_charge = None  # a new attempt after a decline, as Stripe allows
+        return 200, PaymentIntent._api_confirm(intent_id)._export()
     except UserError as refused:
         body = dict(refused.body)
         if refused.code == 402:
             body["error"] = {**body["error"], "type": "card_error", "decline_code": "generic_decline"}
-        return web.json_response(body, status=refused.code)
+        return refused.code, body
     finally:
         store.dump_to_disk()
+
+
+async def _confirm_card(request: Any, intent_id: str) -> Any:
+    from aiohttp import web
+
+    try:
+        data = json.loads(await request.text())
+    except ValueError:
+        return _error(400, {"type": "invalid_request_error", "message": "the body is not JSON"})
+    key = data.get("key")
+    if not (isinstance(key, str) and key.startswith("pk_")):
+        return _error(401, {"type": "invalid_request_error", "message": "Invalid API Key provided"})
+    status, body = confirm_with_card(intent_id, data.get("client_secret"), data.get("card"))
+    return web.json_response(body, status=status)
 
 
 def install(app: Any) -> None:
