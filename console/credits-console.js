@@ -598,6 +598,7 @@
   // ---------------------------------------------------------------------------------------------------
   // <credits-purchase-dialog stripe-key="pk_..." [stripe-js="https://js.stripe.com/v3/"]>
 
+  const CHECKOUT_RETURN = 'credits_checkout';
   const stripeScripts = new Map();
   function loadStripe(url) {
     if (window.Stripe && !stripeScripts.size) return Promise.resolve(window.Stripe);
@@ -637,10 +638,46 @@
 
   class PurchaseDialog extends CreditsDialog {
     static get observedAttributes() {
-      return [...CreditsElement.observedAttributes, 'stripe-key', 'stripe-js', 'credit-timeout'];
+      return [...CreditsElement.observedAttributes, 'stripe-key', 'stripe-js', 'credit-timeout', 'payment'];
     }
     title() {
       return 'Add credits';
+    }
+    get checkoutMode() {
+      return this.getAttribute('payment') === 'checkout';
+    }
+    // Embedded Checkout ends by going to the return URL (a new page load): the purchase waits in
+    // sessionStorage and the dialog picks it up there.
+    returnUrl() {
+      const url = new URL(window.location.href);
+      url.searchParams.set(CHECKOUT_RETURN, 'returned');
+      return url.toString();
+    }
+    settingsChanged() {
+      if (!this.isOpen && this.ready && this.resumeCheckout()) return;
+      super.settingsChanged();
+    }
+    resumeCheckout() {
+      const url = new URL(window.location.href);
+      if (url.searchParams.get(CHECKOUT_RETURN) !== 'returned') return false;
+      let pending = null;
+      try {
+        pending = JSON.parse(sessionStorage.getItem(CHECKOUT_RETURN) || 'null');
+      } catch (e) {
+        pending = null;
+      }
+      if (!pending || pending.account_id !== this.account) return false;
+      sessionStorage.removeItem(CHECKOUT_RETURN);
+      url.searchParams.delete(CHECKOUT_RETURN);
+      history.replaceState(history.state, '', url.toString());
+      this.isOpen = true;
+      this._closed = false;
+      this._returnFocus = null;
+      this.purchase = pending;
+      this.step = 'crediting';
+      this.renderOutcome();
+      this.waitForCredits();
+      return true;
     }
     get stripeJs() {
       return this.getAttribute('stripe-js') || 'https://js.stripe.com/v3/';
@@ -753,13 +790,19 @@
       this.step = 'pay';
       this.message = null;
       this.frame('<div role="status" aria-live="polite">Preparing the payment…</div>');
+      const request = Object.assign({}, this.choice,
+        this.checkoutMode ? {mode: 'checkout', return_url: this.returnUrl()} : {});
       try {
         const [purchase, StripeJs] = await Promise.all([
-          this.call('POST', this.accountPath('/purchases'), this.choice),
+          this.call('POST', this.accountPath('/purchases'), request),
           loadStripe(this.stripeJs),
         ]);
         if (this._closed) return;
         this.purchase = purchase;
+        if (this.checkoutMode) {
+          const {client_secret: secret, ...kept} = purchase;
+          sessionStorage.setItem(CHECKOUT_RETURN, JSON.stringify(kept));
+        }
         this.emit('credits-purchase-started', {purchase});
         this.stripe = StripeJs(this.stripeKey);
         this.busy = false;
@@ -781,6 +824,19 @@
       holder.className = 'credits-card-element';
       this.appendChild(holder);
       this.cardHolder = holder;
+      if (this.checkoutMode) {
+        const secret = this.purchase.client_secret;
+        this.cardElement = {mounting: true};
+        this.stripe.initEmbeddedCheckout({fetchClientSecret: async () => secret}).then((checkout) => {
+          if (this.cardHolder !== holder) return checkout.destroy();
+          this.cardElement = checkout;
+          checkout.mount(holder);
+        }, (error) => {
+          this.message = 'The payment form could not be shown: ' + (error && error.message ? error.message : error);
+          this.renderPay();
+        });
+        return;
+      }
       this.cardElement = this.stripe.elements().create('card', {hidePostalCode: true});
       this.cardElement.mount(holder);
     }
@@ -801,16 +857,16 @@
         <p>You are buying <strong data-field="credits">${esc(f.credits(p.credits))} credits</strong> for
           <strong data-field="amount">${esc(f.money(p.amount, p.currency))}</strong>.</p>
         <div role="group" aria-labelledby="card-label">
-          <div id="card-label" class="muted" style="margin-bottom:.3em">Card</div>
+          <div id="card-label" class="muted" style="margin-bottom:.3em">${this.checkoutMode ? 'Payment' : 'Card'}</div>
           <div class="card-slot"><slot name="card"></slot></div>
         </div>
         <div data-field="message" aria-live="assertive">${this.message ? `<p class="error" role="alert">${esc(this.message)}</p>` : ''}</div>
         <div class="actions">
-          <button type="button" class="primary" data-action="pay">Pay ${esc(f.money(p.amount, p.currency))}</button>
+          ${this.checkoutMode ? '' : `<button type="button" class="primary" data-action="pay">Pay ${esc(f.money(p.amount, p.currency))}</button>`}
           <button type="button" data-action="back">Back</button>
         </div>`);
       if (!this.cardElement) this.mountCard();
-      this.$('[data-action="pay"]').addEventListener('click', () => this.pay());
+      if (!this.checkoutMode) this.$('[data-action="pay"]').addEventListener('click', () => this.pay());
       this.$('[data-action="back"]').addEventListener('click', () => {
         this.teardownCard();
         this.step = 'choose';
@@ -976,10 +1032,12 @@
             ? `${esc((method.brand || 'card').replace(/^\w/, (c) => c.toUpperCase()))} ending in ${esc(method.last4 || '····')}`
             : this.paidBefore ? 'The card of your latest purchase will be charged.'
               : 'No card on file yet. Buy credits once with a card and it will be used for auto top-up.'}</p>
+          <p><button type="button" data-action="portal">Manage payment methods</button></p>
           <div data-field="message" aria-live="assertive">${message ? `<p class="${message.ok ? 'success' : 'error'}" role="${message.ok ? 'status' : 'alert'}">${esc(message.text)}</p>` : ''}</div>
           <div class="actions"><button type="submit" class="primary" data-action="save">Save</button>
             <button type="button" data-action="cancel">Cancel</button></div>
         </form>`);
+      this.$('[data-action="portal"]').addEventListener('click', () => this.openPortal());
       for (const id of ['#enabled', '#threshold', '#amount']) this.$(id).addEventListener('input', () => this.validate());
       this.$('#enabled').addEventListener('change', () => this.validate());
       this.$('[data-action="cancel"]').addEventListener('click', () => this.close());
@@ -988,6 +1046,21 @@
         this.save();
       });
       this.validate();
+    }
+    // Stripe's customer portal, where the card on file is changed; back to this page afterwards
+    async openPortal() {
+      const button = this.$('[data-action="portal"]');
+      button.disabled = true;
+      try {
+        const {url} = await this.call('POST', this.accountPath('/billing-portal'), {return_url: window.location.href});
+        const event = new CustomEvent('credits-billing-portal', {detail: {url}, bubbles: true, composed: true, cancelable: true});
+        if (this.dispatchEvent(event)) window.location.assign(url);
+      } catch (error) {
+        const message = this.$('[data-field="message"]');
+        message.innerHTML = `<p class="error" role="alert">${esc(error.message)}</p>`;
+      } finally {
+        if (this.$('[data-action="portal"]')) this.$('[data-action="portal"]').disabled = false;
+      }
     }
     async save() {
       const body = this.validate();

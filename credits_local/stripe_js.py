@@ -10,7 +10,8 @@ This module gives the stand-in that path: the script served at ``/js.stripe.com/
 ``confirmCardPayment(clientSecret, {payment_method: {card}})`` completed (create the card's PaymentMethod,
 attach it to the PaymentIntent's customer, confirm; on ``requires_action`` localstripe's own 3-D Secure modal),
 backed by one private route, ``POST /v1/payment_intents/<id>/_confirm_card`` (publishable key and client
-secret, as Stripe.js authenticates). Declines come back as Stripe.js returns them: ``{error: {type:
+secret, as Stripe.js authenticates); and ``initEmbeddedCheckout`` mounting the payment page of a Checkout Session
+(``stripe_checkout.py``), which calls ``onComplete`` or goes to the session's ``return_url`` once paid. Declines come back as Stripe.js returns them: ``{error: {type:
 "card_error", code, decline_code, message}}``.
 """
 
@@ -63,6 +64,39 @@ CONFIRM_CARD_PAYMENT = r"""
                    'method and try again.', payment_intent: done.paymentIntent}};
       }
       return done;
+    };
+    // Embedded Checkout: the session's payment page in an iframe; on payment, onComplete, else the return_url
+    stripe.initEmbeddedCheckout = async (options) => {
+      const secret = options.clientSecret || await options.fetchClientSecret();
+      const match = /^(cs_\w+?)_secret_/.exec(secret || '');
+      if (!match) throw new Error('initEmbeddedCheckout: invalid client secret');
+      let frame = null;
+      const origin = new URL(LOCALSTRIPE_BASE_API).origin;
+      const listener = (event) => {
+        const data = event.data || {};
+        if (event.origin !== origin || data.localstripeCheckout !== match[1] || data.status !== 'complete') return;
+        if (options.onComplete) options.onComplete();
+        else if (data.return_url) window.location.assign(data.return_url);
+      };
+      window.addEventListener('message', listener);
+      return {
+        mount(target) {
+          const parent = typeof target === 'string' ? document.querySelector(target) : target;
+          frame = document.createElement('iframe');
+          frame.src = `${LOCALSTRIPE_BASE_API}/_local/checkout/${match[1]}?client_secret=${encodeURIComponent(secret)}`;
+          frame.title = 'Secure checkout';
+          frame.style.cssText = 'width: 100%; height: 420px; border: 0;';
+          parent.appendChild(frame);
+        },
+        unmount() {
+          if (frame) frame.remove();
+          frame = null;
+        },
+        destroy() {
+          this.unmount();
+          window.removeEventListener('message', listener);
+        },
+      };
     };
     return stripe;
   };

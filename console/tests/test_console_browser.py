@@ -309,7 +309,9 @@ def test_no_serious_or_critical_accessibility_violations(console: Console, accou
         "() => document.querySelector('credits-limits').shadowRoot.append(document.createElement('input'))"
     )
     assert [v["id"] for v in console.axe()] == ["label"]
-    console.page.evaluate("() => document.querySelector('credits-limits').shadowRoot.lastElementChild.remove()")
+    console.page.evaluate(
+        "() => document.querySelector('credits-limits').shadowRoot.lastElementChild.remove()"
+    )
     assert console.axe() == []
     dialog = open_purchase(console)
     expect(dialog.get_by_role("button", name="Continue to payment")).to_be_visible()
@@ -379,3 +381,37 @@ def test_the_demo_console_signs_in_and_composes_every_component(console: Console
         {"content-type": "application/json"},
     )
     assert refused.status == 400
+
+
+def test_embedded_checkout_pays_and_the_card_is_then_in_the_billing_portal(
+    console: Console, account: str
+) -> None:
+    page = console.page
+    console.open(account)
+    card = "credits-balance-card"
+    console.wait_text(console.field(card, "available"), "0")
+    page.evaluate(
+        "() => document.querySelector('credits-purchase-dialog').setAttribute('payment', 'checkout')"
+    )
+    dialog = open_purchase(console)
+    dialog.get_by_role("button", name="Continue to payment").click()
+    checkout = page.frame_locator("credits-purchase-dialog .credits-card-element iframe")
+    checkout.get_by_label("Card number").fill(VISA)
+    checkout.get_by_label("Expiry (MM/YY)").fill("12/34")
+    checkout.get_by_label("CVC").fill("123")
+    console.shot("embedded-checkout")
+    checkout.get_by_role("button", name="Pay 10.00 USD").click()
+    # Checkout goes to the purchase's return URL: the page loads again and the dialog picks the purchase up
+    expect(dialog.locator('[data-state="succeeded"]')).to_contain_text("1,000 credits added")
+    console.wait_text(console.field(card, "available"), "1,000")
+    assert "credits_checkout" not in page.url
+    console.shot("checkout-credited")
+    dialog.get_by_role("button", name="Done").click()
+
+    page.locator(card).get_by_role("button", name="Auto top-up").click()
+    page.locator("credits-auto-top-up-dialog").get_by_role("button", name="Manage payment methods").click()
+    expect(page.get_by_role("heading", name="Payment methods")).to_be_visible()
+    expect(page.get_by_role("cell", name="•••• 4242")).to_be_visible()
+    console.shot("billing-portal")
+    page.get_by_role("link", name="Return to the console").click()
+    console.wait_text(console.field(card, "available"), "1,000")
