@@ -273,17 +273,17 @@ def up(options: Options) -> None:
             _say("schedule", f"{schedule.function} {schedule.expression.text}{state_text}")
 
         routes = routes_of(template.functions())
-        keys = Authorizers(
-            _jwt_authorizers(template, deployed), state.signing_key().public_key(), state.service_credential()
-        )
+        jwt_settings = _jwt_authorizers(template, deployed)
+        keys = Authorizers(jwt_settings, state.signing_key().public_key(), state.service_credential())
         local = LocalEndpoints(running.events, running.invoke, running.trigger)
         cors = cors_of(template, deployed.resolver)
         parameters = template.parameters()
+        # the demo console's sign-in mints tokens for the API's (first) JWT authorizer
         console = ConsoleSettings(
             gateway_url,
             stripe.url,
             state.signing_key(),
-            JwtSettings(parameters["JwtIssuer"], parameters["JwtAudience"]),
+            next(iter(jwt_settings.values()), JwtSettings("", "")),
             parameters.get("AccountClaim", "custom:account_id"),
             parameters.get("RoleClaim", "custom:role"),
             state.service_credential(),

@@ -415,3 +415,14 @@ def test_embedded_checkout_pays_and_the_card_is_then_in_the_billing_portal(
     console.shot("billing-portal")
     page.get_by_role("link", name="Return to the console").click()
     console.wait_text(console.field(card, "available"), "1,000")
+
+
+def test_numbers_money_and_dates_follow_the_hosts_locale(console: Console, account: str) -> None:
+    grant(console.stack, account, 12_345)
+    console.stack.history(account, 1)
+    console.open(account, locale="de-DE")
+    card = "credits-balance-card"
+    console.wait_text(console.field(card, "available"), "12.345")
+    expect(console.page.locator(f"{card} [data-money]").first).to_have_text("≈ 123,45 $")
+    expect(console.page.locator(f'{card} [data-field="recent"] [data-amount]').first).to_have_text("+12.345")
+    console.shot("de-DE")
