@@ -152,6 +152,12 @@ def test_three_d_secure_is_completed_in_stripes_challenge(console: Console, acco
     dialog.get_by_role("button", name="Continue to payment").click()
     fill_card(console, THREE_D_SECURE)
     dialog.get_by_role("button", name="Pay").click()
+    console.page.get_by_role("button", name="Fail authentication").click()
+    message = dialog.locator('[data-field="message"] [role="alert"]')
+    expect(message).to_contain_text("3-D Secure")
+    expect(message).to_contain_text("No credits were added")
+    console.shot("3ds-failed")
+    dialog.get_by_role("button", name="Pay").click()  # again, and this time the bank's check is passed
     console.page.get_by_role("button", name="Complete authentication").click()
     expect(dialog.locator('[data-state="succeeded"]')).to_be_visible()
     console.wait_text(console.field(card, "available"), "1,000")
@@ -371,6 +377,7 @@ def test_the_demo_console_signs_in_and_composes_every_component(console: Console
     expect(page.locator("credits-history tbody tr")).to_have_count(3)
     expect(page.locator('credits-usage [data-field="total"]')).to_have_text("55")
     console.shot("demo-console")
+    assert console.axe() == []
     page.locator("#role").select_option("member")
     page.get_by_role("button", name="Sign in").click()
     expect(page.locator('credits-balance-card [data-state="forbidden"]').first).to_be_visible()
