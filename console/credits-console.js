@@ -582,7 +582,7 @@
           </div>
         </div>`;
       const overlay = this.$('.overlay');
-      trapFocus(this.shadowRoot, overlay, () => this.close());
+      trapFocus(this.shadowRoot, overlay, () => !this.busy && this.close());
       overlay.addEventListener('click', (event) => {
         if (event.target === overlay && !this.busy) this.close();
       });
@@ -877,7 +877,9 @@
       const button = this.$('[data-action="pay"]');
       button.disabled = true;
       button.textContent = 'Paying…';
-      this.busy = true;
+      this.busy = true; // the payment is with Stripe: the dialog stays until it answers
+      this.$('[data-action="close"]').disabled = true;
+      this.$('[data-action="back"]').disabled = true;
       this.$('.overlay').classList.add('confirming');
       let result;
       try {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import urllib.request
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -433,3 +434,24 @@ def test_numbers_money_and_dates_follow_the_hosts_locale(console: Console, accou
     expect(console.page.locator(f"{card} [data-money]").first).to_have_text("≈ 123,45 $")
     expect(console.page.locator(f'{card} [data-field="recent"] [data-amount]').first).to_have_text("+12.345")
     console.shot("de-DE")
+
+
+def test_credits_slow_to_arrive_get_a_clear_message(console: Console, account: str) -> None:
+    page = console.page
+    console.open(account)
+    console.wait_text(console.field("credits-balance-card", "available"), "0")
+    page.evaluate(
+        "() => document.querySelector('credits-purchase-dialog').setAttribute('credit-timeout', '1500')"
+    )
+
+    def still_pending(route: Any) -> None:  # the webhook has not arrived yet, as far as the page can tell
+        response = route.fetch()
+        route.fulfill(response=response, json={**response.json(), "status": "pending"})
+
+    page.route(re.compile(r".*/accounts/[^/]+/purchases/pur_[0-9a-f]+$"), still_pending)
+    dialog = open_purchase(console)
+    dialog.get_by_role("button", name="Continue to payment").click()
+    fill_card(console, VISA)
+    dialog.get_by_role("button", name="Pay").click()
+    expect(dialog.locator('[data-state="timeout"]')).to_contain_text("taking longer than usual")
+    console.shot("timeout")
