@@ -455,3 +455,20 @@ def test_credits_slow_to_arrive_get_a_clear_message(console: Console, account: s
     dialog.get_by_role("button", name="Pay").click()
     expect(dialog.locator('[data-state="timeout"]')).to_contain_text("taking longer than usual")
     console.shot("timeout")
+
+
+def test_empty_and_error_states(console: Console, account: str) -> None:
+    page = console.page
+    console.open(account)
+    expect(page.locator('credits-history [data-state="empty"]')).to_have_text("No transactions yet.")
+    expect(page.locator('credits-usage [data-state="empty"]')).to_have_text("No usage in this range.")
+    expect(page.locator('credits-balance-card [data-state="empty"]')).to_have_text("No transactions yet.")
+    # the API unreachable: every element says so and offers to try again
+    page.evaluate("() => CreditsConsole.configure({api: 'http://127.0.0.1:9'})")
+    for element in ("credits-balance-card", "credits-usage", "credits-history", "credits-limits"):
+        error = page.locator(f'{element} [data-state="error"][role="alert"]')
+        expect(error).to_contain_text("could not be reached")
+    console.shot("unreachable")
+    assert console.axe() == []
+    page.evaluate(f"() => CreditsConsole.configure({{api: {console.stack.url!r}}})")
+    console.wait_text(console.field("credits-balance-card", "available"), "0")
