@@ -6,6 +6,7 @@ import csv
 import io
 import re
 import urllib.request
+import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -472,3 +473,21 @@ def test_empty_and_error_states(console: Console, account: str) -> None:
     assert console.axe() == []
     page.evaluate(f"() => CreditsConsole.configure({{api: {console.stack.url!r}}})")
     console.wait_text(console.field("credits-balance-card", "available"), "0")
+
+
+def test_the_card_counts_credits_expiring_in_the_next_30_days(console: Console, account: str) -> None:
+    stack = console.stack
+    now = datetime.now(UTC)
+    for amount, days in [(200, 10), (50, 25), (300, 60)]:
+        expires = (now + timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        payload = {
+            "amount": amount,
+            "source": "promotional",
+            "idempotency_key": uuid.uuid4().hex,
+            "expires_at": expires,
+        }
+        service(stack, "POST", f"/accounts/{account}/grants", payload)
+    stack.history(account, 3)
+    console.open(account)
+    console.wait_text(console.field("credits-balance-card", "available"), "550")
+    console.wait_text(console.field("credits-balance-card", "expiring"), "250")
