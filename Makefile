@@ -20,13 +20,13 @@ SAM_CLI_VERSION := 1.170.0
 BUILD_DIR := .aws-sam/build
 
 # Source directories that exist (lint runs only on those).
-LINT_DIRS := $(wildcard layers functions tests scripts bench credits_local)
+LINT_DIRS := $(wildcard layers functions tests scripts bench credits_local console/tests)
 
 export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: venv tools lint typecheck cfn-lint validate unit test build bench bench-smoke dev clean openapi event-schemas
+.PHONY: venv tools browser lint typecheck cfn-lint validate unit test build bench bench-smoke dev clean openapi event-schemas
 
 venv: $(VENV)/.installed
 
@@ -45,6 +45,21 @@ $(TOOLS_STAMP):
 	$(TOOLS)/bin/python -m pip install --quiet --upgrade pip
 	$(TOOLS)/bin/python -m pip install --quiet 'aws-sam-cli==$(SAM_CLI_VERSION)'
 	@rm -f $(TOOLS)/.installed-sam-*
+	@touch $@
+
+# The console's browser tests: Debian's Chromium (Playwright drives it; no browser download) and axe-core,
+# pinned by console/package-lock.json. The console's bundle itself has no build step and no dependency.
+CHROMIUM := /usr/bin/chromium
+CONSOLE_DEPS := console/node_modules/.package-lock.json
+
+browser: $(CHROMIUM) $(CONSOLE_DEPS)
+
+$(CHROMIUM):
+	$$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $$( [ "$$(id -u)" = 0 ] || echo sudo -E ) apt-get install -y -qq chromium
+
+$(CONSOLE_DEPS): console/package.json console/package-lock.json
+	cd console && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
 lint: venv
@@ -66,7 +81,7 @@ validate: tools
 unit: venv
 	$(VENV)/bin/pytest tests -m 'not e2e'
 
-test: lint typecheck cfn-lint validate
+test: lint typecheck cfn-lint validate browser
 	$(VENV)/bin/pytest
 
 build: tools
@@ -91,5 +106,5 @@ dev: venv
 	$(VENV)/bin/credits-local up
 
 clean:
-	rm -rf $(VENV) $(TOOLS) .credits-local .aws-sam .pytest_cache .mypy_cache .ruff_cache .hypothesis *.egg-info
+	rm -rf $(VENV) $(TOOLS) console/node_modules console/test-results .credits-local .aws-sam .pytest_cache .mypy_cache .ruff_cache .hypothesis *.egg-info
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

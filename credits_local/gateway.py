@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from credits_local.authorizers import JwtSettings, Refused, authorize_iam, authorize_jwt
+from credits_local.cors import Handles
 from credits_local.functions import FunctionError, FunctionPool
 from credits_local.routes import HttpResponse, NoRoute, Route, api_event, http_response, json_response, match
 from credits_local.state import ServiceCredential
@@ -174,13 +175,13 @@ class GatewayServer(ThreadingHTTPServer):
                     "another port with --port"
                 ) from None
             raise
-        self.gateway: Gateway
+        self.gateway: Handles  # the Gateway, behind CORS and the console's pages (stack.py)
 
     @property
     def port(self) -> int:
         return int(self.server_address[1])
 
-    def start(self, gateway: Gateway) -> threading.Thread:
+    def start(self, gateway: Handles) -> threading.Thread:
         self.gateway = gateway
         thread = threading.Thread(target=self.serve_forever, name="gateway", daemon=True)
         thread.start()

@@ -52,8 +52,12 @@ def serve(port: int, store_path: Path) -> None:
     from aiohttp import web
     from localstripe.server import app
 
+    from credits_local import stripe_checkout, stripe_js
+
     ignore_interrupts()
     _patch(store_path)
+    stripe_js.install(app)  # Stripe.js's confirmCardPayment with a card, for the console
+    stripe_checkout.install(app)  # Checkout Sessions and Customer Portal sessions, which localstripe lacks
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", port))

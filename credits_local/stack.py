@@ -16,6 +16,8 @@ from credits_local import DEFAULT_PORT, STACK_NAME
 from credits_local import functions as runtime
 from credits_local.authorizers import JwtSettings
 from credits_local.children import Launch
+from credits_local.console_site import ConsoleSettings, WithConsole
+from credits_local.cors import WithCors, cors_of
 from credits_local.events import BusTap
 from credits_local.functions import FunctionPool, FunctionSpec
 from credits_local.gateway import Authorizers, Gateway, GatewayServer, LocalEndpoints
@@ -271,15 +273,29 @@ def up(options: Options) -> None:
             _say("schedule", f"{schedule.function} {schedule.expression.text}{state_text}")
 
         routes = routes_of(template.functions())
-        keys = Authorizers(
-            _jwt_authorizers(template, deployed), state.signing_key().public_key(), state.service_credential()
-        )
+        jwt_settings = _jwt_authorizers(template, deployed)
+        keys = Authorizers(jwt_settings, state.signing_key().public_key(), state.service_credential())
         local = LocalEndpoints(running.events, running.invoke, running.trigger)
-        server.start(Gateway(routes, pools, keys, local))
+        cors = cors_of(template, deployed.resolver)
+        parameters = template.parameters()
+        # the demo console's sign-in mints tokens for the API's (first) JWT authorizer
+        console = ConsoleSettings(
+            gateway_url,
+            stripe.url,
+            state.signing_key(),
+            next(iter(jwt_settings.values()), JwtSettings("", "")),
+            parameters.get("AccountClaim", "custom:account_id"),
+            parameters.get("RoleClaim", "custom:role"),
+            state.service_credential(),
+        )
+        server.start(WithCors(WithConsole(Gateway(routes, pools, keys, local), console), cors))
         stack.callback(server.shutdown)
         kinds = sorted({r.authorizer for r in routes})
         counts = ", ".join(f"{sum(r.authorizer == k for r in routes)} {k}" for k in kinds)
         _say("gateway", f"{gateway_url}  {len(routes)} routes ({counts})")
+        origins = ", ".join(cors.allow_origins) if cors and cors.allow_origins else "none"
+        _say("cors", f"origins allowed to call the API from a browser (ConsoleOrigins): {origins}")
+        _say("console", f"{gateway_url}/console  the demo credits console (sign in as any account and role)")
 
         where = RunningStack(
             os.getpid(),
