@@ -63,6 +63,19 @@ def parse_grant(item: dict[str, Any], pending: dict[str, tuple[int, int]]) -> Gr
     )
 
 
+def _pages(kwargs: dict[str, Any], grow: bool) -> Iterator[dict[str, Any]]:
+    """The items of a Query, page after page (each page four times the last, up to LAST_PAGE, if ``grow``)."""
+    while True:
+        page = table.client().query(**kwargs)
+        for raw in page.get("Items", []):
+            yield table.from_item(raw) or {}
+        if "LastEvaluatedKey" not in page:
+            return
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        if grow:
+            kwargs["Limit"] = min(kwargs["Limit"] * 4, LAST_PAGE)
+
+
 def _range_items(
     account_id: str, priority: int | None, first_page: int = FIRST_PAGE, through: int | None = None
 ) -> Iterator[dict[str, Any]]:
@@ -71,39 +84,22 @@ def _range_items(
     prefix = table.GRANT_PREFIX if priority is None else table.grant_range(priority)
     pk = table.account_pk(account_id)
     base: dict[str, Any] = {"TableName": table.table_name(), "ConsistentRead": True}
-    start: dict[str, Any] | None = None
-    if through is not None and priority is not None:
-        bounded = {
-            **base,
-            "KeyConditionExpression": "pk = :pk AND sk BETWEEN :g AND :t",
-            "ExpressionAttributeValues": table.to_item(
-                {":pk": pk, ":g": prefix, ":t": f"{prefix}{through:011d}#~"}
-            ),
-        }
-        while True:
-            page = table.client().query(**bounded)
-            for raw in page.get("Items", []):
-                yield table.from_item(raw) or {}
-            if "LastEvaluatedKey" not in page:
-                break
-            bounded["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-        start = table.to_item({"pk": pk, "sk": f"{prefix}{through:011d}#~"})
-    kwargs: dict[str, Any] = {
+    rest: dict[str, Any] = {
         **base,
         "KeyConditionExpression": "pk = :pk AND begins_with(sk, :g)",
         "ExpressionAttributeValues": table.to_item({":pk": pk, ":g": prefix}),
         "Limit": first_page,
     }
-    if start is not None:
-        kwargs["ExclusiveStartKey"] = start
-    while True:
-        page = table.client().query(**kwargs)
-        for raw in page.get("Items", []):
-            yield table.from_item(raw) or {}
-        if "LastEvaluatedKey" not in page:
-            return
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-        kwargs["Limit"] = min(kwargs["Limit"] * 4, LAST_PAGE)
+    if through is not None and priority is not None:
+        bound = f"{prefix}{through:011d}#~"
+        expiring = {
+            **base,
+            "KeyConditionExpression": "pk = :pk AND sk BETWEEN :g AND :t",
+            "ExpressionAttributeValues": table.to_item({":pk": pk, ":g": prefix, ":t": bound}),
+        }
+        yield from _pages(expiring, grow=False)
+        rest["ExclusiveStartKey"] = table.to_item({"pk": pk, "sk": bound})
+    yield from _pages(rest, grow=True)
 
 
 def all_grants(account: Account) -> list[Grant]:

@@ -29,17 +29,10 @@ MAX_PRIORITY = 1000
 MAX_DESCRIPTION = 200
 
 
-def _summary(grant: Grant) -> dict[str, Any]:
+def _summary(account_id: str, grant: Grant) -> dict[str, Any]:
     """What the idempotency record keeps of the grant, for a retry's answer."""
-    values: dict[str, Any] = {
-        "amount": grant.amount,
-        "source": grant.source,
-        "priority": grant.priority,
-        "created_at": grant.created_at,
-    }
-    if grant.expires_at is not None:
-        values["expires_at"] = grant.expires_at
-    return values
+    kept = ("amount", "source", "priority", "created_at", "expires_at")
+    return {k: v for k, v in grant_item(account_id, grant).items() if k in kept}
 
 
 def grant_id(account_id: str, idempotency_key: str) -> str:
@@ -120,7 +113,9 @@ def grant(
         if expiry is not None:
             lower_due(expr, expiry, lower)
         stamp(expr, [change])
-        record = record_put(account_id, key, "grant", request, change, now, result={"grant": _summary(new)})
+        record = record_put(
+            account_id, key, "grant", request, change, now, result={"grant": _summary(account_id, new)}
+        )
         reminders = reminder_puts(account_id, new, now)
         grant_put = put(grant_item(account_id, new), only_if_new=False)
         transact([expr.update(account_key(account_id)), record, *also, *reminders, grant_put])
