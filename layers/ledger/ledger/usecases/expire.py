@@ -84,7 +84,9 @@ def _step(account_id: str, now: datetime, expire: bool) -> tuple[Settled, bool]:
     """One transaction of a settlement. Returns what it did and whether more is left."""
     account = read_account(account_id)
     at = epoch(now)
-    due_now = expire and account.due is not None and account.due <= at
+    # with ``expire``, a guard that is set is checked against what is due now: expired if it has come, else
+    # moved to the next expiry if it is earlier than that (a used-up grant's, a captured hold's)
+    due_now = expire and account.due is not None
     if not due_now and (expire or not (account.pending or (account.unsettled and account.grant_items))):
         return NOTHING, False
     read = read_grants(account, at=at if due_now else None, max_stored=MAX_STORED, max_expiring=MAX_EXPIRING)
@@ -99,6 +101,8 @@ def _step(account_id: str, now: datetime, expire: bool) -> tuple[Settled, bool]:
         level=read.level,
         cut=read.cut,
     )
+    if expiring_step and not plan.expiring and not plan.expired_holds and plan.due == account.due:
+        return NOTHING, False  # nothing due (a sweep read a stale index entry, or another settled it)
     changes = _changes(account_id, plan, now)
     actions = [_account_update(account, read, grants, plan, changes, expiring_step)]
     actions += _grant_writes(account_id, grants, plan)

@@ -11,7 +11,7 @@ from typing import Any
 
 from ledger.domain.account import Account
 from ledger.domain.changes import Entry, from_epoch, utcnow
-from ledger.domain.errors import InvalidRequest
+from ledger.domain.errors import Busy, InvalidRequest
 from ledger.domain.grants import Grant
 from ledger.domain.settlement import as_of
 from ledger.domain.top_up import TopUp
@@ -24,6 +24,7 @@ from ledger.usecases.limits import low_balance_threshold
 
 RECENT = 5
 EXPIRING_SOON = timedelta(days=30)
+SNAPSHOT_TRIES = 5
 EXPIRING_SOON_LISTED = 10  # the soonest ones; the card reads no more grants than that per priority
 BURN_WINDOW_DAYS = 7
 MAX_USAGE_DAYS = 366
@@ -102,13 +103,21 @@ def _as_of(account: Account, at: int, horizon: int) -> Account:
     """The account as it is at ``at`` (expiries not yet written count already), with the grants that matter
     to the card: those consumption reached, the arrivals, those expiring by ``horizon`` (up to
     EXPIRING_SOON_LISTED per priority) and the first to survive in each priority."""
-    if not account.grant_items and not (account.due is not None and account.due <= at):
-        return account
-    read = read_grants(account, at=at, horizon=horizon, soon=EXPIRING_SOON_LISTED, first_page=16)
-    due = account.due is not None and account.due <= at
-    holds = lapsed_and_next(account.account_id, at, 10_000) if due and account.held else []
-    settled = as_of(replace(account, grants=read.grants, holds=holds), at)
-    return settled if due else replace(settled, due=account.due)
+    for _ in range(SNAPSHOT_TRIES):
+        if not account.grant_items and not (account.due is not None and account.due <= at):
+            return account
+        read = read_grants(account, at=at, horizon=horizon, soon=EXPIRING_SOON_LISTED, first_page=16)
+        due = account.due is not None and account.due <= at
+        if not due:
+            return replace(as_of(replace(account, grants=read.grants), at), due=account.due)
+        holds = lapsed_and_next(account.account_id, at, 10_000) if account.held else []
+        # while something is due the balance itself comes from the grants and holds just read: they must be
+        # those of the account as read, not of a settlement or arrival that committed in between
+        again = parse_account(account.account_id, table.get_item(account.account_id, table.ACCOUNT_SK))
+        if (again.settlements, again.arrived) == (account.settlements, account.arrived):
+            return as_of(replace(account, grants=read.grants, holds=holds), at)
+        account = again
+    raise Busy("the account kept being settled while it was read; retry")
 
 
 def live_grants(account_id: str, now: datetime | None = None) -> list[Grant]:
