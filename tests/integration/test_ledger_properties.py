@@ -754,7 +754,7 @@ def preload(m: Model, count: int, seed: int) -> None:
 
 
 class LongLivedLedgerMachine(LedgerMachine):
-    PRELOAD = 1_000
+    PRELOAD = 400
 
 
 def test_ledger_against_the_model() -> None:
@@ -765,11 +765,13 @@ def test_ledger_against_the_model() -> None:
 
 
 @pytest.mark.slow
-def test_an_account_with_a_thousand_grants_and_holds_against_the_model() -> None:
-    """The same rules on an account that already holds 1,000 live grants and 1,000 open holds."""
+def test_an_account_with_hundreds_of_grants_and_holds_against_the_model() -> None:
+    """The same rules on an account that already holds 400 live grants and 400 open holds (in-process moto
+    copies the table on every transaction, which bounds the size here; tests/integration/test_account_size.py
+    and the bench take accounts of 10,000 holds and 1,000 grants through the same code)."""
     run_state_machine_as_test(
         LongLivedLedgerMachine,
-        settings=settings(max_examples=max(2, EXAMPLES // 8), stateful_step_count=20, deadline=None),
+        settings=settings(max_examples=max(2, EXAMPLES // 12), stateful_step_count=15, deadline=None),
     )
 
 
