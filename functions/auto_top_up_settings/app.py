@@ -10,7 +10,7 @@ from ledger.api.http import lambda_handler, resolver
 from ledger.api.top_up_models import TopUpSettingsIn, TopUpSettingsOut
 from ledger.usecases.top_up_settings import get_settings, put_settings
 
-app = resolver()
+app = resolver("account")
 
 
 @app.get("/accounts/<account_id>/auto-top-up")
