@@ -187,6 +187,8 @@ def test_a_declining_card_cools_down_then_stops_after_three_failures_in_a_row(
     retry_at = datetime.fromisoformat(settings["retry_at"].replace("Z", "+00:00"))
     failed = [e for e in notifications.pump() + published if e["detail-type"] == "credit_purchase_failed"]
     assert len(failed) == 1 and failed[0]["detail"]["credits"] == 1000
+    [intent] = intents_of(stripe_env, acme)  # the declined charge's PaymentIntent is named
+    assert failed[0]["detail"]["payment_intent"] == intent["id"]
 
     assert safety_net(retry_at - timedelta(seconds=1))["started"] == 0  # cooling down
     assert len(intents_of(stripe_env, acme)) == 1

@@ -93,8 +93,11 @@ def _is_text(text: str) -> bool:
     return True
 
 
-def screen_body(event: dict[str, Any]) -> dict[str, Any] | None:
-    """An error result for a body the route cannot read, else None (the content type normalized)."""
+def screen_body(event: dict[str, Any], parse: bool = True) -> dict[str, Any] | None:
+    """An error result for a body the route cannot read, else None (the content type normalized).
+
+    ``parse=False`` checks only size and media type: the webhook checks Stripe's signature on the raw body
+    first, and parks a signed body it cannot read."""
     method = str(((event.get("requestContext") or {}).get("http") or {}).get("method", "")).upper()
     raw = _body_bytes(event)
     if raw is None or method not in BODY_METHODS:
@@ -117,6 +120,8 @@ def screen_body(event: dict[str, Any]) -> dict[str, Any] | None:
         for key in [k for k in headers if k.lower() == "content-type"]:
             del headers[key]
         headers["content-type"] = JSON
+    if not parse:
+        return None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -150,4 +155,4 @@ def screen(event: dict[str, Any], access: Access) -> dict[str, Any] | None:
         authorize(event, access)
     except Forbidden as refused:
         return error_result(HTTPStatus.FORBIDDEN, refused.code, refused.message)
-    return screen_body(event)
+    return screen_body(event, parse=access != "public")

@@ -18,6 +18,7 @@ from pydantic import BaseModel
 
 from ledger.api.gate import Access, screen
 from ledger.domain import errors
+from ledger.payments.event_shape import UnreadableEvent
 
 logger = Logger()
 
@@ -43,6 +44,7 @@ STATUS: dict[type[errors.LedgerError], int] = {
     errors.InvalidSignature: HTTPStatus.BAD_REQUEST,
     errors.PaymentProviderError: HTTPStatus.BAD_GATEWAY,
     errors.PaymentMethodRequired: HTTPStatus.CONFLICT,
+    UnreadableEvent: HTTPStatus.BAD_REQUEST,
 }
 
 
