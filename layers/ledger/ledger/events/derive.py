@@ -14,6 +14,7 @@ from typing import Any
 
 from ledger.domain.account import Account
 from ledger.domain.changes import from_epoch
+from ledger.domain.thresholds import crossed_below
 from ledger.events.models import (
     CreditBalanceDepleted,
     CreditBalanceLow,
@@ -39,7 +40,7 @@ def account_notifications(
         "hard_limit": after.hard_limit,
     }
     threshold = low_balance_threshold(after)
-    if before.available > low_balance_threshold(before) and after.available <= threshold:
+    if crossed_below(before.available, low_balance_threshold(before), after.available, threshold):
         notifications.append(CreditBalanceLow(threshold=threshold, **figures))
     if before.available > before.hard_limit and after.available <= after.hard_limit:
         notifications.append(CreditBalanceDepleted(**figures))

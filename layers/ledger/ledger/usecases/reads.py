@@ -13,6 +13,7 @@ from ledger.domain.changes import Entry, from_epoch, utcnow
 from ledger.domain.errors import InvalidRequest
 from ledger.domain.grants import Grant
 from ledger.domain.settlement import as_of
+from ledger.domain.thresholds import shows_low
 from ledger.domain.top_up import TopUp
 from ledger.store import table
 from ledger.store.account_item import parse_account
@@ -44,7 +45,7 @@ class BalanceCard:
 
     @property
     def low_balance(self) -> bool:
-        return self.account.available <= self.low_balance_threshold
+        return shows_low(self.account.available, self.low_balance_threshold)
 
 
 def _query(**kwargs: Any) -> dict[str, Any]:
