@@ -1,7 +1,7 @@
 """Notifications that follow from an account write, read off the write's old and new images.
 
 - ``credits_expired``: one per ``expiry`` change the write made, numbered like its history entry.
-- ``credit_balance_low``: available went from above the low-balance threshold to at or below it.
+- ``credit_balance_low``: available went from at or above the low-balance threshold to below it.
 - ``credit_balance_depleted``: available went from above the floor to at or down to it.
 
 Each is a crossing between the two images, so staying low fires nothing and every new crossing fires once.
