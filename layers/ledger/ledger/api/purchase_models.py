@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl
 
 from ledger.domain.purchase import PaymentMode, Purchase, PurchaseStatus
-from ledger.payments.catalog import MAX_CREDITS, PRICE_RULE, Catalog, Tier
+from ledger.payments.catalog import MAX_CREDITS, Catalog, Tier
 from ledger.usecases.purchase import NewPurchase
 
 
@@ -27,7 +27,7 @@ class CustomOut(BaseModel):
         "capped by the larger offers (see price_rule)."
     )
     price_rule: Literal["tier_rate_capped_by_larger_offers"] = Field(
-        default=PRICE_RULE,
+        default="tier_rate_capped_by_larger_offers",
         description="The price never falls as the amount rises: a custom amount costs its tier's rate, but "
         "never more than the first amount of a later tier or a package of at least as many credits "
         "(4,999 credits cost what 5,000 do).",
