@@ -15,6 +15,7 @@ from botocore.exceptions import ClientError
 
 from ledger.domain.changes import Change, Entry, digest
 from ledger.store import table
+from ledger.store.entry_types import TYPE_PK, type_pk
 from ledger.store.results import entry_attr
 
 CONSUMPTION_TYPES = ("consumption", "capture")
@@ -47,7 +48,14 @@ def record(account_id: str, old: dict[str, Any] | None, new: dict[str, Any]) -> 
     for change, entry in made:
         db.put_item(
             TableName=name,
-            Item=table.to_item({"pk": pk, "sk": table.entry_sk(entry.seq or 0), **entry.to_map()}),
+            Item=table.to_item(
+                {
+                    "pk": pk,
+                    "sk": table.entry_sk(entry.seq or 0),
+                    TYPE_PK: type_pk(account_id, entry.type),
+                    **entry.to_map(),
+                }
+            ),
         )
         if change.record:
             try:
@@ -136,7 +144,12 @@ def record_unwritable(
         table.client().put_item(
             TableName=table.table_name(),
             Item=table.to_item(
-                {"pk": table.account_pk(account_id), "sk": table.entry_sk(last), **entry.to_map()}
+                {
+                    "pk": table.account_pk(account_id),
+                    "sk": table.entry_sk(last),
+                    TYPE_PK: type_pk(account_id, UNRECORDED),
+                    **entry.to_map(),
+                }
             ),
             ConditionExpression="attribute_not_exists(pk)",
         )

@@ -17,6 +17,7 @@ from ledger.domain.thresholds import shows_low
 from ledger.domain.top_up import TopUp
 from ledger.store import table
 from ledger.store.account_item import parse_account
+from ledger.store.entry_types import typed_page
 from ledger.store.top_up_item import TOP_UP_SK, parse_top_up
 from ledger.usecases.limits import low_balance_threshold
 
@@ -123,12 +124,10 @@ def history(account_id: str, limit: int = 50, cursor: str | None = None, type: s
         "ExpressionAttributeValues": {":pk": {"S": table.account_pk(account_id)}, ":e": {"S": "E#"}},
         "Limit": limit,
     }
+    if type:  # one type: its own index, so a page holds up to limit entries of it (entry_types.py)
+        return Page(*typed_page(account_id, type, limit, cursor))
     if cursor:
         kwargs["ExclusiveStartKey"] = _cursor_in(cursor, account_id)
-    if type:
-        kwargs["FilterExpression"] = "#t = :t"
-        kwargs["ExpressionAttributeNames"] = {"#t": "type"}
-        kwargs["ExpressionAttributeValues"][":t"] = {"S": type}
     response = _query(**kwargs)
     items = [Entry.from_map(table.from_item(i) or {}) for i in response.get("Items", [])]
     return Page(items=items, next_cursor=_cursor_out(response.get("LastEvaluatedKey")))
