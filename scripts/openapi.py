@@ -34,7 +34,11 @@ STATUSES: dict[str, tuple[str, dict[str, Any]]] = {
         "forbidden: not this account's owner or admin, or not an IAM-signed service request",
         EITHER_SCHEMA,
     ),
-    "404": ("not_found: no such hold, package or purchase", ERROR_SCHEMA),
+    "404": (
+        "not_found: no such hold, package or purchase, or a path parameter no route takes (characters outside "
+        "letters, digits and -._~()'!*:@,;=+&$%<> []{}|^)",
+        ERROR_SCHEMA,
+    ),
     "409": ("idempotency_conflict, hold_not_open, hold_expired or payment_method_required", ERROR_SCHEMA),
     "413": ("payload_too_large: a body over 64 KB", ERROR_SCHEMA),
     "415": ("unsupported_media_type: a body that is not application/json", ERROR_SCHEMA),
@@ -43,7 +47,7 @@ STATUSES: dict[str, tuple[str, dict[str, Any]]] = {
     "502": ("payment_provider_error: Stripe failed or refused the request (retry)", ERROR_SCHEMA),
     "503": ("service_unavailable: DynamoDB unreachable or throttling (retry)", ERROR_SCHEMA),
 }
-ACCOUNT_ROUTE = ("403", "422", "429", "503")
+ACCOUNT_ROUTE = ("403", "404", "422", "429", "503")
 BODY = ("400", "413", "415", "422")
 # the statuses each operation may answer besides its success (gateway statuses added by authorizer below)
 ROUTE_STATUSES: dict[tuple[str, str], tuple[str, ...]] = {
