@@ -68,7 +68,7 @@ ROUTE_STATUSES: dict[tuple[str, str], tuple[str, ...]] = {
     ("POST", "/accounts/{account_id}/billing-portal"): (*ACCOUNT_ROUTE, *BODY, "502"),
     ("GET", "/accounts/{account_id}/auto-top-up"): (*ACCOUNT_ROUTE, "502"),
     ("PUT", "/accounts/{account_id}/auto-top-up"): (*ACCOUNT_ROUTE, *BODY, "409", "502"),
-    ("POST", "/webhooks/stripe"): ("400", "413", "415", "429", "502", "503"),
+    ("POST", "/webhooks/stripe"): ("400", "413", "429", "502", "503"),
 }
 STRICT_INTEGERS = (
     "Integers are strict: a JSON number with a fraction or an exponent (2.0, 1e3), a string or a boolean "

@@ -96,8 +96,8 @@ def _is_text(text: str) -> bool:
 def screen_body(event: dict[str, Any], parse: bool = True) -> dict[str, Any] | None:
     """An error result for a body the route cannot read, else None (the content type normalized).
 
-    ``parse=False`` checks only size and media type: the webhook checks Stripe's signature on the raw body
-    first, and parks a signed body it cannot read."""
+    ``parse=False`` checks only the size: the webhook reads the raw body whatever its declared type, checks
+    Stripe's signature on it first, and parks a signed body it cannot read."""
     method = str(((event.get("requestContext") or {}).get("http") or {}).get("method", "")).upper()
     raw = _body_bytes(event)
     if raw is None or method not in BODY_METHODS:
@@ -108,6 +108,8 @@ def screen_body(event: dict[str, Any], parse: bool = True) -> dict[str, Any] | N
             "payload_too_large",
             f"the request body is over {MAX_BODY_BYTES} bytes",
         )
+    if not parse:
+        return None
     media = media_type(event)
     if media not in ("", JSON):
         return error_result(
@@ -120,8 +122,6 @@ def screen_body(event: dict[str, Any], parse: bool = True) -> dict[str, Any] | N
         for key in [k for k in headers if k.lower() == "content-type"]:
             del headers[key]
         headers["content-type"] = JSON
-    if not parse:
-        return None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
