@@ -23,6 +23,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from credits_local.state import ServiceCredential
 
+REGION = "us-east-1"  # the local stack's region (every part uses this one)
+
 LOCAL_ACCOUNT_ID = "123456789012"
 SIGNATURE_MAX_AGE = 15 * 60  # seconds either side of the request's X-Amz-Date, as AWS allows
 
@@ -120,17 +122,22 @@ def authorize_iam(
     body: bytes,
     credential: ServiceCredential,
     now: float | None = None,
+    region: str = REGION,
 ) -> dict[str, Any]:
     """The ``iam`` authorizer context of a request SigV4-signed with the service credential, else Refused (403).
+
+    The signature must be for this API's region, as API Gateway requires: one for another region is refused.
 
     The signature is recomputed with botocore's signer over the headers the request says it signed."""
     match = _AUTHORIZATION.match(headers.get("authorization", "").strip())
     if not match:
         raise _forbidden("no SigV4 Authorization header")
     access_key, _, scope = match["credential"].partition("/")
-    day, region, service, terminator = ([*scope.split("/"), "", "", "", ""])[:4]
+    day, signed_region, service, terminator = ([*scope.split("/"), "", "", "", ""])[:4]
     if access_key != credential.access_key_id:
         raise _forbidden("unknown access key")
+    if signed_region != region:
+        raise _forbidden(f"signed for region {signed_region or 'none'}, not {region}")
     if service != "execute-api" or terminator != "aws4_request":
         raise _forbidden(f"signed for {service or 'no service'}, not execute-api")
     amz_date = headers.get("x-amz-date", "")

@@ -17,9 +17,10 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -68,8 +69,11 @@ class Gateway:
         url = urlsplit(target)
         if url.path.startswith("/_local/"):
             return self._local(method, url.path, body)
+        # HTTP API decodes the path once, then matches routes and hands the function the decoded path and
+        # parameters (rawPath included): /accounts/a%3Ab is account a:b. The signature covers the path as sent.
+        path = unquote(url.path)
         try:
-            found = match(self.routes, method, url.path)
+            found = match(self.routes, method, path)
         except NoRoute as missing:
             return json_response(
                 missing.status, {"message": "Not Found" if missing.status == 404 else "Method Not Allowed"}
@@ -80,7 +84,7 @@ class Gateway:
         except Refused as refused:
             print(f"{method} {url.path}: refused ({refused.reason})", file=sys.stderr, flush=True)
             return json_response(refused.status, {"message": refused.message})
-        event = api_event(found, method, url.path, url.query, headers, body, client_ip, authorizer)
+        event = api_event(found, method, path, url.query, headers, body, client_ip, authorizer)
         try:
             return http_response(self.pools[found.route.function].invoke(event))
         except FunctionError as failed:
@@ -155,6 +159,29 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(response.body)
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve
+
+    def __getattr__(self, name: str) -> Any:
+        """Any other method (TRACE, QUERY, ...) is routed too: 405 JSON on a known path, as API Gateway."""
+        if name.startswith("do_") and name[3:].isupper():
+            return self._serve
+        raise AttributeError(name)
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """Errors of the HTTP layer itself (a URL too long: 414, a malformed request line: 400) in API
+        Gateway's JSON shape, not http.server's HTML page."""
+        self.close_connection = True
+        try:
+            phrase = HTTPStatus(code).phrase
+        except ValueError:
+            phrase = "Error"
+        body = json.dumps({"message": phrase}).encode()
+        self.send_response(code, phrase)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(body)))
+        self.send_header("connection", "close")
+        self.end_headers()
+        if getattr(self, "command", "") != "HEAD":
+            self.wfile.write(body)
 
     def log_message(self, format: str, *args: Any) -> None:
         """Each request is logged once, by _serve."""

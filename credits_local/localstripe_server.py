@@ -27,8 +27,11 @@ WEBHOOK_ID = "credits-local"
 
 def _patch(store_path: Path) -> None:
     """The store at ``store_path``, starting empty; PaymentIntents take the parameters our purchases send
-    that localstripe does not model (``setup_future_usage``, ``description``)."""
+    that localstripe does not model (``setup_future_usage``, ``description``); a PaymentIntent declined at
+    confirmation answers as Stripe does, a ``card_error`` naming the PaymentIntent (``error.payment_intent``),
+    not localstripe's bare ``invalid_request_error``."""
     from localstripe import resources
+    from localstripe.errors import UserError
 
     def dump_to_disk(store: resources.Store) -> None:
         with store_path.open("wb") as file:
@@ -46,6 +49,26 @@ def _patch(store_path: Path) -> None:
         self.setup_future_usage, self.description = setup_future_usage, description
 
     resources.PaymentIntent.__init__ = payment_intent
+    report_failure = resources.PaymentIntent._report_failure
+
+    def declined(self: Any) -> None:
+        try:
+            report_failure(self)
+        except UserError as error:
+            error.body["error"].update(
+                type="card_error",
+                payment_intent={
+                    "id": self.id,
+                    "object": "payment_intent",
+                    "amount": self.amount,
+                    "currency": self.currency,
+                    "status": "requires_payment_method",
+                    "metadata": self.metadata,
+                },
+            )
+            raise
+
+    resources.PaymentIntent._report_failure = declined
 
 
 def serve(port: int, store_path: Path) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 
 import boto3
 
-from credits_local.authorizers import LOCAL_ACCOUNT_ID
+from credits_local.authorizers import LOCAL_ACCOUNT_ID, REGION
 from credits_local.template import (
     EVENT_BUS,
     FUNCTION,
@@ -22,8 +22,6 @@ from credits_local.template import (
     create_table_kwargs,
     ttl_attribute,
 )
-
-REGION = "us-east-1"
 
 
 @dataclass

@@ -9,7 +9,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import parse_qsl, unquote
+from urllib.parse import parse_qsl
 
 from credits_local.template import Function
 
@@ -81,7 +81,7 @@ def match(routes: list[Route], method: str, path: str) -> Match:
             continue
         path_matched = True
         if route.method in (method, "ANY"):
-            return Match(route, {k: unquote(v) for k, v in found.groupdict().items()})
+            return Match(route, found.groupdict())  # the path was decoded once, before matching
     raise NoRoute(405 if path_matched else 404)
 
 

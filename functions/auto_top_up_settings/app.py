@@ -7,10 +7,11 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 
 from ledger.api.auth import require_account_admin
 from ledger.api.http import lambda_handler, resolver
+from ledger.api.models import ErrorOut
 from ledger.api.top_up_models import TopUpSettingsIn, TopUpSettingsOut
 from ledger.usecases.top_up_settings import get_settings, put_settings
 
-app = resolver()
+app = resolver("account")
 
 
 @app.get("/accounts/<account_id>/auto-top-up")
@@ -21,7 +22,13 @@ def get_auto_top_up(account_id: str) -> TopUpSettingsOut:
 
 @app.put(
     "/accounts/<account_id>/auto-top-up",
-    responses={409: {"description": "No saved payment method to charge (payment_method_required)"}},
+    responses={
+        200: {"description": "The settings", "content": {"application/json": {"model": TopUpSettingsOut}}},
+        409: {
+            "description": "No saved payment method to charge (payment_method_required)",
+            "content": {"application/json": {"model": ErrorOut}},
+        },
+    },
 )
 def put_auto_top_up(account_id: str, body: Annotated[TopUpSettingsIn, Body()]) -> TopUpSettingsOut:
     require_account_admin(app, account_id)

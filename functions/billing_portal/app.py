@@ -10,7 +10,7 @@ from ledger.api.http import created, lambda_handler, resolver
 from ledger.api.purchase_models import BillingPortalOut, BillingPortalRequest
 from ledger.usecases.purchase import billing_portal
 
-app = resolver()
+app = resolver("account")
 
 
 @app.post(

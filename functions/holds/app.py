@@ -10,7 +10,7 @@ from ledger.api.auth import require_service
 from ledger.api.http import created, lambda_handler, resolver
 from ledger.api.models import CaptureRequest, HoldOut, HoldRequest, HoldResolution
 
-app = resolver()
+app = resolver("service")
 
 
 @app.post(

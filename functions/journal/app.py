@@ -1,8 +1,12 @@
 """The table's stream → history entries, usage rollups, recorded results (batch, partial failures).
 
 Records of one account must be applied in order, so once a record fails the rest of the batch is reported
-failed without being applied, and Lambda redelivers them, in order, from the first failure."""
+failed without being applied, and Lambda redelivers them, in order, from the first failure. Only a failure a
+retry can help (AWS unreachable, throttling) fails a record: a record that cannot be written however often
+it is tried (DynamoDB refuses its content, its images do not add up) is parked for an operator, the history
+gets an ``unrecorded`` entry in its place, and the stream goes on."""
 
+from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -11,7 +15,8 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
 from ledger import journal
-from ledger.store import table
+from ledger.domain.changes import iso, utcnow
+from ledger.store import parked, table
 
 logger = Logger()
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
@@ -21,15 +26,31 @@ class EarlierRecordFailed(Exception):
     """Not applied: a record before it in the batch failed."""
 
 
+def _created_at(raw: dict[str, Any]) -> str:
+    moment = raw.get("ApproximateCreationDateTime")
+    return iso(datetime.fromtimestamp(moment, UTC)) if isinstance(moment, int | float) else iso(utcnow())
+
+
 def apply(record: DynamoDBRecord) -> None:
     if processor.fail_messages:
         raise EarlierRecordFailed(record.dynamodb.sequence_number if record.dynamodb else None)
     raw = record.raw_event["dynamodb"]
-    keys = table.from_item(raw["Keys"]) or {}
-    if keys.get("sk") != table.ACCOUNT_SK or "NewImage" not in raw:
-        return
-    old, new = table.from_item(raw.get("OldImage")), table.from_item(raw["NewImage"]) or {}
-    journal.record(journal.account_id_of(keys["pk"]), old, new)
+    account_id = old = new = None
+    try:
+        keys = table.from_item(raw["Keys"]) or {}
+        if keys.get("sk") != table.ACCOUNT_SK or "NewImage" not in raw:
+            return
+        account_id = journal.account_id_of(keys["pk"])
+        old, new = table.from_item(raw.get("OldImage")), table.from_item(raw["NewImage"]) or {}
+        journal.record(account_id, old, new)
+    except Exception as error:
+        if parked.is_transient(error):
+            raise
+        ident = str(raw.get("SequenceNumber") or record.event_id)
+        parked_id = parked.park("journal", ident, record.raw_event, error, account_id)
+        logger.exception("stream record parked: its history could not be written", parked=parked_id)
+        if account_id is not None and new is not None:
+            journal.record_unwritable(account_id, old, new, parked_id, _created_at(raw))
 
 
 @logger.inject_lambda_context

@@ -9,7 +9,7 @@ from ledger.api.auth import require_account_admin
 from ledger.api.http import lambda_handler, resolver
 from ledger.api.models import LimitsBody
 
-app = resolver()
+app = resolver("account")
 
 
 @app.get("/accounts/<account_id>/limits")

@@ -4,7 +4,7 @@ from ledger.api.http import lambda_handler, resolver
 from ledger.api.purchase_models import PackagesOut
 from ledger.payments.catalog import catalog
 
-app = resolver()
+app = resolver("signed_in")
 
 
 @app.get("/packages")

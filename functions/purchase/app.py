@@ -10,7 +10,7 @@ from ledger.api.http import created, lambda_handler, resolver
 from ledger.api.purchase_models import NewPurchaseOut, PurchaseOut, PurchaseRequest
 from ledger.usecases.purchase import create_purchase, get_purchase
 
-app = resolver()
+app = resolver("account")
 
 
 @app.post(

@@ -4,7 +4,7 @@ from ledger.api.http import lambda_handler, resolver
 from ledger.api.purchase_models import WebhookOut
 from ledger.payments.webhook import handle, verify
 
-app = resolver()
+app = resolver("public")
 
 
 @app.post("/webhooks/stripe")

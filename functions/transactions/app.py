@@ -10,7 +10,7 @@ from ledger.api.http import lambda_handler, resolver
 from ledger.api.models import TransactionsPage
 from ledger.domain.changes import EntryType
 
-app = resolver()
+app = resolver("account")
 
 
 @app.get("/accounts/<account_id>/transactions")

@@ -10,7 +10,7 @@ from ledger.api.auth import require_account_admin
 from ledger.api.http import lambda_handler, resolver
 from ledger.api.models import UsageOut
 
-app = resolver()
+app = resolver("account")
 
 
 @app.get("/accounts/<account_id>/usage")

@@ -187,6 +187,8 @@ def test_a_declining_card_cools_down_then_stops_after_three_failures_in_a_row(
     retry_at = datetime.fromisoformat(settings["retry_at"].replace("Z", "+00:00"))
     failed = [e for e in notifications.pump() + published if e["detail-type"] == "credit_purchase_failed"]
     assert len(failed) == 1 and failed[0]["detail"]["credits"] == 1000
+    [intent] = intents_of(stripe_env, acme)  # the declined charge's PaymentIntent is named
+    assert failed[0]["detail"]["payment_intent"] == intent["id"]
 
     assert safety_net(retry_at - timedelta(seconds=1))["started"] == 0  # cooling down
     assert len(intents_of(stripe_env, acme)) == 1
@@ -282,3 +284,18 @@ def test_a_stripe_outage_leaves_the_top_up_in_flight_and_fails_the_request_for_a
     assert settings["in_flight"] is True and settings["last_result"]["status"] == "pending"
     assert read_account(acme).balance == 50
     assert intents_of(stripe_env, acme) == []
+
+
+def test_the_low_balance_notice_and_auto_top_up_agree_at_the_threshold(
+    acme: str, stripe_env: stripe.StripeClient, queue: TopUpQueue, notifications: Notifications
+) -> None:
+    ledger.grant(acme, 1000, "promotional", "welcome")
+    enable(acme, threshold=500, amount=1000, payment_method_id="pm_card_visa")
+    notifications.pump()
+    ledger.debit(acme, 500, "render", "to-500")  # exactly 500: not below
+    assert [e["detail-type"] for e in notifications.pump()] == []
+    assert queue.receive() == []
+    assert ledger.balance_card(acme).low_balance  # the badge says at or below
+    ledger.debit(acme, 1, "render", "to-499")  # below: the notice and the top-up, together
+    assert [e["detail-type"] for e in notifications.pump()] == ["credit_balance_low"]
+    assert len(queue.receive()) == 1

@@ -210,7 +210,7 @@ class Model:
         that have lapsed."""
         available = self.available + self.unswept_expired - self.unswept_released
         before, threshold, floor = self.stored
-        if before > threshold and available <= self.threshold:
+        if before >= threshold and available < self.threshold:  # falling below (not onto) the threshold
             self.lows += 1
             tally("low balance")
         if before > floor and available <= self.hard_limit:

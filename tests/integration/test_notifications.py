@@ -46,10 +46,13 @@ def test_low_balance_fires_once_per_crossing(notifications: Notifications) -> No
     assert notifications.kinds() == []
     ledger.grant("acme", 200, "purchase", "g2", now=NOW)  # 240: above again, re-armed
     assert notifications.kinds() == []
-    ledger.debit("acme", 140, "render", "d3", now=NOW)  # exactly 100: low again
+    ledger.debit("acme", 140, "render", "d3", now=NOW)  # exactly 100: not below, nothing
+    assert notifications.kinds() == []
+    assert ledger.balance_card("acme").low_balance  # the badge: at or below
+    ledger.debit("acme", 1, "render", "d4", now=NOW)  # 99: below again
     [again] = notifications.pump()
     assert again["detail-type"] == "credit_balance_low"
-    assert again["detail"]["available"] == 100
+    assert again["detail"]["available"] == 99
     assert again["detail"]["id"] != low["detail"]["id"]
 
 
@@ -86,10 +89,11 @@ def test_depleted_fires_when_available_reaches_the_floor(notifications: Notifica
 def test_with_an_overdraft_depleted_means_the_floor_not_zero(notifications: Notifications) -> None:
     ledger.grant("acme", 50, "purchase", "g1", now=NOW)
     ledger.set_limits("acme", low_balance_threshold=0, hard_limit=-100, allow_overdraft=True)
-    ledger.debit("acme", 50, "render", "d1", now=NOW)  # 0: low (threshold 0), not depleted
-    assert notifications.kinds() == ["credit_balance_low"]
-    ledger.debit("acme", 100, "render", "d2", now=NOW)  # -100: the floor
-    [depleted] = notifications.pump()
+    ledger.debit("acme", 50, "render", "d1", now=NOW)  # 0: not below the threshold 0, not depleted
+    assert notifications.kinds() == []
+    ledger.debit("acme", 100, "render", "d2", now=NOW)  # -100: below 0, and the floor
+    low, depleted = notifications.pump()
+    assert low["detail-type"] == "credit_balance_low"
     assert (depleted["detail-type"], depleted["detail"]["available"]) == ("credit_balance_depleted", -100)
 
 

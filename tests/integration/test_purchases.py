@@ -68,8 +68,17 @@ def test_a_package_purchase_starts_a_payment_intent_and_grants_nothing(
     assert get_purchase("acme", body["purchase_id"])[1]["status"] == "pending"
 
 
-def test_custom_amounts_are_priced_by_their_tier(stripe_env: stripe.StripeClient) -> None:
-    for credits, price in [(100, 100), (4_999, 4_999), (5_000, 4_500), (20_001, 16_001), (100_000, 70_000)]:
+def test_custom_amounts_are_priced_by_their_tier_never_above_a_larger_offer(
+    stripe_env: stripe.StripeClient,
+) -> None:
+    for credits, price in [
+        (100, 100),
+        (4_999, 4_500),
+        (5_000, 4_500),
+        (20_001, 16_001),
+        (99_999, 70_000),
+        (100_000, 70_000),
+    ]:
         status, body = purchase("tiers", {"credits": credits})
         assert status == 201 and body["amount"] == price, (credits, body)
 

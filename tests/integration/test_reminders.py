@@ -84,7 +84,11 @@ def test_after_the_expiry_a_reminder_is_dropped(notifications: Notifications) ->
     ledger.grant("acme", 100, "promotional", "promo", expires_at=EXPIRY, now=START)
     report = sweep(EXPIRY)
     assert (report.reminders, report.expired) == (0, 100)
-    assert [e["detail-type"] for e in notifications.pump()] == ["credits_expired", "credit_balance_depleted"]
+    assert [e["detail-type"] for e in notifications.pump()] == [
+        "credits_expired",
+        "credit_balance_low",  # 100 is not below the threshold 100; 0 is
+        "credit_balance_depleted",
+    ]
     assert reminder_items("acme") == []
 
 

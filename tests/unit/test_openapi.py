@@ -20,3 +20,23 @@ def test_every_template_route_is_documented_with_its_authorizer() -> None:
         operation = document["paths"][path][method.lower()]
         expected = {"AWS_IAM": [{"sigv4": []}], "JwtAuthorizer": [{"jwt": []}], "NONE": []}[authorizer]
         assert operation["security"] == expected, f"{method} {path}"
+
+
+def test_every_status_the_api_answers_is_documented() -> None:
+    document = json.loads((ROOT / "docs" / "openapi.json").read_text())
+    ops = {(m.upper(), p): o for p, item in document["paths"].items() for m, o in item.items()}
+    for method, path in [
+        ("POST", "/accounts/{account_id}/holds"),
+        ("POST", "/accounts/{account_id}/holds/{hold_id}/capture"),
+    ]:
+        assert "402" in ops[(method, path)]["responses"]
+    for operation in ops.values():
+        responses = operation["responses"]
+        assert "429" in responses
+        if "requestBody" in operation:
+            assert {"400", "413", "422"} <= set(responses)
+    put = ops[("PUT", "/accounts/{account_id}/auto-top-up")]["responses"]
+    assert put["200"]["content"]["application/json"]["schema"]["$ref"].endswith("/TopUpSettingsOut")
+    assert put["409"]["content"]["application/json"]["schema"]["$ref"].endswith("/ErrorOut")
+    assert {"401", "403"} <= set(ops[("GET", "/accounts/{account_id}/balance")]["responses"])
+    assert {"502", "503"} <= set(ops[("POST", "/webhooks/stripe")]["responses"])

@@ -13,8 +13,9 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from ledger.domain.changes import Change, Entry
+from ledger.domain.changes import Change, Entry, digest
 from ledger.store import table
+from ledger.store.entry_types import TYPE_PK, type_pk
 from ledger.store.results import entry_attr
 
 CONSUMPTION_TYPES = ("consumption", "capture")
@@ -47,7 +48,14 @@ def record(account_id: str, old: dict[str, Any] | None, new: dict[str, Any]) -> 
     for change, entry in made:
         db.put_item(
             TableName=name,
-            Item=table.to_item({"pk": pk, "sk": table.entry_sk(entry.seq or 0), **entry.to_map()}),
+            Item=table.to_item(
+                {
+                    "pk": pk,
+                    "sk": table.entry_sk(entry.seq or 0),
+                    TYPE_PK: type_pk(account_id, entry.type),
+                    **entry.to_map(),
+                }
+            ),
         )
         if change.record:
             try:
@@ -100,3 +108,52 @@ def _roll_up(account_id: str, made: list[tuple[Change, Entry]]) -> None:
 
 def account_id_of(pk: str) -> str:
     return pk.removeprefix("ACCOUNT#")
+
+
+UNRECORDED = "unrecorded"
+
+
+def record_unwritable(
+    account_id: str, old: dict[str, Any] | None, new: dict[str, Any], parked_id: str, created_at: str
+) -> Entry | None:
+    """The history's word for a write whose entries could not be written: one ``unrecorded`` entry at the
+    write's last seq, with the write's net amount and the running balance after it, naming what was parked.
+
+    Never replaces an entry already there (a partly written history keeps what it has); safe to repeat.
+    Returns None when the images do not even say which seqs the write took."""
+    old = old or {}
+    first, last = old.get("seq", 0), new.get("seq")
+    balance, held = new.get("balance"), new.get("held", 0)
+    if not all(type(v) is int for v in (first, last, balance, held, old.get("balance", 0))):
+        return None
+    assert isinstance(last, int) and isinstance(balance, int)
+    if last <= first:
+        return None
+    seqs = f"{first + 1}" if last == first + 1 else f"{first + 1} to {last}"
+    entry = Entry(
+        id="ent_" + digest(account_id, UNRECORDED, str(last)),
+        type=UNRECORDED,
+        amount=balance - old.get("balance", 0),
+        balance_after=balance,
+        held_after=held,
+        seq=last,
+        created_at=created_at,
+        description=f"the history of change {seqs} could not be written; kept for an operator as {parked_id}",
+    )
+    try:
+        table.client().put_item(
+            TableName=table.table_name(),
+            Item=table.to_item(
+                {
+                    "pk": table.account_pk(account_id),
+                    "sk": table.entry_sk(last),
+                    TYPE_PK: type_pk(account_id, UNRECORDED),
+                    **entry.to_map(),
+                }
+            ),
+            ConditionExpression="attribute_not_exists(pk)",
+        )
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+            raise
+    return entry

@@ -1,8 +1,12 @@
-"""Who may call: account routes need the account's owner or admin (JWT); service routes need IAM."""
+"""Who may call: account routes need the account's owner or admin (JWT); service routes need IAM.
+
+Every function checks its callers before its route validates anything (``gate.py``), on the raw event; the
+routes check again, so a route is never reached by a caller the gate would refuse."""
 
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 
@@ -11,21 +15,28 @@ from ledger.domain.errors import Forbidden
 ADMIN_ROLES = ("owner", "admin")
 
 
-def require_account_admin(app: APIGatewayHttpResolver, account_id: str) -> None:
+def check_account_admin(event: dict[str, Any], account_id: str | None) -> None:
     """The JWT's account claim must name this account and its role claim be owner or admin.
 
     A foreign account answers the same 403 as a member: whether the account exists is not revealed."""
-    claims = (
-        app.current_event.raw_event.get("requestContext", {}).get("authorizer", {}).get("jwt", {}) or {}
-    ).get("claims") or {}
+    claims = ((event.get("requestContext") or {}).get("authorizer") or {}).get("jwt") or {}
+    claims = claims.get("claims") or {} if isinstance(claims, dict) else {}
     account = claims.get(os.environ.get("ACCOUNT_CLAIM", "custom:account_id"))
     role = claims.get(os.environ.get("ROLE_CLAIM", "custom:role"))
-    if account != account_id or role not in ADMIN_ROLES:
+    if not account_id or account != account_id or role not in ADMIN_ROLES:
         raise Forbidden("only the account's owner or admin may do this")
 
 
-def require_service(app: APIGatewayHttpResolver) -> None:
+def check_service(event: dict[str, Any]) -> None:
     """API Gateway's IAM authorizer already checked the signature; refuse anything that did not pass it."""
-    authorizer = app.current_event.raw_event.get("requestContext", {}).get("authorizer", {}) or {}
+    authorizer = (event.get("requestContext") or {}).get("authorizer") or {}
     if not authorizer.get("iam"):
         raise Forbidden("this route is for the service's IAM-signed requests")
+
+
+def require_account_admin(app: APIGatewayHttpResolver, account_id: str) -> None:
+    check_account_admin(app.current_event.raw_event, account_id)
+
+
+def require_service(app: APIGatewayHttpResolver) -> None:
+    check_service(app.current_event.raw_event)

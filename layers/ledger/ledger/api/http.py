@@ -5,7 +5,7 @@ Errors are ``{"error": "<stable_code>", "message": "<sentence>", ...details}``: 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from http import HTTPStatus
 from typing import Any
 
@@ -16,7 +16,9 @@ from aws_lambda_powertools.logging import correlation_paths
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import BaseModel
 
+from ledger.api.gate import Access, screen
 from ledger.domain import errors
+from ledger.payments.event_shape import UnreadableEvent
 
 logger = Logger()
 
@@ -42,6 +44,7 @@ STATUS: dict[type[errors.LedgerError], int] = {
     errors.InvalidSignature: HTTPStatus.BAD_REQUEST,
     errors.PaymentProviderError: HTTPStatus.BAD_GATEWAY,
     errors.PaymentMethodRequired: HTTPStatus.CONFLICT,
+    UnreadableEvent: HTTPStatus.BAD_REQUEST,
 }
 
 
@@ -67,8 +70,23 @@ def _field(loc: tuple[Any, ...]) -> str:
     return ".".join(str(part) for part in loc if part not in ("body", "query", "path"))
 
 
-def resolver() -> APIGatewayHttpResolver:
-    app = APIGatewayHttpResolver(enable_validation=True)
+class LedgerResolver(APIGatewayHttpResolver):
+    """A resolver whose requests pass the gate (callers first, then the body) before any route sees them."""
+
+    def __init__(self, access: Access) -> None:
+        super().__init__(enable_validation=True)
+        self.access: Access = access
+
+    def resolve(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
+        refused = screen(event, self.access)  # type: ignore[arg-type]  # a Lambda event is a dict
+        if refused is not None:
+            return refused
+        return super().resolve(event, context)
+
+
+def resolver(access: Access) -> APIGatewayHttpResolver:
+    """The resolver of one function whose routes all take the same callers (see ``gate.Access``)."""
+    app = LedgerResolver(access)
 
     @app.exception_handler(errors.LedgerError)
     def ledger_error(exc: errors.LedgerError) -> Response[dict[str, Any]]:

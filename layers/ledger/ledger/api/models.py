@@ -28,7 +28,8 @@ Operation = Annotated[
     str, Field(pattern=r"^[a-z0-9][a-z0-9_.:\-]{0,63}$", description="What the credits paid for.")
 ]
 Metadata = Annotated[
-    dict[Annotated[str, Field(max_length=40)], Annotated[str, Field(max_length=256)]], Field(max_length=10)
+    dict[Annotated[str, Field(min_length=1, max_length=40)], Annotated[str, Field(max_length=256)]],
+    Field(max_length=10),
 ]
 
 

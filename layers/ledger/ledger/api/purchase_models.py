@@ -23,7 +23,14 @@ class CustomOut(BaseModel):
     min_credits: int
     max_credits: int
     tiers: list[Tier] = Field(
-        description="A custom amount costs its tier's price_per_1000 per 1,000 credits, rounded up."
+        description="A custom amount costs its tier's price_per_1000 per 1,000 credits, rounded up, "
+        "capped by the larger offers (see price_rule)."
+    )
+    price_rule: Literal["tier_rate_capped_by_larger_offers"] = Field(
+        default="tier_rate_capped_by_larger_offers",
+        description="The price never falls as the amount rises: a custom amount costs its tier's rate, but "
+        "never more than the first amount of a later tier or a package of at least as many credits "
+        "(4,999 credits cost what 5,000 do).",
     )
 
 

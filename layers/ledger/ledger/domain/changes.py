@@ -20,6 +20,7 @@ EntryType = Literal[
     "dispute",
     "expiry",
     "adjustment",
+    "unrecorded",  # a write whose entries the journal could not write (kept for an operator, see journal.py)
 ]
 ENTRY_TYPES: tuple[str, ...] = get_args(EntryType)
 # a grant's entry type follows its source

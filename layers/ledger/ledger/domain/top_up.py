@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from ledger.domain.errors import InvalidRequest
+from ledger.domain.thresholds import is_below
 
 MAX_AMOUNT = 100_000
 MAX_FAILURES = 3
@@ -100,7 +101,7 @@ class TopUp:
         safety net saw the account below it."""
         if not self.enabled or self.threshold is None or self.in_flight is not None:
             return False
-        if available >= self.threshold or (self.retry_at is not None and self.retry_at > now):
+        if not is_below(available, self.threshold) or (self.retry_at is not None and self.retry_at > now):
             return False
         last = self.last_result.status if self.last_result else None
         if self.claimed_seq is None or last == "failed":

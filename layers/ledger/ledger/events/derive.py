@@ -1,7 +1,7 @@
 """Notifications that follow from an account write, read off the write's old and new images.
 
 - ``credits_expired``: one per ``expiry`` change the write made, numbered like its history entry.
-- ``credit_balance_low``: available went from above the low-balance threshold to at or below it.
+- ``credit_balance_low``: available went from at or above the low-balance threshold to below it.
 - ``credit_balance_depleted``: available went from above the floor to at or down to it.
 
 Each is a crossing between the two images, so staying low fires nothing and every new crossing fires once.
@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from ledger.domain.changes import from_epoch
+from ledger.domain.thresholds import crossed_below
 from ledger.events.models import (
     CreditBalanceDepleted,
     CreditBalanceLow,
@@ -38,7 +39,7 @@ def account_notifications(
         "hard_limit": after.hard_limit,
     }
     threshold = low_balance_threshold(after)
-    if before.available > low_balance_threshold(before) and after.available <= threshold:
+    if crossed_below(before.available, low_balance_threshold(before), after.available, threshold):
         notifications.append(CreditBalanceLow(threshold=threshold, **figures))
     if before.available > before.hard_limit and after.available <= after.hard_limit:
         notifications.append(CreditBalanceDepleted(**figures))

@@ -51,8 +51,8 @@ class BalanceFigures(Notification):
 
 
 class CreditBalanceLow(BalanceFigures):
-    """Available fell to or below the low-balance threshold. Once per crossing: it fires again only after
-    available has risen above the threshold."""
+    """Available fell below the low-balance threshold (landing exactly on it is not below). Once per crossing:
+    it fires again only after available has been back at or above the threshold."""
 
     name: ClassVar[str] = "credit_balance_low"
 

@@ -1,5 +1,10 @@
 """The catalog: preset packages (bulk pricing) and custom amounts priced by the tier they fall in.
 
+The price never falls as the amount rises (``PRICE_RULE``): a custom amount costs its tier's
+``price_per_1000`` per 1,000 credits, rounded up, but never more than a larger offer, that is the first amount
+of a later tier or a package of at least as many credits. So 4,999 credits cost what 5,000 do (45.00 with the
+built-in catalog), not 49.99. A catalog whose packages would make fewer credits cost more is refused.
+
 Prices are integers in the currency's minor unit. A deployment sets its own catalog as JSON in the
 CREDIT_CATALOG environment variable (the template's CreditCatalog parameter) and its currency in CURRENCY.
 """
@@ -14,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from ledger.domain.errors import InvalidRequest, NotFound
 
 MAX_CREDITS = 100_000
+PRICE_RULE = "tier_rate_capped_by_larger_offers"
 
 
 class Package(BaseModel):
@@ -57,6 +63,17 @@ class Catalog(BaseModel):
     packages: list[Package]
     custom: Custom
 
+    @model_validator(mode="after")
+    def _monotonic(self) -> Catalog:
+        """No package costs more than an offer of more credits (another package, or a custom amount)."""
+        for package in self.packages:
+            larger = [p.price for p in self.packages if p.credits > package.credits]
+            if package.credits < self.custom.max_credits:
+                larger.append(self._price(max(package.credits + 1, self.custom.min_credits)))
+            if larger and package.price > min(larger):
+                raise ValueError(f"package {package.id!r} costs more than an offer of more credits")
+        return self
+
     def package(self, package_id: str) -> Package:
         for package in self.packages:
             if package.id == package_id:
@@ -67,18 +84,31 @@ class Catalog(BaseModel):
         low, high = self.custom.min_credits, self.custom.max_credits
         if not low <= credits <= high:
             raise InvalidRequest(f"credits must be from {low} to {high}", min_credits=low, max_credits=high)
-        return self._tier_price(credits)
+        return self._price(credits)
 
     def top_up_price(self, credits: int) -> int:
         """An auto top-up is priced like a custom amount, from 1 credit up (below the custom minimum, at the
         first tier's rate)."""
         if not 1 <= credits <= MAX_CREDITS:
             raise InvalidRequest(f"credits must be from 1 to {MAX_CREDITS}")
-        return self._tier_price(credits)
+        return self._price(credits)
 
     def _tier_price(self, credits: int) -> int:
         tiers = [t for t in self.custom.tiers if t.from_credits <= credits] or self.custom.tiers[:1]
         return -(-credits * tiers[-1].price_per_1000 // 1000)  # rounded up to a whole minor unit
+
+    def _price(self, credits: int) -> int:
+        """The tier's price, capped by every larger offer: a later tier's first amount, a package of at least
+        as many credits. Non-decreasing in ``credits``: an amount in a tier pays at most what the tier's
+        larger amounts pay, and an amount below a tier's start at most what that start pays."""
+        offers = [self._tier_price(credits)]
+        offers += [
+            self._tier_price(t.from_credits)
+            for t in self.custom.tiers
+            if credits < t.from_credits <= self.custom.max_credits
+        ]
+        offers += [p.price for p in self.packages if p.credits >= credits]
+        return min(offers)
 
 
 DEFAULT = {

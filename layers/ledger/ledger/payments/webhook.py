@@ -1,15 +1,25 @@
-"""Stripe webhook deliveries: verify the signature on the raw body, then route each event to its outcome."""
+"""Stripe webhook deliveries: verify the signature on the raw body, then route each event to its outcome.
+
+A signed event we cannot act on however often it comes (a shape we cannot read, a value the ledger refuses)
+answers 400 ``unreadable_event`` and is parked for an operator (``store/parked.py``), so Stripe stops
+retrying it; only failures a retry can help (DynamoDB or Stripe unavailable, an account kept busy) answer
+5xx."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools import Logger
+from botocore.exceptions import BotoCoreError, ClientError
 
-from ledger.domain.errors import InvalidSignature
+from ledger.domain.changes import digest
+from ledger.domain.errors import Busy, InvalidSignature, PaymentProviderError
 from ledger.payments import stripe_api
+from ledger.payments.event_shape import UnreadableEvent, check_envelope, check_object
+from ledger.store import parked
 from ledger.usecases import payment
 
 logger = Logger()
@@ -18,20 +28,38 @@ TOLERANCE_SECONDS = 300
 
 
 def verify(payload: str, signature: str | None) -> dict[str, Any]:
-    """The event, if ``signature`` is Stripe's for this exact body, made within the last 5 minutes."""
+    """The event, if ``signature`` is Stripe's for this exact body, made within the last 5 minutes.
+
+    Raises UnreadableEvent (parked) for a signed body that is not an event we can read."""
     import stripe
 
     if not signature:
         raise InvalidSignature("the Stripe-Signature header is missing")
     try:
-        event = stripe.Webhook.construct_event(
+        stripe.WebhookSignature.verify_header(
             payload, signature, stripe_api.webhook_secret(), tolerance=TOLERANCE_SECONDS
         )
     except stripe.SignatureVerificationError as error:
         raise InvalidSignature(f"the Stripe signature does not verify: {error.user_message}") from None
-    except ValueError:
-        raise InvalidSignature("the body is not a Stripe event") from None
-    return stripe_api.as_dict(event)
+    try:
+        event = json.loads(payload)
+        return check_envelope(event)
+    except (ValueError, RecursionError, UnreadableEvent) as error:
+        raise _unreadable(payload, None, error) from None
+
+
+def _unreadable(original: Any, event_id: Any, error: BaseException) -> UnreadableEvent:
+    """Park a signed event we cannot act on, and the error that says so to Stripe (400)."""
+    ident = (
+        event_id
+        if isinstance(event_id, str) and event_id
+        else "body-" + digest(json.dumps(original, default=str))
+    )
+    where = parked.park("webhook", ident, original, error)
+    logger.error("signed Stripe event parked: it cannot be acted on", parked=where, error=str(error))
+    if isinstance(error, UnreadableEvent):
+        return error
+    return UnreadableEvent(f"the event cannot be acted on: {type(error).__name__}")
 
 
 def _paid_session(obj: dict[str, Any], paid_at: datetime) -> payment.Outcome:
@@ -57,8 +85,17 @@ def handle(event: dict[str, Any]) -> payment.Outcome:
     act = HANDLERS.get(str(event.get("type")))
     if act is None:
         return payment.Outcome("ignored")
-    obj = event["data"]["object"]
-    outcome = act(obj, datetime.fromtimestamp(int(event.get("created", 0)), UTC))
+    try:
+        obj = check_object(event)
+        outcome = act(obj, datetime.fromtimestamp(int(event.get("created", 0)), UTC))
+    except (BotoCoreError, ClientError) as error:
+        if parked.is_transient(error):
+            raise
+        raise _unreadable(event, event.get("id"), error) from error
+    except (Busy, PaymentProviderError):
+        raise  # a retry can help
+    except Exception as error:
+        raise _unreadable(event, event.get("id"), error) from error
     logger.info(
         "stripe event handled",
         event_id=event.get("id"),

@@ -7,6 +7,7 @@ from datetime import datetime
 from ledger.domain.amounts import is_amount
 from ledger.domain.changes import Change, digest, iso, utcnow
 from ledger.domain.errors import InsufficientCredits, InvalidRequest
+from ledger.domain.text import check_metadata, check_operation
 from ledger.store import table
 from ledger.store.account_item import parse_account
 from ledger.store.results import resolve
@@ -30,6 +31,8 @@ def debit(
 ) -> WriteResult:
     if not is_amount(amount):
         raise InvalidRequest("amount must be an integer from 1 to 1000000000000")
+    check_operation(operation)
+    check_metadata(metadata)
     now = now or utcnow()
     key = check_key(idempotency_key)
     request = {"amount": amount, "operation": operation, "metadata": metadata or {}}

@@ -16,6 +16,7 @@ from ledger.domain.amounts import is_amount
 from ledger.domain.changes import ENTRY_TYPE_OF_SOURCE, Change, digest, epoch, iso, utcnow
 from ledger.domain.errors import Busy, InvalidRequest
 from ledger.domain.grants import DEFAULT_PRIORITY, SOURCES, Grant
+from ledger.domain.text import check_description
 from ledger.store import table
 from ledger.store.account_item import MAX_PENDING, pending_arrival_attr, pending_base_attr
 from ledger.store.grants import grant_item
@@ -73,8 +74,7 @@ def grant(
     expiry_passed = expires_at is not None and expires_at <= now
     if priority is not None and not 0 <= priority <= MAX_PRIORITY:
         raise InvalidRequest(f"priority must be from 0 to {MAX_PRIORITY}")
-    if description is not None and len(description) > MAX_DESCRIPTION:
-        raise InvalidRequest(f"description must be at most {MAX_DESCRIPTION} characters")
+    check_description(description, MAX_DESCRIPTION)
     expiry = epoch(expires_at) if expires_at is not None else None
     new = Grant(
         id=grant_id(account_id, key),

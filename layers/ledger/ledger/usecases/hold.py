@@ -25,6 +25,7 @@ from ledger.domain.errors import (
     InvalidRequest,
     NotFound,
 )
+from ledger.domain.text import check_operation
 from ledger.store import table
 from ledger.store.account_item import parse_account
 from ledger.store.holds import hold_expiry_item, hold_expiry_key
@@ -100,6 +101,7 @@ def place_hold(
     """Reserve ``amount``. Returns the hold and whether this call replayed an earlier one."""
     now = now or utcnow()
     key = check_key(idempotency_key)
+    check_operation(operation)
     if not is_amount(amount):
         raise InvalidRequest("amount must be an integer from 1 to 1000000000000")
     seconds = DEFAULT_HOLD_SECONDS if expires_in_seconds is None else expires_in_seconds

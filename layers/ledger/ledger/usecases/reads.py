@@ -14,9 +14,11 @@ from ledger.domain.changes import Entry, from_epoch, utcnow
 from ledger.domain.errors import Busy, InvalidRequest
 from ledger.domain.grants import Grant
 from ledger.domain.settlement import as_of
+from ledger.domain.thresholds import shows_low
 from ledger.domain.top_up import TopUp
 from ledger.store import table
 from ledger.store.account_item import parse_account
+from ledger.store.entry_types import typed_page
 from ledger.store.grants import all_grants, read_grants
 from ledger.store.holds import lapsed_and_next
 from ledger.store.top_up_item import TOP_UP_SK, parse_top_up
@@ -49,7 +51,7 @@ class BalanceCard:
 
     @property
     def low_balance(self) -> bool:
-        return self.account.available <= self.low_balance_threshold
+        return shows_low(self.account.available, self.low_balance_threshold)
 
 
 def _query(**kwargs: Any) -> dict[str, Any]:
@@ -159,12 +161,10 @@ def history(account_id: str, limit: int = 50, cursor: str | None = None, type: s
         "ExpressionAttributeValues": {":pk": {"S": table.account_pk(account_id)}, ":e": {"S": "E#"}},
         "Limit": limit,
     }
+    if type:  # one type: its own index, so a page holds up to limit entries of it (entry_types.py)
+        return Page(*typed_page(account_id, type, limit, cursor))
     if cursor:
         kwargs["ExclusiveStartKey"] = _cursor_in(cursor, account_id)
-    if type:
-        kwargs["FilterExpression"] = "#t = :t"
-        kwargs["ExpressionAttributeNames"] = {"#t": "type"}
-        kwargs["ExpressionAttributeValues"][":t"] = {"S": type}
     response = _query(**kwargs)
     items = [Entry.from_map(table.from_item(i) or {}) for i in response.get("Items", [])]
     return Page(items=items, next_cursor=_cursor_out(response.get("LastEvaluatedKey")))

@@ -190,7 +190,10 @@ def record(purchase: Purchase, intent: dict[str, Any], now: datetime) -> Started
 def _declined(purchase: Purchase, error: stripe.StripeError, now: datetime) -> Started:
     body: Any = error.json_body or {}
     raw: dict[str, Any] = body.get("error") or {} if isinstance(body, dict) else {}
-    intent = dict(raw.get("payment_intent") or {})
+    named = raw.get("payment_intent")  # Stripe names the declined PaymentIntent: an object, or its id
+    intent: dict[str, Any] = (
+        dict(named) if isinstance(named, dict) else {"id": named} if isinstance(named, str) else {}
+    )
     failure = {
         "code": error.code or raw.get("code") or "card_declined",
         "message": raw.get("message") or error.user_message or "the card was declined",

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import boto3
 from pydantic import BaseModel
 
+from ledger.domain.thresholds import is_below
 from ledger.store.account_item import parse_account
 from ledger.store.top_up_item import THRESHOLD_ON_ACCOUNT
 
@@ -33,10 +34,10 @@ def crossing(account_id: str, old: dict[str, Any] | None, new: dict[str, Any]) -
     if threshold is None:
         return None
     after = parse_account(account_id, new)
-    if after.available >= threshold:
+    if not is_below(after.available, threshold):
         return None
     before = (old or {}).get(THRESHOLD_ON_ACCOUNT)
-    if old is not None and before is not None and parse_account(account_id, old).available < before:
+    if old is not None and before is not None and is_below(parse_account(account_id, old).available, before):
         return None  # already below: this write crossed nothing
     return TopUpRequest(account_id=account_id, seq=after.seq)
 

@@ -1,0 +1,158 @@
+"""What every HTTP request passes before its route runs: who may call, then whether the body can be read.
+
+The route's request validation (pydantic, through Powertools) tells the caller which fields are wrong, so it
+must only ever speak to a caller allowed to make the request: authorization comes first, here. Then the body:
+a media type other than JSON is 415, a body too large 413, one that is not UTF-8 JSON, or JSON nested deeper
+than any request of ours, 400, an integer too long for Python to read 422; all in the ledger's error shape,
+before anything parses it. What passes is left exactly as it came, but for the content type's spelling
+(media types are case-insensitive: ``application/JSON`` is read as JSON).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from http import HTTPStatus
+from typing import Any, Literal
+
+from ledger.api import auth
+from ledger.domain.errors import Forbidden
+
+Access = Literal["account", "service", "signed_in", "public"]
+"""account: the JWT's owner or admin of the path's account; service: IAM-signed; signed_in: any JWT (the
+authorizer checked it); public: no caller check (the Stripe webhook checks its own signature)."""
+
+MAX_BODY_BYTES = 64 * 1024
+MAX_DEPTH = 32
+JSON = "application/json"
+BODY_METHODS = ("POST", "PUT", "PATCH")
+
+
+def error_result(status: int, code: str, message: str, **details: Any) -> dict[str, Any]:
+    """An API Gateway (payload 2.0) result in the ledger's error shape."""
+    return {
+        "statusCode": int(status),
+        "headers": {"Content-Type": JSON},
+        "body": json.dumps({"error": code, "message": message, **details}, separators=(",", ":")),
+        "isBase64Encoded": False,
+    }
+
+
+def authorize(event: dict[str, Any], access: Access) -> None:
+    """Raise Forbidden unless the caller may call this function's routes for the path's account."""
+    if access == "account":
+        account_id = (event.get("pathParameters") or {}).get("account_id")
+        auth.check_account_admin(event, account_id)
+    elif access == "service":
+        auth.check_service(event)
+
+
+def _body_bytes(event: dict[str, Any]) -> bytes | None:
+    body = event.get("body")
+    if body is None or body == "":
+        return None
+    if event.get("isBase64Encoded"):
+        try:
+            return base64.b64decode(body, validate=False)
+        except (binascii.Error, ValueError):
+            return b"\xff"  # not decodable: reported as not UTF-8 JSON below
+    return body.encode("utf-8", "surrogatepass") if isinstance(body, str) else bytes(body)
+
+
+def media_type(event: dict[str, Any]) -> str:
+    headers = event.get("headers") or {}
+    value = next((v for k, v in headers.items() if k.lower() == "content-type"), "") or ""
+    return value.split(";", 1)[0].strip().lower()
+
+
+def _depth_and_text(value: Any) -> tuple[int, bool]:
+    """How deep the JSON value nests, and whether every string in it is valid Unicode (no lone surrogate)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            deepest = max(deepest, depth)
+            for key, inner in item.items():
+                if not _is_text(key):
+                    return deepest, False
+                stack.append((inner, depth + 1))
+        elif isinstance(item, list):
+            deepest = max(deepest, depth)
+            stack.extend((inner, depth + 1) for inner in item)
+        elif isinstance(item, str) and not _is_text(item):
+            return deepest, False
+    return deepest, True
+
+
+def _is_text(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def screen_body(event: dict[str, Any], parse: bool = True) -> dict[str, Any] | None:
+    """An error result for a body the route cannot read, else None (the content type normalized).
+
+    ``parse=False`` checks only the size: the webhook reads the raw body whatever its declared type, checks
+    Stripe's signature on it first, and parks a signed body it cannot read."""
+    method = str(((event.get("requestContext") or {}).get("http") or {}).get("method", "")).upper()
+    raw = _body_bytes(event)
+    if raw is None or method not in BODY_METHODS:
+        return None
+    if len(raw) > MAX_BODY_BYTES:
+        return error_result(
+            HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+            "payload_too_large",
+            f"the request body is over {MAX_BODY_BYTES} bytes",
+        )
+    if not parse:
+        return None
+    media = media_type(event)
+    if media not in ("", JSON):
+        return error_result(
+            HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            f"the request body must be {JSON}, not {media}",
+        )
+    if media:
+        headers = event.setdefault("headers", {})
+        for key in [k for k in headers if k.lower() == "content-type"]:
+            del headers[key]
+        headers["content-type"] = JSON
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return error_result(HTTPStatus.BAD_REQUEST, "malformed_json", "the request body is not UTF-8 JSON")
+    try:
+        value = json.loads(text)
+    except RecursionError:
+        return error_result(HTTPStatus.BAD_REQUEST, "malformed_json", "the request body nests too deeply")
+    except json.JSONDecodeError:
+        return error_result(HTTPStatus.BAD_REQUEST, "malformed_json", "the request body is not valid JSON")
+    except ValueError:  # Python's limit on the digits of an integer
+        return error_result(
+            HTTPStatus.UNPROCESSABLE_ENTITY,
+            "invalid_request",
+            "request: a number has too many digits",
+            details=[{"field": "", "problem": "a number has too many digits"}],
+        )
+    depth, is_text = _depth_and_text(value)
+    if depth > MAX_DEPTH:
+        return error_result(HTTPStatus.BAD_REQUEST, "malformed_json", "the request body nests too deeply")
+    if not is_text:
+        return error_result(
+            HTTPStatus.BAD_REQUEST, "malformed_json", "the request body holds a string that is not Unicode"
+        )
+    return None
+
+
+def screen(event: dict[str, Any], access: Access) -> dict[str, Any] | None:
+    """An error result if the request must not reach its route (403 first, then the body's), else None."""
+    try:
+        authorize(event, access)
+    except Forbidden as refused:
+        return error_result(HTTPStatus.FORBIDDEN, refused.code, refused.message)
+    return screen_body(event, parse=access != "public")

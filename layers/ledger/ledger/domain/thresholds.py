@@ -1,0 +1,25 @@
+"""The low-balance rules, in one place.
+
+- An account is **below** its threshold when available < threshold. Falling below it (from at or above) is
+  a crossing: it sends ``credit_balance_low`` and, with auto top-up on, starts a top-up. One rule for both,
+  so the notice and the top-up always agree (landing exactly on the threshold does neither).
+- The balance card's ``low_balance`` badge is **at or below**: available <= threshold, a warning shown one
+  credit before the crossing that announces it.
+"""
+
+from __future__ import annotations
+
+
+def is_below(available: int, threshold: int) -> bool:
+    """Below the threshold: what sends ``credit_balance_low`` and starts an auto top-up."""
+    return available < threshold
+
+
+def crossed_below(before: int, before_threshold: int, after: int, after_threshold: int) -> bool:
+    """A write took available from at or above its threshold to below it."""
+    return not is_below(before, before_threshold) and is_below(after, after_threshold)
+
+
+def shows_low(available: int, threshold: int) -> bool:
+    """The balance card's ``low_balance`` badge: at or below the threshold."""
+    return available <= threshold
