@@ -125,7 +125,7 @@ def _operations(account: str, now: datetime) -> list[tuple[str, Callable[[], Any
         ("debit", lambda: ledger.debit(account, 5, "render", "bench-debit", now=now)),
         ("hold", place("bench-hold-1")),
         ("capture", lambda: ledger.capture_hold(account, hold["bench-hold-1"], 6, now=now)),
-        ("hold ", place("bench-hold-2")),
+        ("hold, to release", place("bench-hold-2")),
         ("release", lambda: ledger.release_hold(account, hold["bench-hold-2"], now=now)),
         ("grant", lambda: ledger.grant(account, 500, "purchase", "bench-grant", now=now)),
         (
@@ -163,7 +163,7 @@ def measure(sizes: list[AccountSize], progress: Callable[[str], None] = lambda _
             for name, operation in _operations(account, now):
                 with capture.active():
                     operation()
-                sides[name.strip() if name.strip() not in sides else name] = Side.of(capture.take())
+                sides[name] = Side.of(capture.take())
             soon = now + timedelta(minutes=1)
             for d in range(DUE):
                 ledger.grant(account, 7, "promotional", f"due-{d}", expires_at=soon, now=now)
