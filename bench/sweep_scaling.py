@@ -1,7 +1,7 @@
 """The expiry sweep against table size: the same number of due grants among 1k, 10k and 100k accounts.
 
 Every account holds a grant with an expiry, so every one is in the sparse ``due`` index, but only ``due`` of them
-are due. The accounts are copies of two account items the real code wrote (one expiring in 90 days, one
+are due. The accounts are copies of two accounts (account item and grant item) the real code wrote (one expiring in 90 days, one
 expired an hour ago), put with BatchWriteItem into a single-threaded moto server: in-process moto copies the
 whole table on every transaction, which at 100k items costs seconds per settled account. The table grows from
 one size to the next; the due accounts are written again before each sweep. Only the sweep is measured.
@@ -42,21 +42,33 @@ class SweepRow:
         return self.side.items_read / self.due
 
 
-def _model(db: Any, account: str, write: Callable[[str], Any]) -> dict[str, Any]:
+def _model(db: Any, account: str, write: Callable[[str], Any]) -> list[dict[str, Any]]:
+    """The account item and its grant items, as the real code wrote them."""
     write(account)
-    key = {"pk": {"S": account_pk(account)}, "sk": {"S": ACCOUNT_SK}}
-    item: dict[str, Any] = db.get_item(TableName=TABLE, Key=key, ConsistentRead=True)["Item"]
-    return item
+    items: list[dict[str, Any]] = db.query(
+        TableName=TABLE,
+        KeyConditionExpression="pk = :pk AND (sk BETWEEN :a AND :b)",
+        ExpressionAttributeValues={
+            ":pk": {"S": account_pk(account)},
+            ":a": {"S": ACCOUNT_SK},
+            ":b": {"S": "A"},
+        },
+        ConsistentRead=True,
+    )["Items"]
+    items += db.query(
+        TableName=TABLE,
+        KeyConditionExpression="pk = :pk AND begins_with(sk, :g)",
+        ExpressionAttributeValues={":pk": {"S": account_pk(account)}, ":g": {"S": "G#"}},
+        ConsistentRead=True,
+    )["Items"]
+    return items
 
 
-def _copies(db: Any, model: dict[str, Any], prefix: str, start: int, end: int) -> None:
-    """Accounts ``prefix-start`` .. ``prefix-(end-1)``, each a copy of ``model``'s account item."""
-    for first in range(start, end, BATCH):
-        puts = [
-            {"PutRequest": {"Item": {**model, "pk": {"S": account_pk(f"{prefix}-{i}")}}}}
-            for i in range(first, min(first + BATCH, end))
-        ]
-        db.batch_write_item(RequestItems={TABLE: puts})
+def _copies(db: Any, model: list[dict[str, Any]], prefix: str, start: int, end: int) -> None:
+    """Accounts ``prefix-start`` .. ``prefix-(end-1)``, each a copy of ``model``'s account and grant items."""
+    copies = ({**item, "pk": {"S": account_pk(f"{prefix}-{i}")}} for i in range(start, end) for item in model)
+    while batch := [{"PutRequest": {"Item": item}} for _, item in zip(range(BATCH), copies, strict=False)]:
+        db.batch_write_item(RequestItems={TABLE: batch})
 
 
 def measure(sizes: list[int], due: int, progress: Callable[[str], None] = lambda _: None) -> list[SweepRow]:
@@ -80,7 +92,9 @@ def measure(sizes: list[int], due: int, progress: Callable[[str], None] = lambda
             with capture.active():
                 report = invoke_as_deployed("expiry_sweep", schedule(now))
             calls = capture.take()
-            if (report["accounts"], report["failed"], report["complete"]) != (due, 0, True):
+            if (report["accounts"], report["failed"], report["complete"]) != (due, 0, True) or not report[
+                "expired"
+            ]:
                 raise RuntimeError(
                     f"the sweep of {accounts:,} accounts did other work than measured: {report}"
                 )
