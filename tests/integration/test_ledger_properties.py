@@ -602,7 +602,7 @@ class LedgerMachine(RuleBasedStateMachine):
         # entries are written by settlements: until one runs, the stored figures include what has expired
         balance, held = m.balance + m.unswept_expired, m.held + m.unswept_released
         if m.seq > self.checked_seq:
-            entries = ledger.history(ACCOUNT, limit=m.seq - self.checked_seq).items  # newest first
+            entries = self.newest_entries(m.seq - self.checked_seq)  # newest first
             assert [e.seq for e in entries] == list(range(m.seq, self.checked_seq, -1))
             for entry in reversed(entries):
                 self.checked_balance += entry.amount
@@ -632,6 +632,16 @@ class LedgerMachine(RuleBasedStateMachine):
             g: a for g, a in m.expiries.items() if g not in m.unswept
         }
         assert len(expired) == len({d["id"] for d in expired})
+
+    def newest_entries(self, count: int) -> list:
+        """The newest ``count`` entries, newest first, in pages of at most 200 (the API's largest page)."""
+        entries, cursor = [], None
+        while len(entries) < count:
+            page = ledger.history(ACCOUNT, limit=min(200, count - len(entries)), cursor=cursor)
+            entries += page.items
+            if not (cursor := page.next_cursor):
+                break
+        return entries
 
     def walk_history(self, balance: int) -> None:
         """Every page, through the cursor: the amounts add up to the balance, in seq order."""
