@@ -81,8 +81,10 @@ validate: tools
 unit: venv
 	$(VENV)/bin/pytest tests -m 'not e2e'
 
+# Tests run in one process per core (TEST_WORKERS=0 runs them in this process); the slowest are listed at the end.
+TEST_WORKERS ?= auto
 test: lint typecheck cfn-lint validate browser
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -n $(TEST_WORKERS) --dist loadscope --durations=30
 
 build: tools
 	PATH="$(PY_BIN_DIR):$$PATH" $(TOOLS)/bin/sam build --template-file template.yaml --build-dir $(BUILD_DIR)
