@@ -7,8 +7,10 @@ from __future__ import annotations
 import random
 import threading
 from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import pytest
@@ -139,27 +141,38 @@ def test_holds_captures_and_releases_racing_grant_expiries_stay_exact(
     outcomes: Counter[str] = Counter()
     lock = threading.Lock()
 
+    def patiently[T](call: Callable[[], T]) -> T:
+        """Busy (503) asks the caller to retry with the same key: so do these callers, counting each."""
+        for _ in range(50):
+            try:
+                return call()
+            except ledger.Busy:
+                with lock:
+                    outcomes["busy, retried"] += 1
+        raise AssertionError("still busy after 50 retries")
+
     def worker(index: int) -> None:
         rng = random.Random(index)
         for step in range(24):
             try:
                 if rng.random() < 0.3:
-                    ledger.debit(account, rng.randint(1, 15), "render", f"d{index}-{step}")
+                    amount, key = rng.randint(1, 15), f"d{index}-{step}"
+                    patiently(partial(ledger.debit, account, amount, "render", key))
                     what = "debit"
                 else:
-                    hold, _ = ledger.place_hold(
-                        account, rng.randint(1, 30), f"h{index}-{step}", expires_in_seconds=rng.randint(1, 3)
+                    amount, key, seconds = rng.randint(1, 30), f"h{index}-{step}", rng.randint(1, 3)
+                    hold, _ = patiently(
+                        partial(ledger.place_hold, account, amount, key, expires_in_seconds=seconds)
                     )
                     if rng.random() < 0.6:
-                        ledger.capture_hold(account, hold.hold_id, rng.randint(1, hold.amount))
+                        taking = rng.randint(1, hold.amount)
+                        patiently(partial(ledger.capture_hold, account, hold.hold_id, taking))
                         what = "capture"
                     else:
-                        ledger.release_hold(account, hold.hold_id)
+                        patiently(partial(ledger.release_hold, account, hold.hold_id))
                         what = "release"
             except (ledger.InsufficientCredits, ledger.HoldExpired):
                 what = "refused"
-            except ledger.Busy:
-                what = "busy"
             with lock:
                 outcomes[what] += 1
 
@@ -177,9 +190,10 @@ def test_holds_captures_and_releases_racing_grant_expiries_stay_exact(
     while datetime.now(UTC) < base + timedelta(seconds=8):  # every grant and hold has expired by then
         stop.wait(0.2)
     sweep(datetime.now(UTC))
-    # something falls due every few hundred ms here: a write may meet three in a row and answer Busy (503,
-    # retry with the same key), rarely
-    assert outcomes["debit"] + outcomes["capture"] > 0 and outcomes["busy"] <= 8, outcomes
+    # something falls due every few hundred ms here: a write may meet three in a row and answer Busy (503),
+    # and its retry with the same key goes through
+    assert outcomes["debit"] + outcomes["capture"] > 0, outcomes
+    assert sum(outcomes[w] for w in ("debit", "capture", "release", "refused")) == 16 * 24, outcomes
 
     card = ledger.balance_card(account, now=end).account
     assert card.available >= card.hard_limit == 0
