@@ -40,7 +40,7 @@ STATUSES: dict[str, tuple[str, dict[str, Any]]] = {
         ERROR_SCHEMA,
     ),
     "409": ("idempotency_conflict, hold_not_open, hold_expired or payment_method_required", ERROR_SCHEMA),
-    "413": ("payload_too_large: a body over 64 KB", ERROR_SCHEMA),
+    "413": ("payload_too_large: a body over 64 KB (over 1 MB on /usage/batch)", ERROR_SCHEMA),
     "415": ("unsupported_media_type: a body that is not application/json", ERROR_SCHEMA),
     "422": ("invalid_request: a field is missing, of the wrong type, or out of range", ERROR_SCHEMA),
     "429": ("account_busy (retry with the same key), or API Gateway's throttling", EITHER_SCHEMA),
@@ -68,6 +68,7 @@ ROUTE_STATUSES: dict[tuple[str, str], tuple[str, ...]] = {
     ("POST", "/accounts/{account_id}/billing-portal"): (*ACCOUNT_ROUTE, *BODY, "502"),
     ("GET", "/accounts/{account_id}/auto-top-up"): (*ACCOUNT_ROUTE, "502"),
     ("PUT", "/accounts/{account_id}/auto-top-up"): (*ACCOUNT_ROUTE, *BODY, "409", "502"),
+    ("POST", "/usage/batch"): ("422", "429", "503", *BODY),
     ("POST", "/webhooks/stripe"): ("400", "413", "429", "502", "503"),
 }
 STRICT_INTEGERS = (

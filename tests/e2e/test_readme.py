@@ -44,12 +44,20 @@ def test_the_readme_walkthrough_works_verbatim(stack: Stack) -> None:
         timeout=120,
     )
     assert done.returncode == 0, done.stderr
-    granted, debited, captured, card, history = json_values(done.stdout)
+    granted, debited, captured, batch, card, history = json_values(done.stdout)
     assert granted["balance"] == 1000
     assert debited["balance"] == 975
     assert (captured["captured"], captured["released"], captured["balance"]) == (60, 40, 915)
-    assert (card["balance"], card["available"]) == (915, 915)
+    accepted, refused = batch["results"]
+    assert (accepted["status"], accepted["balance"], accepted["entry"]["amount"]) == ("accepted", 910, -5)
+    assert (refused["status"], refused["available"], refused["requested"]) == (
+        "insufficient_credits",
+        910,
+        5000,
+    )
+    assert (card["balance"], card["available"]) == (910, 910)
     assert [(e["type"], e["balance_after"]) for e in history["items"]] == [
+        ("consumption", 910),
         ("capture", 915),
         ("hold", 975),
         ("consumption", 975),

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import requests
 import schemathesis
-from hypothesis import HealthCheck, Phase, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     response_schema_conformance,
@@ -23,7 +23,7 @@ from credits_local.authorizers import sign_request
 from credits_local.template import ROOT
 from tests.e2e.conftest import Stack
 
-EXAMPLES_PER_OPERATION = 60  # 18 operations: over 1,000 cases, about a minute here
+EXAMPLES_PER_OPERATION = 60  # 19 operations: over 1,000 cases, about a minute here
 # 502 and 503 are answers (Stripe or DynamoDB unavailable: localstripe has no billing portal), 500 never is
 CHECKS = [status_code_conformance, content_type_conformance, response_schema_conformance]
 
@@ -51,31 +51,39 @@ class CallerAuth(requests.auth.AuthBase):
         return request
 
 
-@schema.parametrize()
-@settings(
-    max_examples=EXAMPLES_PER_OPERATION,
-    derandomize=True,
-    deadline=None,
-    database=None,
-    suppress_health_check=list(HealthCheck),
-    phases=[Phase.explicit, Phase.generate],
-)
+OPERATIONS = [result.ok() for result in schema.get_all_operations()]
+
+
 @pytest.mark.slow
-def test_every_operation_conforms_and_never_fails(case: Any, stack: Stack) -> None:
-    security = case.operation.definition.raw.get("security", [])
-    account = (case.path_parameters or {}).get("account_id")
-    auth = CallerAuth(stack, security, account if isinstance(account, str) else None)
-    with requests.Session() as session:
-        response = case.call(base_url=stack.url, session=session, auth=auth, timeout=60)
-    SENT[case.operation.label] = SENT.get(case.operation.label, 0) + 1
-    assert response.status_code != 500, f"{case.method} {case.formatted_path}: {response.text[:500]}"
-    case.validate_response(response, checks=CHECKS)
+@pytest.mark.parametrize("operation", OPERATIONS, ids=[op.label for op in OPERATIONS])
+def test_every_operation_conforms_and_never_fails(operation: Any, stack: Stack) -> None:
+    # one test per operation, each with its own id (so that parallel runs tell them apart)
+    @settings(
+        max_examples=EXAMPLES_PER_OPERATION,
+        derandomize=True,
+        deadline=None,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+        phases=[Phase.generate],
+    )
+    @given(case=operation.as_strategy())
+    def run(case: Any) -> None:
+        security = case.operation.definition.raw.get("security", [])
+        account = (case.path_parameters or {}).get("account_id")
+        auth = CallerAuth(stack, security, account if isinstance(account, str) else None)
+        with requests.Session() as session:
+            response = case.call(base_url=stack.url, session=session, auth=auth, timeout=60)
+        SENT[case.operation.label] = SENT.get(case.operation.label, 0) + 1
+        assert response.status_code != 500, f"{case.method} {case.formatted_path}: {response.text[:500]}"
+        case.validate_response(response, checks=CHECKS)
+
+    run()
 
 
 @pytest.mark.slow
 def test_the_run_covered_every_operation_with_over_1000_cases() -> None:
     if not SENT:
         pytest.skip("the schemathesis cases did not run in this session")
-    assert len(SENT) == len(list(schema.get_all_operations())) == 18
+    assert len(SENT) == len(OPERATIONS) == 19
     assert sum(SENT.values()) >= 1000, SENT
     print(f"schemathesis: {sum(SENT.values())} cases over {len(SENT)} operations")

@@ -20,6 +20,7 @@ EVENTS = ROOT / "events"
 ORDER = [
     ("grants", "grants", 201),
     ("debit", "debit", 201),
+    ("usage_batch", "usage_batch", 200),
     ("holds_place", "holds", 201),
     ("holds_get", "holds", 200),
     ("holds_capture", "holds", 200),
@@ -148,3 +149,14 @@ def test_auto_top_up_events_turn_it_on_and_charge_the_sample_account_below_its_t
     assert ledger.balance_card("acme").account.balance == 1050
     report = invoke("auto_top_up", load("auto_top_up_safety_net"), LambdaContext(remaining_ms=30_000))
     assert (report["looked"], report["started"]) == (1, 0)
+
+
+@pytest.mark.usefixtures("aws")
+def test_usage_batch_event_answers_each_event() -> None:
+    invoke("grants", load("grants"))
+    response = invoke("usage_batch", load("usage_batch"))
+    assert response["statusCode"] == 200
+    results = json.loads(response["body"])["results"]
+    # acme's two events fit its grant; globex has no credits, and acme's are not refused because of it
+    assert [r["status"] for r in results] == ["accepted", "accepted", "insufficient_credits"]
+    assert (results[1]["balance"], results[2]["available"], results[2]["requested"]) == (972, 0, 10)

@@ -45,6 +45,7 @@ from ledger.domain.grants import Grant
 from ledger.store import table as ledger_table
 from ledger.store.grants import grant_item
 from ledger.store.holds import hold_expiry_item
+from ledger.usecases import debit_many as debit_many_module
 from ledger.usecases import expire as expire_module
 from ledger.usecases import grant as grant_module
 from ledger.usecases.hold import CaptureResult
@@ -400,6 +401,92 @@ class LedgerMachine(RuleBasedStateMachine):
         assert result.entry.balance_after == m.balance
         self.debits.append((key, amount, result.entry.id, result.entry.balance_after))
 
+    @rule(
+        batch=st.lists(amounts, min_size=1, max_size=6),
+        wait=waits,
+        pick=st.one_of(st.none(), st.integers(0, 10**6)),
+        stranger=st.booleans(),
+        invalid=st.booleans(),
+    )
+    def debit_batch(
+        self, batch: list[int], wait: int, pick: int | None, stranger: bool, invalid: bool
+    ) -> None:
+        """A batch of usage events: new ones in order, maybe a key already applied (``pick``), an event for
+        an account without credits and an invalid one; each gets its own result, in request order."""
+        m = self.model
+        m.advance(wait)
+        events: list[dict] = []
+        expected: list[tuple] = []
+        for amount in batch:
+            key = self.key("b")
+            events.append(
+                {"account_id": ACCOUNT, "amount": amount, "operation": "render", "idempotency_key": key}
+            )
+            expected.append(("new", key, amount))
+        if pick is not None and self.debits:
+            key, amount, entry_id, balance_after = self.debits[pick % len(self.debits)]
+            self.journal.pump()  # the first result is recorded by the journal
+            position = pick % (len(events) + 1)
+            events.insert(
+                position,
+                {"account_id": ACCOUNT, "amount": amount, "operation": "render", "idempotency_key": key},
+            )
+            expected.insert(position, ("duplicate", entry_id, amount, balance_after))
+        if stranger:
+            tally("a batch with another account's refused event")
+            events.insert(
+                0, {"account_id": "stranger", "amount": 1, "operation": "x", "idempotency_key": "s"}
+            )
+            expected.insert(0, ("stranger",))
+        if invalid:
+            events.insert(
+                1, {"account_id": ACCOUNT, "amount": 0, "operation": "render", "idempotency_key": "z"}
+            )
+            expected.insert(1, ("invalid",))
+        m.guarded_write()  # the account has valid events: its first write settles what is due
+        results = ledger.debit_many(events, now=self.now())
+        assert len(results) == len(events)
+        chunk = debit_many_module.CHUNK
+        mine = [i for i, e in enumerate(expected) if e[0] in ("new", "duplicate")]
+        for start in range(0, len(mine), chunk):
+            applied = False
+            for i in mine[start : start + chunk]:
+                kind, result = expected[i], results[i]
+                if kind[0] == "duplicate":
+                    assert result.status == "duplicate" and result.result is not None
+                    entry = result.result.entry
+                    assert (entry.id, entry.amount, entry.balance_after) == (kind[1], -kind[2], kind[3])
+                    continue
+                amount = kind[2]
+                if m.available - amount < m.hard_limit:
+                    assert result.status == "insufficient_credits", (kind, result)
+                    assert result.error is not None
+                    assert (result.error.details["available"], result.error.details["requested"]) == (
+                        m.available,
+                        amount,
+                    )
+                    continue
+                assert result.status == "accepted", (kind, result, m.available, m.hard_limit)
+                assert result.result is not None
+                m.consume(amount)
+                m.seq += 1
+                applied = True
+                entry = result.result.entry
+                assert (entry.type, entry.amount, entry.balance_after) == ("consumption", -amount, m.balance)
+                self.debits.append((kind[1], amount, entry.id, entry.balance_after))
+            if applied:
+                tally("a batch applied")
+                m.wrote()
+        for i, kind in enumerate(expected):
+            if kind[0] == "stranger":
+                assert results[i].status == "insufficient_credits"
+            elif kind[0] == "invalid":
+                assert results[i].status == "invalid"
+        last = max((i for i in mine if results[i].status == "accepted"), default=None)
+        if last is not None:
+            result = results[last].result
+            assert result is not None and (result.balance, result.available) == (m.balance, m.available)
+
     @rule(amount=amounts, seconds=hold_seconds, wait=waits)
     def place_hold(self, amount: int, seconds: int, wait: int) -> None:
         m = self.model
@@ -665,6 +752,7 @@ TIGHT_LIMITS = [
     (expire_module, "MAX_EXPIRING"),
     (expire_module, "MAX_HOLDS_PER_WRITE"),
     (grant_module, "MAX_PENDING"),
+    (debit_many_module, "CHUNK"),  # a batch's events one write each
 ]
 
 

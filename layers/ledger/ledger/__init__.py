@@ -3,6 +3,7 @@
 import ledger
 ledger.grant("acme", 1000, source="promotional", idempotency_key="welcome-acme")
 ledger.debit("acme", 25, operation="render", idempotency_key="job-42")
+ledger.debit_many([{"account_id": "acme", "amount": 3, "operation": "tokens", "idempotency_key": "req-7"}])
 """
 
 from ledger.domain.errors import (
@@ -18,6 +19,7 @@ from ledger.domain.errors import (
     NotFound,
 )
 from ledger.usecases.debit import debit
+from ledger.usecases.debit_many import UsageResult, debit_many
 from ledger.usecases.expire import settle_due
 from ledger.usecases.grant import grant
 from ledger.usecases.hold import capture_hold, get_hold, place_hold, release_hold
@@ -35,9 +37,11 @@ __all__ = [
     "InvalidRequest",
     "LedgerError",
     "NotFound",
+    "UsageResult",
     "balance_card",
     "capture_hold",
     "debit",
+    "debit_many",
     "get_hold",
     "get_limits",
     "grant",

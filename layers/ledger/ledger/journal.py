@@ -1,7 +1,7 @@
 """The journal: every change to an account item becomes history, numbered and with its running balance.
 
 The table's stream carries each account write with its old and new image. A write that advanced ``seq`` by n
-left its n changes in ``last``; walking them from the old balance gives each entry's exact balance_after.
+left its n changes in ``last`` (or in the batch item ``last`` names: store/batches.py); walking them from the old balance gives each entry's exact balance_after.
 For each write the journal puts the entries (deterministic, so a redelivery rewrites the same items), adds
 consumption to the day's usage rollup (guarded by the account's seq, so a redelivery adds nothing), and
 records each entry on the write's record item so a retried request can return it.
@@ -15,6 +15,7 @@ from botocore.exceptions import ClientError
 
 from ledger.domain.changes import Change, Entry, digest
 from ledger.store import table
+from ledger.store.batches import changes_of
 from ledger.store.entry_types import TYPE_PK, type_pk
 from ledger.store.results import entry_attr
 
@@ -22,13 +23,14 @@ CONSUMPTION_TYPES = ("consumption", "capture")
 UNSPECIFIED_OPERATION = "unspecified"
 
 
-def entries_of(old: dict[str, Any] | None, new: dict[str, Any]) -> list[tuple[Change, Entry]]:
-    """The entries one account write made, from its stream images."""
+def entries_of(
+    old: dict[str, Any] | None, new: dict[str, Any], changes: list[Change]
+) -> list[tuple[Change, Entry]]:
+    """The entries one account write made, from its stream images and its changes (store/batches.py)."""
     old = old or {}
     count = new.get("seq", 0) - old.get("seq", 0)
     if count <= 0:
         return []
-    changes = [Change.from_map(c) for c in new.get("last", [])]
     if len(changes) != count:
         raise ValueError(f"account write advanced seq by {count} but left {len(changes)} changes")
     seq, balance, held = old.get("seq", 0), old.get("balance", 0), old.get("held", 0)
@@ -43,7 +45,8 @@ def entries_of(old: dict[str, Any] | None, new: dict[str, Any]) -> list[tuple[Ch
 
 def record(account_id: str, old: dict[str, Any] | None, new: dict[str, Any]) -> list[Entry]:
     """Write the history of one account write. Safe to repeat."""
-    made = entries_of(old, new)
+    advanced = new.get("seq", 0) > (old or {}).get("seq", 0)
+    made = entries_of(old, new, changes_of(account_id, new) if advanced else [])
     db, name, pk = table.client(), table.table_name(), table.account_pk(account_id)
     for change, entry in made:
         db.put_item(

@@ -93,7 +93,9 @@ def _is_text(text: str) -> bool:
     return True
 
 
-def screen_body(event: dict[str, Any], parse: bool = True) -> dict[str, Any] | None:
+def screen_body(
+    event: dict[str, Any], parse: bool = True, max_bytes: int = MAX_BODY_BYTES
+) -> dict[str, Any] | None:
     """An error result for a body the route cannot read, else None (the content type normalized).
 
     ``parse=False`` checks only the size: the webhook reads the raw body whatever its declared type, checks
@@ -102,11 +104,11 @@ def screen_body(event: dict[str, Any], parse: bool = True) -> dict[str, Any] | N
     raw = _body_bytes(event)
     if raw is None or method not in BODY_METHODS:
         return None
-    if len(raw) > MAX_BODY_BYTES:
+    if len(raw) > max_bytes:
         return error_result(
             HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
             "payload_too_large",
-            f"the request body is over {MAX_BODY_BYTES} bytes",
+            f"the request body is over {max_bytes} bytes",
         )
     if not parse:
         return None
@@ -149,10 +151,10 @@ def screen_body(event: dict[str, Any], parse: bool = True) -> dict[str, Any] | N
     return None
 
 
-def screen(event: dict[str, Any], access: Access) -> dict[str, Any] | None:
+def screen(event: dict[str, Any], access: Access, max_bytes: int = MAX_BODY_BYTES) -> dict[str, Any] | None:
     """An error result if the request must not reach its route (403 first, then the body's), else None."""
     try:
         authorize(event, access)
     except Forbidden as refused:
         return error_result(HTTPStatus.FORBIDDEN, refused.code, refused.message)
-    return screen_body(event, parse=access != "public")
+    return screen_body(event, parse=access != "public", max_bytes=max_bytes)

@@ -16,7 +16,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import BaseModel
 
-from ledger.api.gate import Access, screen
+from ledger.api.gate import MAX_BODY_BYTES, Access, screen
 from ledger.domain import errors
 from ledger.payments.event_shape import UnreadableEvent
 
@@ -73,20 +73,22 @@ def _field(loc: tuple[Any, ...]) -> str:
 class LedgerResolver(APIGatewayHttpResolver):
     """A resolver whose requests pass the gate (callers first, then the body) before any route sees them."""
 
-    def __init__(self, access: Access) -> None:
+    def __init__(self, access: Access, max_body: int) -> None:
         super().__init__(enable_validation=True)
         self.access: Access = access
+        self.max_body = max_body
 
     def resolve(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
-        refused = screen(event, self.access)  # type: ignore[arg-type]  # a Lambda event is a dict
+        refused = screen(event, self.access, self.max_body)  # type: ignore[arg-type]  # a Lambda event is a dict
         if refused is not None:
             return refused
         return super().resolve(event, context)
 
 
-def resolver(access: Access) -> APIGatewayHttpResolver:
-    """The resolver of one function whose routes all take the same callers (see ``gate.Access``)."""
-    app = LedgerResolver(access)
+def resolver(access: Access, max_body: int = MAX_BODY_BYTES) -> APIGatewayHttpResolver:
+    """The resolver of one function whose routes all take the same callers (see ``gate.Access``) and bodies
+    of at most ``max_body`` bytes."""
+    app = LedgerResolver(access, max_body)
 
     @app.exception_handler(errors.LedgerError)
     def ledger_error(exc: errors.LedgerError) -> Response[dict[str, Any]]:

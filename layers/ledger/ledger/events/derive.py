@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ledger.domain.changes import from_epoch
+from ledger.domain.changes import Change, from_epoch
 from ledger.domain.thresholds import crossed_below
 from ledger.events.models import (
     CreditBalanceDepleted,
@@ -22,6 +22,7 @@ from ledger.events.models import (
 )
 from ledger.journal import entries_of
 from ledger.store.account_item import parse_account
+from ledger.store.batches import batch_ref
 from ledger.usecases.limits import low_balance_threshold
 
 
@@ -47,6 +48,9 @@ def account_notifications(
 
 
 def _expired(account_id: str, old: dict[str, Any] | None, new: dict[str, Any]) -> list[CreditsExpired]:
+    last = new.get("last") or []
+    if batch_ref(last) is not None:
+        return []  # a batch of usage events: consumption only
     return [
         CreditsExpired(
             account_id=account_id,
@@ -56,6 +60,6 @@ def _expired(account_id: str, old: dict[str, Any] | None, new: dict[str, Any]) -
             expires_at=from_epoch(change.extra["expires_at"]),
             balance=entry.balance_after or 0,
         )
-        for change, entry in entries_of(old, new)
+        for change, entry in entries_of(old, new, [Change.from_map(c) for c in last])
         if change.type == "expiry"
     ]

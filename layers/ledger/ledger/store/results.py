@@ -16,6 +16,7 @@ from ledger.domain.account import Account
 from ledger.domain.changes import Change, Entry
 from ledger.store import table
 from ledger.store.account_item import parse_account
+from ledger.store.batches import batch_ref
 
 
 def entry_attr(change_type: str) -> str:
@@ -32,7 +33,14 @@ def read_account(account_id: str) -> Account:
 
 def entries_from_last(item: dict[str, Any]) -> list[Entry]:
     """The entries of the changes in ``last``, numbered back from the account's seq and balance."""
-    changes = [Change.from_map(c) for c in item.get("last", [])]
+    last = item.get("last", [])
+    if batch_ref(last) is not None:
+        return []  # a batch's changes are in its batch item (resolve_batch)
+    return numbered_back(item, [Change.from_map(c) for c in last])
+
+
+def numbered_back(item: dict[str, Any], changes: list[Change]) -> list[Entry]:
+    """The entries of the latest write's changes, numbered back from the account's seq and balance."""
     seq, balance, held = item.get("seq", 0), item.get("balance", 0), item.get("held", 0)
     entries = []
     for change in reversed(changes):
@@ -64,3 +72,48 @@ def resolve(account_id: str, change: Change) -> tuple[Entry, Account]:
             # committed, but numbered by the journal later: the history will show it with its balance
             return Entry.of(change, None, None, None), account
         time.sleep(0.05)
+
+
+def recorded_entries(account_id: str, changes: list[Change]) -> dict[str, Entry]:
+    """The entries the journal has recorded on these changes' record items so far, by change id."""
+    found: dict[str, Entry] = {}
+    pk = table.account_pk(account_id)
+    for start in range(0, len(changes), 100):  # BatchGetItem's limit
+        part = {c.record: c for c in changes[start : start + 100] if c.record}
+        request: dict[str, Any] = {
+            table.table_name(): {
+                "Keys": [table.to_item({"pk": pk, "sk": sk}) for sk in part],
+                "ConsistentRead": True,
+            }
+        }
+        while request:
+            response = table.client().batch_get_item(RequestItems=request)
+            for raw in response.get("Responses", {}).get(table.table_name(), []):
+                item = table.from_item(raw) or {}
+                change = part.get(item.get("sk", ""))
+                recorded = item.get(entry_attr(change.type)) if change else None
+                if change and recorded:
+                    found[change.id] = Entry.from_map(recorded)
+            request = response.get("UnprocessedKeys") or {}
+    return found
+
+
+def wait_for_entries(account_id: str, changes: list[Change]) -> list[Entry]:
+    """The entries the journal numbers for these committed changes, waited for briefly (as in ``resolve``);
+    one not numbered by then is returned without its place (the history will show it)."""
+    deadline = time.monotonic() + float(os.environ.get("LEDGER_RESULT_WAIT_SECONDS", "2"))
+    while True:
+        found = recorded_entries(account_id, changes)
+        if len(found) == len(changes) or time.monotonic() >= deadline:
+            return [found.get(c.id) or Entry.of(c, None, None, None) for c in changes]
+        time.sleep(0.05)
+
+
+def resolve_batch(account_id: str, batch_sk: str, changes: list[Change]) -> tuple[list[Entry], Account]:
+    """The entries of a batch write that committed, and the account's figures now: numbered back from the
+    account while its latest write is still this batch, otherwise as the journal numbered them."""
+    item = get_account_item(account_id) or {}
+    account = parse_account(account_id, item)
+    if batch_ref(item.get("last", [])) == batch_sk:
+        return numbered_back(item, changes), account
+    return wait_for_entries(account_id, changes), account

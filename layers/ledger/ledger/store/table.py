@@ -10,6 +10,7 @@ One partition per account, ``pk = ACCOUNT#<account_id>``:
                                ``pending``), grants that arrived since the last settlement (b#<id>: their
                                base, s#<id>: their arrival; at most MAX_PENDING), ``schema`` (the layout's
                                version) and ``last``: the change(s) the latest write made, for the journal
+                               (or, for a batch of usage, the batch item that holds them)
     sk = "AT"                  auto top-up settings and state (store/top_up_item.py)
     sk = "E#<inverted seq>"    entries, newest first in key order (written by the journal from the stream)
     sk = "G#<burn key>"        live grants, one item each, in burn order: G#<priority>#<expiry or never>#
@@ -21,6 +22,8 @@ One partition per account, ``pk = ACCOUNT#<account_id>``:
     sk = "I#<idempotency_key>" idempotency records of debits and grants (TTL: ``ttl``)
     sk = "N#..."               outbox items (events/outbox.py); "P#..." purchases; "R#..." reminders
     sk = "U#<yyyy-mm-dd>"      per-day usage rollups (written by the journal)
+    sk = "UB#<batch id>"       the changes of a batch of usage events, in order, for the journal (TTL: ``ttl``);
+                               after every entry in key order, so never in the balance card's Query
 
 "A" sorts just before "AT" and "E#", so one Query from "A" returns the account item, its auto top-up item
 and its newest entries. Sparse GSI ``due`` (due_pk, due): accounts with something due (a grant expiring, a
@@ -89,6 +92,10 @@ def grant_sk(priority: int, expires_at: int | None, rank: int, created_at: int, 
 
 def hold_expiry_sk(expires_at: int, hold_id: str) -> str:
     return f"{HOLD_EXPIRY_PREFIX}{expires_at:011d}#{hold_id}"
+
+
+def batch_sk(batch_id: str) -> str:
+    return f"UB#{batch_id}"
 
 
 def idempotency_sk(key: str) -> str:

@@ -140,6 +140,15 @@ def stamp(expr: Expr, changes: list[Change]) -> Expr:
     return expr
 
 
+def stamp_batch(expr: Expr, batch_sk: str, count: int) -> Expr:
+    """A write that applies ``count`` usage events of a batch: ``last`` names the batch item holding their
+    changes (store/batches.py), so the account item stays small."""
+    expr.add("seq", count)
+    expr.set("last", [{"batch": batch_sk, "count": count}])
+    expr.set("schema", table.SCHEMA_VERSION)
+    return expr
+
+
 def guard_due(expr: Expr, now: datetime) -> Expr:
     """Refuse to spend while anything is due (an expired grant or hold not yet settled)."""
     return expr.when(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from ledger.domain.amounts import is_amount
 from ledger.domain.changes import Change, digest, iso, utcnow
@@ -21,19 +22,19 @@ from ledger.usecases.common import (
 )
 
 
-def debit(
+def usage_change(
     account_id: str,
     amount: int,
     operation: str,
     idempotency_key: str,
-    metadata: dict[str, str] | None = None,
-    now: datetime | None = None,
-) -> WriteResult:
+    metadata: dict[str, str] | None,
+    now: datetime,
+) -> tuple[Change, dict[str, Any]]:
+    """A usage event checked, as the change it makes and the request its idempotency record remembers."""
     if not is_amount(amount):
         raise InvalidRequest("amount must be an integer from 1 to 1000000000000")
     check_operation(operation)
     check_metadata(metadata)
-    now = now or utcnow()
     key = check_key(idempotency_key)
     request = {"amount": amount, "operation": operation, "metadata": metadata or {}}
     change = Change(
@@ -46,6 +47,20 @@ def debit(
         record=table.idempotency_sk(key),
         extra={"metadata": metadata} if metadata else {},
     )
+    return change, request
+
+
+def debit(
+    account_id: str,
+    amount: int,
+    operation: str,
+    idempotency_key: str,
+    metadata: dict[str, str] | None = None,
+    now: datetime | None = None,
+) -> WriteResult:
+    now = now or utcnow()
+    change, request = usage_change(account_id, amount, operation, idempotency_key, metadata, now)
+    key = idempotency_key
 
     def attempt() -> WriteResult:
         expr = Expr().when("{a_spendable} >= {amount}", a_spendable="spendable", amount=amount)

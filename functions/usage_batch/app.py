@@ -1,0 +1,37 @@
+"""POST /usage/batch: up to 100 usage events across any accounts, one result each (service, IAM)."""
+
+from http import HTTPStatus
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body
+
+import ledger
+from ledger.api.auth import require_service
+from ledger.api.http import lambda_handler, resolver
+from ledger.api.usage_batch_models import UsageBatchRequest, UsageBatchResponse, UsageResultOut
+
+MAX_BODY = 1024 * 1024  # 100 events with their metadata fit well within it
+
+app = resolver("service", max_body=MAX_BODY)
+
+
+@app.post(
+    "/usage/batch",
+    responses={
+        200: {
+            "description": "One result per event",
+            "content": {"application/json": {"model": UsageBatchResponse}},
+        }
+    },
+)
+def post_usage_batch(body: Annotated[UsageBatchRequest, Body()]) -> Response[Any]:
+    require_service(app)
+    results = ledger.debit_many(body.events)
+    payload = UsageBatchResponse(results=[UsageResultOut.of(r) for r in results])
+    return Response(
+        status_code=HTTPStatus.OK, content_type="application/json", body=payload.model_dump(exclude_none=True)
+    )
+
+
+handler = lambda_handler(app)

@@ -1,0 +1,241 @@
+"""Batched usage: up to 100 debits across any accounts in one call, each with its own result.
+
+Events are grouped by account, in request order. Each account's events are applied by one conditional
+transaction per chunk of up to ``CHUNK``: the account update takes the chunk's sum (on condition that it
+leaves the account at or above its floor and nothing is due, like a single debit), one idempotency record per
+event (on condition that its key is new), and the batch item holding the chunk's changes for the journal
+(store/batches.py). A cancelled transaction says why, item by item: a key already used makes that event a
+``duplicate`` (same body) or a ``conflict`` (another body); an account without room for the whole chunk gives
+its figures, from which the events are taken in request order, each accepted while it fits and refused
+(``insufficient_credits``) when it does not; then the transaction is tried again with what is left. Every
+decision is taken against the account as it was when DynamoDB refused the previous attempt, and the write
+that commits is conditional on it, so no interleaving takes an account below its floor. Accounts never wait
+for each other: one account's refusals do not touch another's events.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+from ledger.domain.account import Account
+from ledger.domain.changes import Change, request_hash, utcnow
+from ledger.domain.errors import (
+    Busy,
+    IdempotencyConflict,
+    InsufficientCredits,
+    InvalidRequest,
+    LedgerError,
+)
+from ledger.store import table
+from ledger.store.account_item import parse_account
+from ledger.store.batches import batch_put
+from ledger.store.results import get_account_item, resolve_batch, wait_for_entries
+from ledger.store.writes import (
+    Cancelled,
+    Expr,
+    account_key,
+    count_consumption,
+    guard_due,
+    stamp_batch,
+    transact,
+)
+from ledger.usecases.common import WriteResult, due_tripped, record_put
+from ledger.usecases.debit import usage_change
+from ledger.usecases.expire import settle_due
+
+MAX_EVENTS = 100
+CHUNK = 98  # a transaction takes 100 actions: the account update, the batch item and 98 records
+ATTEMPTS = 8  # refusals and duplicates leave the chunk smaller each time; only contention repeats one
+EVENT_FIELDS = {"account_id", "amount", "operation", "idempotency_key", "metadata"}
+
+Status = Literal["accepted", "duplicate", "insufficient_credits", "conflict", "invalid"]
+
+
+@dataclass(frozen=True, slots=True)
+class UsageResult:
+    """One event's outcome: ``result`` when accepted or a duplicate; ``error`` otherwise."""
+
+    status: Status
+    result: WriteResult | None = None
+    error: LedgerError | None = None
+
+
+@dataclass(slots=True)
+class _Event:
+    index: int
+    account_id: str
+    amount: int
+    change: Change
+    request: dict[str, Any]
+    key: str
+    repeats: list[_Event] = field(default_factory=list)  # the same key again later in this batch
+
+    @property
+    def hash(self) -> str:
+        return request_hash({"operation": "debit", **self.request})
+
+
+def debit_many(events: Sequence[Any], now: datetime | None = None) -> list[UsageResult]:
+    """Debit each event (``{account_id, amount, operation, idempotency_key, metadata?}``) with one result per
+    event, in request order. Raises only when ``events`` is not a batch at all (not a list, or over 100)."""
+    if isinstance(events, (str, bytes, Mapping)) or not isinstance(events, Sequence):
+        raise InvalidRequest("events must be a list of usage events")
+    if len(events) > MAX_EVENTS:
+        raise InvalidRequest(f"a batch holds at most {MAX_EVENTS} events, not {len(events)}")
+    now = now or utcnow()
+    results: list[UsageResult | None] = [None] * len(events)
+    by_account: dict[str, list[_Event]] = {}
+    first_of: dict[tuple[str, str], _Event] = {}
+    for index, raw in enumerate(events):
+        try:
+            event = _event(index, raw, now)
+        except LedgerError as error:
+            results[index] = UsageResult("invalid", error=error)
+            continue
+        first = first_of.get((event.account_id, event.key))
+        if first is not None:
+            first.repeats.append(event)
+            continue
+        first_of[(event.account_id, event.key)] = event
+        by_account.setdefault(event.account_id, []).append(event)
+    for account_id, account_events in by_account.items():
+        for start in range(0, len(account_events), CHUNK):
+            _apply(account_id, account_events[start : start + CHUNK], now, results)
+    for event in first_of.values():
+        for repeat in event.repeats:
+            results[repeat.index] = _repeat(event, repeat, results[event.index])
+    done = [r for r in results if r is not None]
+    assert len(done) == len(results), "every event ends with a result"
+    return done
+
+
+def _event(index: int, raw: Any, now: datetime) -> _Event:
+    if not isinstance(raw, Mapping):
+        raise InvalidRequest("each event must be an object")
+    unknown = sorted(set(raw) - EVENT_FIELDS)
+    if unknown:
+        raise InvalidRequest(f"unknown field {unknown[0]!r}")
+    missing = [f for f in ("account_id", "amount", "operation", "idempotency_key") if f not in raw]
+    if missing:
+        raise InvalidRequest(f"{missing[0]} is required")
+    account_id, amount, operation, key = (
+        raw[f] for f in ("account_id", "amount", "operation", "idempotency_key")
+    )
+    if not isinstance(account_id, str):
+        raise InvalidRequest("account_id must be a string")
+    table.account_pk(account_id)  # refuses ids the table cannot key
+    if type(amount) is not int:
+        raise InvalidRequest("amount must be an integer from 1 to 1000000000000")
+    if not isinstance(operation, str):
+        raise InvalidRequest("operation must be a string")
+    if not isinstance(key, str):
+        raise InvalidRequest("idempotency_key must be a string")
+    metadata = raw.get("metadata")
+    change, request = usage_change(account_id, amount, operation, key, metadata, now)
+    return _Event(index, account_id, amount, change, request, key)
+
+
+def _apply(account_id: str, chunk: list[_Event], now: datetime, results: list[UsageResult | None]) -> None:
+    """Apply one account's chunk: every event of it ends with a result."""
+    live = list(chunk)
+    replays: list[tuple[_Event, Change]] = []
+    settlements = 0
+    for _ in range(ATTEMPTS):
+        if not live:
+            break
+        batch_sk = table.batch_sk(uuid.uuid4().hex)
+        try:
+            transact(_actions(account_id, live, batch_sk, now))
+        except Cancelled as cancelled:
+            if cancelled.failed(0) and due_tripped(cancelled.old(0), now) and settlements < 3:
+                settle_due(account_id, now)
+                settlements += 1
+                continue
+            live = _after_refusal(account_id, live, cancelled, replays, results)
+            continue
+        entries, account = resolve_batch(account_id, batch_sk, [e.change for e in live])
+        for event, entry in zip(live, entries, strict=True):
+            results[event.index] = UsageResult("accepted", WriteResult.of(entry, account))
+        live = []
+        break
+    if live:
+        raise Busy("the account kept changing while this batch was applied; retry it with the same keys")
+    if replays:
+        _replayed(account_id, replays, results)
+
+
+def _actions(account_id: str, live: list[_Event], batch_sk: str, now: datetime) -> list[dict[str, Any]]:
+    total = sum(e.amount for e in live)
+    expr = Expr().when("{a_spendable} >= {amount}", a_spendable="spendable", amount=total)
+    guard_due(expr, now)
+    expr.add("balance", -total).add("spendable", -total)
+    count_consumption(expr, total, now)
+    stamp_batch(expr, batch_sk, len(live))
+    return [
+        expr.update(account_key(account_id)),
+        batch_put(account_id, batch_sk, [e.change for e in live], now),
+        *(record_put(account_id, e.key, "debit", e.request, e.change, now) for e in live),
+    ]
+
+
+def _after_refusal(
+    account_id: str,
+    live: list[_Event],
+    cancelled: Cancelled,
+    replays: list[tuple[_Event, Change]],
+    results: list[UsageResult | None],
+) -> list[_Event]:
+    """What is left to try after a cancelled attempt: keys already used leave (duplicates or conflicts);
+    if the account refused, the events are taken in order against its figures and those that do not fit
+    leave as refused."""
+    remaining = []
+    for position, event in enumerate(live):
+        if not cancelled.failed(2 + position):
+            remaining.append(event)
+            continue
+        old = cancelled.old(2 + position) or {}
+        if old.get("request_hash") == event.hash and isinstance(old.get("change"), dict):
+            replays.append((event, Change.from_map(old["change"])))
+        else:
+            results[event.index] = UsageResult("conflict", error=IdempotencyConflict(event.key))
+    if not cancelled.failed(0):
+        return remaining
+    account = parse_account(account_id, cancelled.old(0))
+    room = account.available - account.hard_limit
+    fitting = []
+    for event in remaining:
+        if event.amount <= room:
+            room -= event.amount
+            fitting.append(event)
+        else:
+            available = room + account.hard_limit
+            results[event.index] = UsageResult(
+                "insufficient_credits", error=InsufficientCredits(available, event.amount, account.hard_limit)
+            )
+    return fitting
+
+
+def _replayed(
+    account_id: str, replays: list[tuple[_Event, Change]], results: list[UsageResult | None]
+) -> None:
+    """Duplicates answer with the entry their first write made and the account's figures now."""
+    account: Account = parse_account(account_id, get_account_item(account_id))
+    entries = wait_for_entries(account_id, [change for _, change in replays])
+    for (event, _), entry in zip(replays, entries, strict=True):
+        results[event.index] = UsageResult("duplicate", WriteResult.of(entry, account, replayed=True))
+
+
+def _repeat(first: _Event, repeat: _Event, outcome: UsageResult | None) -> UsageResult:
+    """The same key twice in one batch: a different body is a conflict; the same body shares the first's
+    outcome (a duplicate of it when it was applied)."""
+    if repeat.hash != first.hash:
+        return UsageResult("conflict", error=IdempotencyConflict(repeat.key))
+    assert outcome is not None, "the first event of a key is applied before its repeats"
+    if outcome.status in ("accepted", "duplicate") and outcome.result is not None:
+        r = outcome.result
+        return UsageResult("duplicate", WriteResult(r.entry, r.balance, r.available, replayed=True))
+    return outcome
