@@ -81,6 +81,24 @@ def expired_grant(account: str) -> None:
     ledger.grant(account, 5_000, "subscription", "plan", now=then)
 
 
+BATCH_EVENTS = 100
+
+
+def _usage_batch(stage: Stage, account: str) -> dict[str, Any]:
+    funded(account, 1_000_000)
+    events = [
+        {"account_id": account, "amount": 1 + i % 9, "operation": "tokens", "idempotency_key": f"req-{i}"}
+        for i in range(BATCH_EVENTS)
+    ]
+    return http_event("POST", "/usage/batch", {}, {"events": events}, iam=True)
+
+
+def _all_accepted(response: Any) -> None:
+    results = json.loads(response["body"])["results"]
+    if [r["status"] for r in results] != ["accepted"] * BATCH_EVENTS:
+        raise RuntimeError(f"the batch did other work than measured: {response['body'][:300]}")
+
+
 def _debit_settling_expiry(stage: Stage, account: str) -> dict[str, Any]:
     """A grant expired an hour ago, unswept: the next debit settles it (exactly) and then debits."""
     expired_grant(account)
@@ -307,6 +325,15 @@ OPERATIONS = [
         201,
         note="a debit that comes before the sweep",
         events=1,
+    ),
+    Operation(
+        f"usage batch ({BATCH_EVENTS} events, one account)",
+        "usage_batch",
+        _usage_batch,
+        200,
+        cold_start=True,
+        note="two transactions (98 + 2 events), each with the account update, its batch item and the records",
+        check=_all_accepted,
     ),
     Operation("hold", "holds", _hold, 201, cold_start=True),
     Operation("capture", "holds", _capture, 200),

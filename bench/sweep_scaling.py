@@ -33,7 +33,8 @@ class SweepRow:
     accounts: int
     due: int  # due grants, one per due account
     side: Side
-    index_items: int  # index entries the sweep's Query read
+    index_items: int  # due-index entries the sweep's Query read
+    grant_items: int  # grant items its settlements read (the due grants and the first live one after them)
     account_items: int  # account items it read to settle them
     settled: int  # accounts the sweep reported settled
 
@@ -103,7 +104,12 @@ def measure(sizes: list[int], due: int, progress: Callable[[str], None] = lambda
                     accounts=accounts,
                     due=due,
                     side=Side.of(calls),
-                    index_items=sum(c.items_read for c in calls if c.operation == "Query"),
+                    index_items=sum(c.items_read for c in calls if c.request.get("IndexName")),
+                    grant_items=sum(
+                        c.items_read
+                        for c in calls
+                        if c.operation == "Query" and not c.request.get("IndexName")
+                    ),
                     account_items=sum(c.items_read for c in calls if c.operation == "GetItem"),
                     settled=report["accounts"],
                 )

@@ -15,14 +15,13 @@ for each other: one account's refusals do not touch another's events.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
 from ledger.domain.account import Account
-from ledger.domain.changes import Change, request_hash, utcnow
+from ledger.domain.changes import Change, digest, request_hash, utcnow
 from ledger.domain.errors import (
     Busy,
     IdempotencyConflict,
@@ -144,10 +143,12 @@ def _apply(account_id: str, chunk: list[_Event], now: datetime, results: list[Us
     live = list(chunk)
     replays: list[tuple[_Event, Change]] = []
     settlements = 0
-    for _ in range(ATTEMPTS):
+    for attempt in range(ATTEMPTS):
         if not live:
             break
-        batch_sk = table.batch_sk(uuid.uuid4().hex)
+        # named after its events (and the attempt): the same request makes the same writes, and a batch item
+        # left by keys used long ago (their records expired first) cannot block the next attempt
+        batch_sk = table.batch_sk(digest(account_id, str(attempt), *(e.key for e in live)))
         try:
             transact(_actions(account_id, live, batch_sk, now))
         except Cancelled as cancelled:
