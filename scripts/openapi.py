@@ -69,6 +69,7 @@ ROUTE_STATUSES: dict[tuple[str, str], tuple[str, ...]] = {
     ("GET", "/accounts/{account_id}/auto-top-up"): (*ACCOUNT_ROUTE, "502"),
     ("PUT", "/accounts/{account_id}/auto-top-up"): (*ACCOUNT_ROUTE, *BODY, "409", "502"),
     ("POST", "/usage/batch"): ("422", "429", "503", *BODY),
+    ("POST", "/accounts/{account_id}/adjustments"): (*ACCOUNT_ROUTE, *BODY, "402", "409"),
     ("POST", "/webhooks/stripe"): ("400", "413", "429", "502", "503"),
 }
 STRICT_INTEGERS = (

@@ -101,5 +101,5 @@ def test_every_route_for_every_caller(
 
 
 def test_the_matrix_covers_every_route_of_the_template() -> None:
-    assert len(ROUTES) == 18
+    assert len(ROUTES) == 20
     assert {a for *_, a in ROUTES} == {"JwtAuthorizer", "AWS_IAM", "NONE"}

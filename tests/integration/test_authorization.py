@@ -82,6 +82,18 @@ SERVICE_ROUTES = {
         "/accounts/{account_id}/grants",
         {"amount": 5, "source": "promotional", "idempotency_key": "g"},
     ),
+    "post-adjustment": Route(
+        "adjustments",
+        "POST",
+        "/accounts/{account_id}/adjustments",
+        {"amount": -5, "reason": "fix", "idempotency_key": "adj"},
+    ),
+    "post-usage-batch": Route(
+        "usage_batch",
+        "POST",
+        "/usage/batch",
+        {"events": [{"account_id": "acme", "amount": 5, "operation": "render", "idempotency_key": "b"}]},
+    ),
 }
 
 # Callers that must be refused on /accounts/acme/...: claims (None: no JWT at all), and IAM context or not.

@@ -21,6 +21,7 @@ ORDER = [
     ("grants", "grants", 201),
     ("debit", "debit", 201),
     ("usage_batch", "usage_batch", 200),
+    ("adjustments", "adjustments", 201),
     ("holds_place", "holds", 201),
     ("holds_get", "holds", 200),
     ("holds_capture", "holds", 200),

@@ -18,6 +18,7 @@ from ledger.domain.errors import (
     LedgerError,
     NotFound,
 )
+from ledger.usecases.adjust import adjust
 from ledger.usecases.debit import debit
 from ledger.usecases.debit_many import UsageResult, debit_many
 from ledger.usecases.expire import settle_due
@@ -38,6 +39,7 @@ __all__ = [
     "LedgerError",
     "NotFound",
     "UsageResult",
+    "adjust",
     "balance_card",
     "capture_hold",
     "debit",

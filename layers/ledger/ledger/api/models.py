@@ -66,6 +66,30 @@ class GrantRequest(Request):
     description: Annotated[str, Field(max_length=200)] | None = None
 
 
+class AdjustmentRequest(Request):
+    amount: Annotated[
+        int,
+        Field(
+            strict=True,
+            ge=-MAX_AMOUNT,
+            le=MAX_AMOUNT,
+            description="Credits to add (positive) or take back (negative); never 0.",
+        ),
+    ]
+    reason: Annotated[
+        str, Field(min_length=1, max_length=200, description="Kept in the history and the export.")
+    ]
+    idempotency_key: IdempotencyKey
+    allow_below_floor: Annotated[
+        bool,
+        Field(
+            strict=True,
+            description="A negative adjustment may take the account below its floor (a debt the next credits "
+            "pay first). Default: refused with 402 instead.",
+        ),
+    ] = False
+
+
 class LimitsBody(Request):
     low_balance_threshold: Annotated[int, Field(strict=True, ge=0, le=MAX_LIMIT)]
     hard_limit: Annotated[int, Field(strict=True, ge=-MAX_LIMIT, le=MAX_LIMIT)]

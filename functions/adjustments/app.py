@@ -1,0 +1,38 @@
+"""POST /accounts/{account_id}/adjustments: an operator's correction, as an entry of its own (service, IAM)."""
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body
+
+import ledger
+from ledger.api.auth import require_service
+from ledger.api.http import created, lambda_handler, resolver
+from ledger.api.models import AdjustmentRequest, DebitResponse, ErrorOut
+
+app = resolver("service")
+
+
+@app.post(
+    "/accounts/<account_id>/adjustments",
+    responses={
+        201: {"description": "Adjusted", "content": {"application/json": {"model": DebitResponse}}},
+        402: {
+            "description": "A negative adjustment would take available below the floor",
+            "content": {"application/json": {"model": ErrorOut}},
+        },
+        409: {
+            "description": "Key reused with another body",
+            "content": {"application/json": {"model": ErrorOut}},
+        },
+    },
+)
+def post_adjustment(account_id: str, body: Annotated[AdjustmentRequest, Body()]) -> Response[Any]:
+    require_service(app)
+    result = ledger.adjust(
+        account_id, body.amount, body.reason, body.idempotency_key, allow_below_floor=body.allow_below_floor
+    )
+    return created(DebitResponse.of(result))
+
+
+handler = lambda_handler(app)
