@@ -14,6 +14,7 @@ import stripe
 from moto import mock_aws
 
 from ledger.events import publisher
+from ledger.store import changed
 from ledger.store import table as ledger_table
 from tests.support import localstripe
 from tests.support.moto_server import moto_server as start_moto_server
@@ -51,6 +52,7 @@ def isolated_environment() -> Iterator[None]:
             env.setenv(name, value)
         ledger_table.reset_client()
         publisher.reset_client()
+        changed.forget_marks()  # each test's journal starts as a cold container
         yield
     ledger_table.reset_client()
     publisher.reset_client()

@@ -16,7 +16,7 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 
 from ledger import journal
 from ledger.domain.changes import iso, utcnow
-from ledger.store import parked, table
+from ledger.store import changed, parked, table
 
 logger = Logger()
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
@@ -43,6 +43,7 @@ def apply(record: DynamoDBRecord) -> None:
         account_id = journal.account_id_of(keys["pk"])
         old, new = table.from_item(raw.get("OldImage")), table.from_item(raw["NewImage"]) or {}
         journal.record(account_id, old, new)
+        changed.mark_changed(account_id, utcnow())  # what reconciliation reads (once per account and day)
     except Exception as error:
         if parked.is_transient(error):
             raise

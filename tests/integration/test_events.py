@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 import ledger
+from ledger.store import changed
 from tests.support.bus import Bus
 from tests.support.fake_stripe import fake_stripe
 from tests.support.lambdas import LambdaContext, invoke
@@ -48,12 +50,15 @@ def load(name: str) -> dict:
 
 def test_every_function_has_a_sample_event() -> None:
     functions = {path.name for path in function_dirs().values()}
-    covered = {function for _, function, _ in ORDER} | set(STRIPE) | {"expiry_sweep", "notifications"}
+    covered = (
+        {function for _, function, _ in ORDER} | set(STRIPE) | {"expiry_sweep", "notifications", "reconcile"}
+    )
     assert functions == covered | {"journal", "auto_top_up", "auto_top_up_settings"}
     assert {p.stem for p in EVENTS.glob("*.json")} == {name for name, _, _ in ORDER} | set(STRIPE) | {
         "holds_release",
         "journal",
         "expiry_sweep",
+        "reconcile",
         "notifications",
         *AUTO_TOP_UP,
     }
@@ -161,3 +166,21 @@ def test_usage_batch_event_answers_each_event() -> None:
     # acme's two events fit its grant; globex has no credits, and acme's are not refused because of it
     assert [r["status"] for r in results] == ["accepted", "accepted", "insufficient_credits"]
     assert (results[1]["balance"], results[2]["available"], results[2]["requested"]) == (972, 0, 10)
+
+
+@pytest.mark.usefixtures("journal")
+def test_reconcile_event_finds_the_sample_grant_the_sweep_never_expired(
+    journal: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sample schedule fires three hours after the sample grant expired, and no sweep has run: with the
+    sweep's hourly schedule that is late, and reported."""
+    monkeypatch.setenv("EXPIRY_SWEEP_SCHEDULE", "rate(1 hour)")
+    for name, function, _ in ORDER[:2]:
+        invoke(function, load(name))
+    journal.pump()
+    event = load("reconcile")
+    changed.mark_changed(
+        "acme", datetime.fromisoformat(event["time"].replace("Z", "+00:00"))
+    )  # as its journal would
+    summary = invoke("reconcile", event, LambdaContext(remaining_ms=900_000))
+    assert (summary["accounts"], [d["kind"] for d in summary["drifts"]]) == (1, ["expiry_unsettled"])

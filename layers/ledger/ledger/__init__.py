@@ -26,6 +26,7 @@ from ledger.usecases.grant import grant
 from ledger.usecases.hold import capture_hold, get_hold, place_hold, release_hold
 from ledger.usecases.limits import get_limits, set_limits
 from ledger.usecases.reads import balance_card, history, live_grants, usage
+from ledger.usecases.reconcile import reconcile_account, reconcile_changed
 
 __all__ = [
     "Busy",
@@ -50,6 +51,8 @@ __all__ = [
     "history",
     "live_grants",
     "place_hold",
+    "reconcile_account",
+    "reconcile_changed",
     "release_hold",
     "set_limits",
     "settle_due",

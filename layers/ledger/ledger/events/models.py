@@ -136,6 +136,26 @@ class CreditPurchaseFailed(Purchase):
         return (self.purchase_id, self.payment_intent or "", self.decline_code or "", self.reason)
 
 
+class LedgerDriftDetected(Notification):
+    """Reconciliation found the ledger disagreeing with itself (see the README, "Reconciliation"): once per
+    discrepancy, however many runs find it."""
+
+    name: ClassVar[str] = "ledger_drift_detected"
+
+    kind: str = Field(
+        description="What disagrees: entry_missing, entry_repeated, running_balance, history_behind, "
+        "history_ahead, balance_vs_history, lifetime_figures, held_vs_holds, balance_vs_grants, negative_grant, "
+        "expiry_unsettled, hold_unreleased."
+    )
+    message: str = Field(description="The rule that failed, in words.")
+    expected: str = Field(description="What the rule expects (JSON).")
+    found: str = Field(description="What the ledger holds (JSON).")
+    items: list[str] = Field(description="The sort keys of the account's items involved (at most 20).")
+
+    def identity(self) -> tuple[str, ...]:
+        return (self.kind, self.expected, self.found, *self.items)
+
+
 NOTIFICATIONS: dict[str, type[Notification]] = {
     model.name: model
     for model in (
@@ -146,5 +166,6 @@ NOTIFICATIONS: dict[str, type[Notification]] = {
         CreditsPurchased,
         CreditAutoRechargeTriggered,
         CreditPurchaseFailed,
+        LedgerDriftDetected,
     )
 }
