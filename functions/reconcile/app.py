@@ -1,7 +1,9 @@
-"""Scheduled: reconcile the accounts that changed since the last run, as of the schedule's time.
+"""Scheduled: reconcile the accounts that changed since the last run, and Stripe's payments of that window,
+as of the schedule's time.
 
 Each discrepancy is announced once as ``ledger_drift_detected`` (through the outbox) and counted in the
-``DriftDetected`` metric; the run's report is logged."""
+``DriftDetected`` metric; the run's report is logged. A run that could not read Stripe still checks the ledger,
+and says so (``PaymentsUnreconciled``)."""
 
 from typing import Any
 
@@ -24,9 +26,12 @@ def handler(event: EventBridgeModel, context: LambdaContext) -> dict[str, Any]:
     report = reconcile_changed(event.time)
     metrics.add_metric(name="AccountsReconciled", unit=MetricUnit.Count, value=report.accounts)
     metrics.add_metric(name="DriftDetected", unit=MetricUnit.Count, value=len(report.drifts))
+    metrics.add_metric(name="PaymentsUnreconciled", unit=MetricUnit.Count, value=report.payments is None)
     summary = {
         "accounts": report.accounts,
         "entries_read": report.entries_read,
+        "payments": None if report.payments is None else report.payments.intents,
+        "purchases": None if report.payments is None else report.payments.purchases,
         "drifts": [d.to_map() for d in report.drifts],
     }
     if report.drifts:

@@ -62,3 +62,14 @@ def typed_page(
     response = table.client().query(**kwargs)
     items = [Entry.from_map(table.from_item(i) or {}) for i in response.get("Items", [])]
     return items, _cursor_out(response.get("LastEvaluatedKey"), entry_type)
+
+
+def entries_of_type(account_id: str, entry_type: str) -> list[Entry]:
+    """Every entry of one type, newest first (an operator's read: it grows with the entries of that type)."""
+    entries: list[Entry] = []
+    cursor: str | None = None
+    while True:
+        page, cursor = typed_page(account_id, entry_type, 1000, cursor)
+        entries += page
+        if cursor is None:
+            return entries

@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ledger.domain.changes import epoch, utcnow
+from ledger.domain.errors import PaymentProviderError
 from ledger.domain.reconcile import Checked, Drift, EntryWalk, check_account
 from ledger.events.models import LedgerDriftDetected
 from ledger.events.outbox import notification_put
@@ -33,10 +34,12 @@ from ledger.store.grants import all_grants, sk_of
 from ledger.store.holds import open_holds
 from ledger.store.results import get_account_item
 from ledger.store.writes import transact
+from ledger.usecases.reconcile_payments import PaymentsReport, reconcile_payments
 
 CHECKPOINT_SK = "RC"
 RUN_PK, RUN_SK = "RECONCILE", "RUN"
 JOURNAL_GRACE = timedelta(minutes=5)  # the journal writes an entry seconds after its write
+PAYMENT_GRACE = timedelta(hours=1)  # Stripe delivers a payment's webhook within seconds, retries for days
 DEFAULT_SWEEP_SECONDS = 86_400
 FIRST_RUN_DAYS = 1  # a run with no run before it looks at today and yesterday
 
@@ -54,6 +57,7 @@ class RunReport:
     entries_read: int = 0
     drifts: list[Drift] = field(default_factory=list)
     announced: int = 0
+    payments: PaymentsReport | None = None  # None: Stripe could not be read (the ledger's checks still ran)
 
 
 def sweep_grace() -> int:
@@ -163,8 +167,11 @@ def _plain(value: Any) -> str:
     return json.dumps(value, sort_keys=True, default=str)
 
 
-def reconcile_changed(now: datetime | None = None, since: datetime | None = None) -> RunReport:
-    """Check every account changed since ``since`` (default: the day of the last run) and announce drift."""
+def reconcile_changed(
+    now: datetime | None = None, since: datetime | None = None, payments: bool = True
+) -> RunReport:
+    """Check every account changed since ``since`` (default: the last run) and, with ``payments``, Stripe's
+    payments of the same window (an hour behind, for the webhooks in flight); announce each discrepancy."""
     now = now or utcnow()
     run = table.from_item(
         table.client()
@@ -175,7 +182,7 @@ def reconcile_changed(now: datetime | None = None, since: datetime | None = None
     )
     if since is None:
         since = datetime.fromtimestamp(run["at"], now.tzinfo) if run else now - timedelta(days=FIRST_RUN_DAYS)
-    report, seen = RunReport(), set()
+    report, seen = RunReport(), set[str]()
     day = since.date()
     while day <= now.date():
         for account_id in changed_on(day):
@@ -187,6 +194,12 @@ def reconcile_changed(now: datetime | None = None, since: datetime | None = None
             report.entries_read += checked.entries_read
             report.drifts += checked.drifts
         day += timedelta(days=1)
+    try:
+        if payments:
+            report.payments = reconcile_payments(since - PAYMENT_GRACE, now - PAYMENT_GRACE, seen)
+            report.drifts += report.payments.drifts
+    except PaymentProviderError:
+        report.payments = None
     report.announced = announce(report.drifts, now)
     table.client().put_item(
         TableName=table.table_name(), Item=table.to_item({"pk": RUN_PK, "sk": RUN_SK, "at": epoch(now)})

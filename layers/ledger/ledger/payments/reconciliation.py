@@ -1,0 +1,42 @@
+"""What reconciliation asks of Stripe: the payments made over a window, a payment, its charge."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+from ledger.payments.stripe_api import as_dict, client, errors
+
+
+def payment_intents(start: datetime, end: datetime) -> Iterator[dict[str, Any]]:
+    """The PaymentIntents created in [start, end), oldest page last, as plain data."""
+    import stripe
+
+    low, high = int(start.timestamp()), int(end.timestamp())
+    params: dict[str, Any] = {"limit": 100, "created": {"gte": low, "lt": high}}
+    with errors():
+        try:
+            pages = client().v1.payment_intents.list(params)  # type: ignore[arg-type]
+        except stripe.InvalidRequestError:  # a Stripe that cannot filter by time (localstripe): filter here
+            pages = client().v1.payment_intents.list({"limit": 100})
+        for intent in pages.auto_paging_iter():
+            found = as_dict(intent)
+            if low <= int(found.get("created") or 0) < high:
+                yield found
+
+
+def payment_intent(intent_id: str) -> dict[str, Any]:
+    with errors():
+        return as_dict(client().v1.payment_intents.retrieve(intent_id))
+
+
+def charge_of(intent: dict[str, Any]) -> dict[str, Any] | None:
+    """The intent's latest charge (retrieved when Stripe gives only its id)."""
+    latest = intent.get("latest_charge")
+    if isinstance(latest, dict):
+        return latest
+    if not latest:
+        return None
+    with errors():
+        return as_dict(client().v1.charges.retrieve(str(latest)))

@@ -1,0 +1,170 @@
+"""Reconcile payments: Stripe's record of what was paid and refunded against the ledger's credits.
+
+Over a window of time, both ways:
+
+- every succeeded PaymentIntent carrying our metadata (``account_id``, ``purchase_id``; Checkout Sessions pay
+  through one too) has its purchase paid and exactly one grant entry of the purchased credits; the charge's
+  refunded amount is the purchase's, and the refund entries of that charge took back exactly the credits the
+  pro-rata rule gives for it (purchases with disputes are checked for their refunds only);
+- every purchase of the given accounts paid in the window was paid at Stripe: its PaymentIntent succeeded,
+  for the purchase's price.
+
+Each discrepancy is a ``Drift`` (domain/reconcile.py), announced like the ledger's own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from ledger.domain.purchase import AUTO_TOP_UP, Purchase
+from ledger.domain.reconcile import Drift
+from ledger.payments import reconciliation as stripe_side
+from ledger.store import table
+from ledger.store.entry_types import entries_of_type
+from ledger.store.purchases import get_purchase_item, parse_purchase, purchase_sk
+
+
+@dataclass
+class PaymentsReport:
+    intents: int = 0  # PaymentIntents of ours read at Stripe
+    purchases: int = 0  # paid purchases checked against Stripe
+    drifts: list[Drift] = field(default_factory=list)
+
+
+def _entry_type(purchase: Purchase) -> str:
+    return "auto_top_up" if purchase.mode == AUTO_TOP_UP else "purchase"
+
+
+def _check_intent(intent: dict, report: PaymentsReport) -> None:
+    metadata = intent.get("metadata") or {}
+    account_id, purchase_id = metadata.get("account_id"), metadata.get("purchase_id")
+    if (
+        intent.get("status") != "succeeded"
+        or not isinstance(account_id, str)
+        or not isinstance(purchase_id, str)
+    ):
+        return
+    report.intents += 1
+    items = (purchase_sk(purchase_id), f"STRIPE#{intent['id']}")
+    purchase = get_purchase_item(account_id, purchase_id)
+    received = intent.get("amount_received") or intent.get("amount")
+    if purchase is None or not purchase.paid or not purchase.grant_id:
+        report.drifts.append(
+            Drift(
+                account_id,
+                "payment_not_granted",
+                f"PaymentIntent {intent['id']} succeeded but its purchase was not credited",
+                {"purchase": purchase_id, "paid": True},
+                {"purchase": purchase_id, "paid": bool(purchase and purchase.paid), "received": received},
+                items,
+            )
+        )
+        return
+    grants = [
+        e for e in entries_of_type(account_id, _entry_type(purchase)) if e.grant_id == purchase.grant_id
+    ]
+    found = [e.amount for e in grants]
+    if found != [purchase.credits]:
+        report.drifts.append(
+            Drift(
+                account_id,
+                "grant_count",
+                f"purchase {purchase_id} should have exactly one grant of its credits",
+                [purchase.credits],
+                found,
+                (*items, purchase.grant_id),
+            )
+        )
+    charge = stripe_side.charge_of(intent)
+    if charge is None:
+        return
+    refunded = int(charge.get("amount_refunded") or 0)
+    if refunded != purchase.refunded_amount:
+        report.drifts.append(
+            Drift(
+                account_id,
+                "refund_not_clawed_back",
+                f"charge {charge['id']} was refunded {refunded} but the purchase records {purchase.refunded_amount}",
+                refunded,
+                purchase.refunded_amount,
+                (*items, str(charge["id"])),
+            )
+        )
+        return
+    if purchase.disputes:
+        return
+    taken = -sum(e.amount for e in entries_of_type(account_id, "refund") if e.reference == charge["id"])
+    if taken != purchase.credits_for(refunded):
+        report.drifts.append(
+            Drift(
+                account_id,
+                "refund_pro_rata",
+                f"the refunds of charge {charge['id']} took back other credits than the pro-rata rule gives",
+                purchase.credits_for(refunded),
+                taken,
+                (*items, str(charge["id"])),
+            )
+        )
+
+
+def _paid_purchases(account_id: str, start: datetime, end: datetime) -> Iterable[Purchase]:
+    kwargs = {
+        "TableName": table.table_name(),
+        "KeyConditionExpression": "pk = :pk AND begins_with(sk, :p)",
+        "ExpressionAttributeValues": table.to_item({":pk": table.account_pk(account_id), ":p": "P#"}),
+        "ConsistentRead": True,
+    }
+    while True:
+        page = table.client().query(**kwargs)  # type: ignore[arg-type]
+        for raw in page.get("Items", []):
+            purchase = parse_purchase(table.from_item(raw) or {})
+            if (
+                purchase.paid
+                and purchase.paid_at
+                and start.isoformat() <= _utc(purchase.paid_at) < end.isoformat()
+            ):
+                yield purchase
+        if "LastEvaluatedKey" not in page:
+            return
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def _utc(moment: str) -> str:
+    return datetime.fromisoformat(moment.replace("Z", "+00:00")).isoformat()
+
+
+def _check_purchase(purchase: Purchase, report: PaymentsReport) -> None:
+    report.purchases += 1
+    items = (purchase_sk(purchase.id),)
+    intent = stripe_side.payment_intent(purchase.payment_intent_id) if purchase.payment_intent_id else None
+    received = (intent or {}).get("amount_received") or (intent or {}).get("amount")
+    paid = intent is not None and intent.get("status") == "succeeded"
+    if not paid or received != purchase.amount or (intent or {}).get("currency") != purchase.currency:
+        report.drifts.append(
+            Drift(
+                purchase.account_id,
+                "grant_without_payment",
+                f"purchase {purchase.id} was credited but Stripe holds no payment of its price",
+                {"status": "succeeded", "amount": purchase.amount, "currency": purchase.currency},
+                {
+                    "status": (intent or {}).get("status"),
+                    "amount": received,
+                    "currency": (intent or {}).get("currency"),
+                },
+                (*items, f"STRIPE#{purchase.payment_intent_id}"),
+            )
+        )
+
+
+def reconcile_payments(start: datetime, end: datetime, accounts: Iterable[str] = ()) -> PaymentsReport:
+    """Stripe's payments created in [start, end) against the ledger, and the purchases of ``accounts`` paid
+    in that window against Stripe."""
+    report = PaymentsReport()
+    for intent in stripe_side.payment_intents(start, end):
+        _check_intent(intent, report)
+    for account_id in accounts:
+        for purchase in _paid_purchases(account_id, start, end):
+            _check_purchase(purchase, report)
+    return report
