@@ -16,6 +16,7 @@ from bench.bill import FULL_VCPU_MB, POLLER_REQUESTS, ROUND_TRIP_MS, Bill, sqs_r
 from bench.contention import Contention
 from bench.costs import Row, Side
 from bench.functions import memory_mb
+from bench.reconcile_scaling import PaymentsRow, ReconcileRow
 from bench.safety_net_scaling import NetRow
 from bench.scaling import ScalingRow
 from bench.sweep_scaling import SweepRow
@@ -37,6 +38,8 @@ class Results:
     safety_net: list[NetRow]
     contention: Contention
     account_size: list[SizeRow] = field(default_factory=list)
+    reconcile: list[ReconcileRow] = field(default_factory=list)
+    reconcile_payments: PaymentsRow | None = None
     started: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
 
 
@@ -297,6 +300,9 @@ def _cost_section(r: Results) -> list[str]:
         f" a function the auto top-up queue invokes, {POLLER_REQUESTS} by Lambda's poller (the ReceiveMessage that"
         " got the message, the DeleteMessage after it) with one message per batch, the worst case. Empty receives"
         " of an idle queue are a fixed cost per queue, not per operation, and are left out.",
+        "- The journal's figures include the marker that tells reconciliation the account changed (one PutItem,"
+        " 1 WCU, on a `CHANGED#<day>#<shard>` partition): counted on every operation here, the worst case, while a"
+        " warm journal writes it once per account and day.",
         "- Purchases are measured on the Checkout path (a PaymentIntent purchase was not measured); Stripe's own"
         " fees and calls are not in these dollars.",
         "",
@@ -696,6 +702,67 @@ def _contention_section(r: Results) -> list[str]:
     ]
 
 
+def _reconcile_section(rows: list[ReconcileRow], payments: PaymentsRow | None) -> list[str]:
+    if not rows:
+        return []
+    out = [
+        "## Reconciliation against table size",
+        "",
+        "One scheduled run over tables of growing size, 1% of the accounts changed (each a copy of an account"
+        f" the real code wrote: a grant, debits, a hold, {rows[0].entries_per_account} entries), the rest copies"
+        " of an account item alone. *Finding them*: the day's 32 marker partitions and the run's own item;"
+        " *first run*: per changed account, its whole history and its grants and holds (no checkpoint yet);"
+        " *next run*: the same accounts again, nothing new past their checkpoints. Only the run's own requests"
+        " are counted (no Stripe: see below).",
+        "",
+    ]
+    body = []
+    for row in rows:
+        first, again = row.first, row.again
+        body.append(
+            [
+                f"{row.accounts:,}",
+                row.changed,
+                f"{row.look.round_trips} / {row.look.items_read}",
+                f"{first.round_trips / row.changed:.1f} / {first.items_read / row.changed:.1f} /"
+                f" {_units(first.read_units / row.changed)}",
+                f"{again.round_trips / row.changed:.1f} / {again.items_read / row.changed:.1f} /"
+                f" {_units(again.read_units / row.changed)}",
+            ]
+        )
+    out += _table(
+        [
+            "Accounts",
+            "Changed",
+            "Finding them: round trips / items read",
+            "First run, per changed account: round trips / items / RCU",
+            "Next run, per changed account: round trips / items / RCU",
+        ],
+        body,
+    )
+    flat = len({(r.first.round_trips // r.changed, r.again.round_trips // r.changed) for r in rows}) == 1
+    out += [
+        "",
+        f"Per changed account the cost is {'the same at every size' if flat else '**not** the same at every size'}:"
+        " the accounts that did not change are never read. Finding the changed accounts costs the 32 marker"
+        " partitions of each day since the last run, one page per 1 MB of markers, whatever the table holds.",
+        "",
+    ]
+    if payments is not None:
+        out += [
+            f"Against Stripe: {payments.payments} purchases paid at localstripe and credited by the webhook,"
+            f" reconciled both ways: **{payments.stripe_round_trips} Stripe round trips**"
+            f" ({payments.stripe_per_payment:.2f} per payment: the list of the window's PaymentIntents, one"
+            " page per 100, and each credited purchase's PaymentIntent; a charge is read apart only when Stripe"
+            " gives its id rather than the charge, which localstripe does not, so real Stripe adds up to one per"
+            f" payment), and {payments.dynamodb.round_trips} DynamoDB round trips"
+            f" ({payments.dynamodb.round_trips / payments.payments:.1f} per payment, {_units(payments.dynamodb.read_units)}"
+            " RCU in all: the purchase, its grant entries by type, its refund entries, the account's purchases).",
+            "",
+        ]
+    return out
+
+
 def write(r: Results, out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     head = [
@@ -712,6 +779,7 @@ def write(r: Results, out: Path) -> None:
         + _timing_sections(r)
         + _scaling_section(r)
         + _account_size_section(r.account_size)
+        + _reconcile_section(r.reconcile, r.reconcile_payments)
         + _contention_section(r)
     )
     (out / "results.md").write_text("\n".join(md))
@@ -757,5 +825,7 @@ def write(r: Results, out: Path) -> None:
             }
             for a in r.account_size
         ],
+        "reconcile_scaling": [asdict(row) for row in r.reconcile],
+        "reconcile_payments": asdict(r.reconcile_payments) if r.reconcile_payments else None,
     }
     (out / "results.json").write_text(json.dumps(data, indent=2) + "\n")

@@ -22,6 +22,7 @@ from bench.functions import stream_delivery, timeout_ms
 from credits_local.localstripe_server import localstripe_process
 from credits_local.streams import StreamReader
 from ledger.events import publisher
+from ledger.store import changed
 from ledger.store import table as ledger_table
 from ledger.usecases import top_up_requests
 from tests.support.fake_stripe import Recorded, fake_stripe
@@ -166,12 +167,18 @@ def environment(extra: dict[str, str] | None = None) -> Iterator[None]:
     for name in saved:
         os.environ.pop(name, None)
     os.environ.update({**ENVIRONMENT, **(extra or {})})
+    remembered, changed.REMEMBERED = (
+        changed.REMEMBERED,
+        0,
+    )  # every journal run marks: the worst case, replayable
+    changed.forget_marks()
     ledger_table.reset_client()
     publisher.reset_client()
     top_up_requests.client.cache_clear()
     try:
         yield
     finally:
+        changed.REMEMBERED = remembered
         for name, value in saved.items():
             if value is None:
                 os.environ.pop(name, None)

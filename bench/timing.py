@@ -45,6 +45,8 @@ def _env(url: str) -> dict[str, str]:
         "DYNAMODB_ENDPOINT_URL": url,
         "STRIPE_API_BASE": url,
         "PYTHONPATH": str(ROOT / "layers" / "ledger"),
+        # every warm invocation writes the changed-account marker, as the recorded (first) one did
+        "CHANGED_MARKS_REMEMBERED": "0",
     }
 
 

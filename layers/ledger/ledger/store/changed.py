@@ -8,6 +8,7 @@ run Queries the day's shards: its cost grows with the accounts that changed, nev
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 
@@ -16,7 +17,8 @@ from ledger.store import table
 
 SHARDS = 32
 TTL = timedelta(days=35)
-REMEMBERED = 10_000  # markers a warm container remembers before it forgets them all
+# markers a warm container remembers before it forgets them all (0: none, every write marks)
+REMEMBERED = int(os.environ.get("CHANGED_MARKS_REMEMBERED", "10000"))
 
 _marked: set[tuple[str, str]] = set()
 
@@ -29,6 +31,11 @@ def _shard(account_id: str) -> int:
     return int(digest(account_id, size=8), 16) % SHARDS
 
 
+def marker_pk(day: str, account_id: str) -> str:
+    """The partition of ``account_id``'s marker for ``day`` (YYYY-MM-DD)."""
+    return _pk(day, _shard(account_id))
+
+
 def mark_changed(account_id: str, now: datetime) -> None:
     day = now.date().isoformat()
     if (account_id, day) in _marked:
@@ -36,12 +43,13 @@ def mark_changed(account_id: str, now: datetime) -> None:
     table.client().put_item(
         TableName=table.table_name(),
         Item=table.to_item(
-            {"pk": _pk(day, _shard(account_id)), "sk": account_id, "ttl": int((now + TTL).timestamp())}
+            {"pk": marker_pk(day, account_id), "sk": account_id, "ttl": int((now + TTL).timestamp())}
         ),
     )
     if len(_marked) >= REMEMBERED:
         _marked.clear()
-    _marked.add((account_id, day))
+    if REMEMBERED:
+        _marked.add((account_id, day))
 
 
 def changed_on(day: date) -> Iterator[str]:
@@ -51,7 +59,6 @@ def changed_on(day: date) -> Iterator[str]:
             "TableName": table.table_name(),
             "KeyConditionExpression": "pk = :pk",
             "ExpressionAttributeValues": table.to_item({":pk": _pk(day.isoformat(), shard)}),
-            "ProjectionExpression": "sk",
         }
         while True:
             page = table.client().query(**kwargs)  # type: ignore[arg-type]
