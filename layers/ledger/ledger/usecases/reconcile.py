@@ -104,9 +104,14 @@ def _latest_change_at(account_id: str, item: dict[str, Any]) -> datetime | None:
 
 
 def reconcile_account(
-    account_id: str, now: datetime | None = None, full: bool = False, grace: int | None = None
+    account_id: str,
+    now: datetime | None = None,
+    full: bool = False,
+    grace: int | None = None,
+    record: bool = True,
 ) -> AccountReport:
-    """Check one account (``grace``: how long an expiry may wait for the sweep, default ``sweep_grace()``)."""
+    """Check one account (``grace``: how long an expiry may wait for the sweep, default ``sweep_grace()``;
+    ``record``: move its checkpoint past a clean walk)."""
     now = now or utcnow()
     item = get_account_item(account_id) or {}
     account = parse_account(account_id, item)
@@ -131,7 +136,7 @@ def reconcile_account(
     drifts = walk.drifts + check_account(
         account, walk.at, grants, holds, epoch(now), sweep_grace() if grace is None else grace, settled
     )
-    if not walk.drifts and walk.at.seq > start.seq:
+    if record and not walk.drifts and walk.at.seq > start.seq:
         table.client().put_item(
             TableName=table.table_name(),
             Item=table.to_item(
@@ -168,10 +173,15 @@ def _plain(value: Any) -> str:
 
 
 def reconcile_changed(
-    now: datetime | None = None, since: datetime | None = None, payments: bool = True
+    now: datetime | None = None,
+    since: datetime | None = None,
+    payments: bool = True,
+    on_demand: bool = False,
 ) -> RunReport:
     """Check every account changed since ``since`` (default: the last run) and, with ``payments``, Stripe's
-    payments of the same window (an hour behind, for the webhooks in flight); announce each discrepancy."""
+    payments of the same window (an hour behind, for the webhooks in flight); announce each discrepancy.
+    ``on_demand``: an operator's run: whole histories, and nothing written (no checkpoint, no announcement,
+    the scheduled run's own window untouched)."""
     now = now or utcnow()
     run = table.from_item(
         table.client()
@@ -189,7 +199,7 @@ def reconcile_changed(
             if account_id in seen:
                 continue
             seen.add(account_id)
-            checked = reconcile_account(account_id, now)
+            checked = reconcile_account(account_id, now, full=on_demand, record=not on_demand)
             report.accounts += 1
             report.entries_read += checked.entries_read
             report.drifts += checked.drifts
@@ -200,6 +210,8 @@ def reconcile_changed(
             report.drifts += report.payments.drifts
     except PaymentProviderError:
         report.payments = None
+    if on_demand:
+        return report
     report.announced = announce(report.drifts, now)
     table.client().put_item(
         TableName=table.table_name(), Item=table.to_item({"pk": RUN_PK, "sk": RUN_SK, "at": epoch(now)})
