@@ -11,6 +11,7 @@ import boto3
 import pytest
 
 import ledger
+from ledger import journal as ledger_journal
 from ledger.store import table as ledger_table
 from ledger.usecases.reconcile import reconcile_account, reconcile_changed
 from tests.support.bus import Notifications
@@ -221,3 +222,16 @@ def test_the_scheduled_function_reports_and_counts_drift(
     summary = invoke("reconcile", event, LambdaContext(remaining_ms=900_000))
     assert summary["accounts"] == 1
     assert [d["kind"] for d in summary["drifts"]] == ["expiry_unsettled"]
+
+
+def test_a_write_the_journal_could_not_record_is_reported_as_unrecorded(journal: StreamPump) -> None:
+    ledger.grant("acme", 100, "purchase", "g", now=NOW - timedelta(hours=1))
+    journal.pump()
+    old = item("acme", "A")
+    ledger.debit("acme", 30, "render", "d1", now=NOW - timedelta(hours=1))
+    # as the journal does with a record no retry can write: one marker entry in its place, parked
+    ledger_journal.record_unwritable(
+        "acme", old, item("acme", "A"), "journal#1", (NOW - timedelta(hours=1)).isoformat()
+    )
+    [drift] = reconcile_account("acme", NOW, full=True).drifts
+    assert (drift.kind, drift.expected, drift.found) == ("history_unrecorded", 2, 2)

@@ -58,9 +58,30 @@ class EntryWalk:
     at: Checked = field(default_factory=Checked)
     drifts: list[Drift] = field(default_factory=list)
 
-    def add(self, seq: int, amount: int, balance_after: int | None, held_after: int | None, key: str) -> None:
+    def add(
+        self,
+        seq: int,
+        amount: int,
+        balance_after: int | None,
+        held_after: int | None,
+        key: str,
+        unrecorded: bool = False,
+    ) -> None:
+        """``unrecorded``: the journal's marker for a write whose entries it could not write (it stands for
+        the seqs up to its own): reported as such, not as missing entries."""
         at = self.at
-        if seq <= at.seq:
+        if unrecorded and seq > at.seq:
+            self.drifts.append(
+                Drift(
+                    self.account_id,
+                    "history_unrecorded",
+                    f"entries {at.seq + 1} to {seq} were not written (parked for an operator)",
+                    at.seq + 1,
+                    seq,
+                    (key,),
+                )
+            )
+        elif seq <= at.seq:
             self.drifts.append(
                 Drift(
                     self.account_id,
@@ -72,7 +93,7 @@ class EntryWalk:
                 )
             )
             return
-        if seq != at.seq + 1:
+        elif seq != at.seq + 1:
             self.drifts.append(
                 Drift(
                     self.account_id,

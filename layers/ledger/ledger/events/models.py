@@ -143,9 +143,11 @@ class LedgerDriftDetected(Notification):
     name: ClassVar[str] = "ledger_drift_detected"
 
     kind: str = Field(
-        description="What disagrees: entry_missing, entry_repeated, running_balance, history_behind, "
+        description="What disagrees: entry_missing, entry_repeated, running_balance, history_unrecorded, "
+        "history_behind, "
         "history_ahead, balance_vs_history, lifetime_figures, held_vs_holds, balance_vs_grants, negative_grant, "
-        "expiry_unsettled, hold_unreleased."
+        "expiry_unsettled, hold_unreleased; against Stripe: payment_not_granted, grant_count, "
+        "refund_not_clawed_back, refund_pro_rata, grant_without_payment."
     )
     message: str = Field(description="The rule that failed, in words.")
     expected: str = Field(description="What the rule expects (JSON).")

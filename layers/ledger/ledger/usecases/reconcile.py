@@ -26,6 +26,7 @@ from ledger.domain.errors import PaymentProviderError
 from ledger.domain.reconcile import Checked, Drift, EntryWalk, check_account
 from ledger.events.models import LedgerDriftDetected
 from ledger.events.outbox import notification_put
+from ledger.journal import UNRECORDED
 from ledger.store import table
 from ledger.store.account_item import parse_account
 from ledger.store.batches import changes_of
@@ -126,6 +127,7 @@ def reconcile_account(
             entry.get("balance_after"),
             entry.get("held_after"),
             entry["sk"],
+            unrecorded=entry.get("type") == UNRECORDED,
         )
     latest = _latest_change_at(account_id, item)
     settled = latest is None or now - latest >= JOURNAL_GRACE
