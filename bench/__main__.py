@@ -8,10 +8,19 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench import account_size, contention, costs, safety_net_scaling, scaling, sweep_scaling, timing
+from bench import (
+    account_size,
+    contention,
+    costs,
+    export_size,
+    safety_net_scaling,
+    scaling,
+    sweep_scaling,
+    timing,
+)
 from bench.account_size import AccountSize
 from bench.bill import StreamTimes, bill
-from bench.report import Results, write
+from bench.report import Results, export_size_section, write
 
 THREADS = 16
 
@@ -26,6 +35,7 @@ class Sizes:
     per_thread: int  # debits per thread under contention
     top_up: list[tuple[int, int]]  # (accounts with auto top-up on, accounts in all) the safety net runs over
     account_sizes: list[AccountSize]  # accounts the operations run on, by open holds, live and used-up grants
+    export: list[int]  # entries in the history exported
 
 
 FULL = Sizes(
@@ -44,6 +54,7 @@ FULL = Sizes(
         AccountSize(0, 1, 100_000),
         AccountSize(10_000, 1_000, 100_000),
     ],
+    export=[1_000, 100_000],
 )
 SMOKE = Sizes(
     cold_runs=1,
@@ -54,6 +65,7 @@ SMOKE = Sizes(
     per_thread=2,
     top_up=[(100, 100), (100, 200)],
     account_sizes=[AccountSize(0, 1, 0), AccountSize(100, 10, 100)],
+    export=[1_000, 3_000],
 )
 
 
@@ -91,17 +103,19 @@ def main() -> int:
     swept = sweep_scaling.measure(size.accounts, size.due, step)
     net = safety_net_scaling.measure(size.top_up, step)
     sized = account_size.measure(size.account_sizes, step)
+    exported = export_size.measure(size.export, step)
     step("contention")
     contended = contention.measure(THREADS, size.per_thread)
     results = Results(
         "smoke" if args.smoke else "full", run.rows, bills, cold, warm, grown, swept, net, contended, sized
     )
     write(results, out)
+    export_size_section(exported, out)
     step(f"wrote {out / 'results.md'} and {out / 'results.json'}")
     if contended.overdrafts:
         print(f"FAILED: {contended.overdrafts} overdraft(s) under contention", file=sys.stderr)
         return 1
-    if not (run.rows and cold and warm and grown and swept and net and sized):
+    if not (run.rows and cold and warm and grown and swept and net and sized and exported):
         print("FAILED: a table came out empty", file=sys.stderr)
         return 1
     return 0

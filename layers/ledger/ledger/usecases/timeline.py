@@ -74,11 +74,14 @@ def entries_after(account_id: str, after: int, page_size: int = PAGE_SIZE) -> It
     }
     while True:
         response = _query(**kwargs)
-        for item in response.get("Items", []):
+        items, next_key = response.get("Items", []), response.get("LastEvaluatedKey")
+        del response
+        for item in items:
             yield Entry.from_map(table.from_item(item) or {})
-        if "LastEvaluatedKey" not in response:
+        del items  # one page in memory at a time: this one goes before the next is read
+        if next_key is None:
             return
-        kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        kwargs["ExclusiveStartKey"] = next_key
 
 
 def seq_before(account_id: str, start: datetime) -> int:
