@@ -6,10 +6,10 @@ whatever gaps the history has (an ``unrecorded`` entry stands for several seqs).
 
 ``created_at`` follows ``seq`` closely but not strictly. Every write takes its time when its request starts and
 commits before its function times out (at most 30 s later); the expiry sweep writes all its settlements with
-the time of its scheduled event, which may run late: the sweep's event is dropped once older than 10 minutes
-(its ``RetryPolicy`` and ``EventInvokeConfig`` in template.yaml), and a run lasts at most its 300 s timeout.
-So an entry never carries a moment more than ``LATE_ENTRY_MARGIN`` (30 minutes, over the 25 those add up to)
-before an entry written ahead of it. The searches rely on that and only on that:
+the time of its scheduled event, which may run late: EventBridge delivers the event within 10 minutes or drops
+it (the schedule's ``RetryPolicy``), Lambda runs it within 10 minutes of receiving it or drops it
+(``EventInvokeConfig``), and a run lasts at most its 300 s timeout. So an entry never carries a moment more than
+``LATE_ENTRY_MARGIN`` (30 minutes, over the 25 those add up to) before an entry written ahead of it. The searches rely on that and only on that:
 
 - an entry at least ``LATE_ENTRY_MARGIN`` before ``t`` proves every entry before it is before ``t``;
 - an entry at least ``LATE_ENTRY_MARGIN`` after ``t`` proves every entry after it is after ``t``.
