@@ -146,6 +146,18 @@ def test_the_route_pages_through_every_entry_once(
         assert [int(r["seq"]) for r in seen] == [e.seq for e in history]
 
 
+def test_a_page_stops_at_its_byte_budget(history: list[Entry], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(export, "MAX_PAGE_BYTES", 400)  # a header and two or three rows
+    pages, cursor = [], None
+    for _ in range(len(history) + 1):
+        page = ledger.export_page(ACCOUNT, "csv", cursor=cursor)
+        pages.append(list(csv.DictReader(io.StringIO(page.body, newline=""))))
+        if not (cursor := page.next_cursor):
+            break
+    assert len(pages) > 2 and all(len(p) < len(history) for p in pages)
+    assert [int(r["seq"]) for p in pages for r in p] == [e.seq for e in history]
+
+
 def test_the_cursor_keeps_its_window(history: list[Entry], monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(export, "MAX_PAGE_ENTRIES", 2)
     window = {"format": "jsonl", "from": "2026-11-02T09:01:00Z", "to": "2026-11-02T09:06:00Z"}
