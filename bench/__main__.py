@@ -12,6 +12,7 @@ from bench import (
     account_size,
     contention,
     costs,
+    export_size,
     reconcile_scaling,
     safety_net_scaling,
     scaling,
@@ -20,7 +21,7 @@ from bench import (
 )
 from bench.account_size import AccountSize
 from bench.bill import StreamTimes, bill
-from bench.report import Results, write
+from bench.report import Results, export_size_section, write
 
 THREADS = 16
 
@@ -37,6 +38,7 @@ class Sizes:
     account_sizes: list[AccountSize]  # accounts the operations run on, by open holds, live and used-up grants
     reconciled: list[int]  # accounts in the table a reconciliation runs over (1% changed)
     payments: int  # payments reconciled against Stripe
+    export: list[int]  # entries in the history exported
 
 
 FULL = Sizes(
@@ -57,6 +59,7 @@ FULL = Sizes(
     ],
     reconciled=[1_000, 10_000, 100_000],
     payments=20,
+    export=[1_000, 100_000],
 )
 SMOKE = Sizes(
     cold_runs=1,
@@ -69,6 +72,7 @@ SMOKE = Sizes(
     account_sizes=[AccountSize(0, 1, 0), AccountSize(100, 10, 100)],
     reconciled=[100, 1_000],
     payments=2,
+    export=[1_000, 3_000],
 )
 
 
@@ -108,6 +112,7 @@ def main() -> int:
     sized = account_size.measure(size.account_sizes, step)
     reconciled = reconcile_scaling.measure(size.reconciled, step)
     paid = reconcile_scaling.measure_payments(size.payments, step)
+    exported = export_size.measure(size.export, step)
     step("contention")
     contended = contention.measure(THREADS, size.per_thread)
     results = Results(
@@ -125,11 +130,12 @@ def main() -> int:
         paid,
     )
     write(results, out)
+    export_size_section(exported, out)
     step(f"wrote {out / 'results.md'} and {out / 'results.json'}")
     if contended.overdrafts:
         print(f"FAILED: {contended.overdrafts} overdraft(s) under contention", file=sys.stderr)
         return 1
-    if not (run.rows and cold and warm and grown and swept and net and sized and reconciled):
+    if not (run.rows and cold and warm and grown and swept and net and sized and reconciled and exported):
         print("FAILED: a table came out empty", file=sys.stderr)
         return 1
     return 0

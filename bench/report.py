@@ -15,6 +15,7 @@ from bench.account_size import DUE, SizeRow
 from bench.bill import FULL_VCPU_MB, POLLER_REQUESTS, ROUND_TRIP_MS, Bill, sqs_requests
 from bench.contention import Contention
 from bench.costs import Row, Side
+from bench.export_size import ExportRow
 from bench.functions import memory_mb
 from bench.reconcile_scaling import PaymentsRow, ReconcileRow
 from bench.safety_net_scaling import NetRow
@@ -829,3 +830,63 @@ def write(r: Results, out: Path) -> None:
         "reconcile_payments": asdict(r.reconcile_payments) if r.reconcile_payments else None,
     }
     (out / "results.json").write_text(json.dumps(data, indent=2) + "\n")
+
+
+def export_size_section(rows: list[ExportRow], out: Path) -> None:
+    """The export's section, added to results.md and (as ``export_size``) to results.json that ``write`` made."""
+    whole = [r for r in rows if r.what.startswith("whole")]
+    ratio = whole[-1].peak_kib / whole[0].peak_kib if len(whole) > 1 and whole[0].peak_kib else None
+    lines = [
+        "",
+        "## Export against history length",
+        "",
+        "One account's history (a consumption entry a minute, written directly), exported as CSV with "
+        "`ledger.export_entries` (what `credits-admin export` writes from): DynamoDB's figures of eventually "
+        "consistent Queries of up to 1,000 entries, and the peak of Python's allocations during the export "
+        "(tracemalloc). The window and the balance at a moment run on the largest history.",
+        "",
+        *_table(
+            [
+                "What",
+                "History",
+                "Out",
+                "Round trips",
+                "Items read",
+                "RCU",
+                "Peak memory (KiB)",
+                "Seconds",
+                "Bytes out",
+            ],
+            [
+                [
+                    r.what,
+                    f"{r.history:,}",
+                    f"{r.exported:,}",
+                    r.side.round_trips,
+                    f"{r.side.items_read:,}",
+                    _units(r.side.read_units),
+                    f"{r.peak_kib:,.0f}",
+                    f"{r.seconds:.1f}",
+                    f"{r.bytes_out:,}",
+                ]
+                for r in rows
+            ],
+        ),
+        "",
+    ]
+    if ratio is not None:
+        lines += [
+            f"Peak memory exporting {whole[-1].history:,} entries is {ratio:.2f}x that of {whole[0].history:,} "
+            "(the export holds one page of up to 1,000 entries at a time, so past one page the peak no longer "
+            "grows with the history).",
+            "",
+        ]
+    with (out / "results.md").open("a") as md:
+        md.write("\n".join(lines))
+    path = out / "results.json"
+    data = json.loads(path.read_text())
+    data["export_size"] = {
+        "peak_memory_ratio": ratio,
+        "rows": [{**asdict(r), "read_units": r.side.read_units} for r in rows],
+    }
+    path.write_text(json.dumps(data, indent=2) + "\n")

@@ -53,6 +53,7 @@ BODY = ("400", "413", "415", "422")
 ROUTE_STATUSES: dict[tuple[str, str], tuple[str, ...]] = {
     ("GET", "/accounts/{account_id}/balance"): ACCOUNT_ROUTE,
     ("GET", "/accounts/{account_id}/transactions"): ACCOUNT_ROUTE,
+    ("GET", "/accounts/{account_id}/transactions/export"): ACCOUNT_ROUTE,
     ("GET", "/accounts/{account_id}/usage"): ACCOUNT_ROUTE,
     ("GET", "/accounts/{account_id}/limits"): ACCOUNT_ROUTE,
     ("PUT", "/accounts/{account_id}/limits"): (*ACCOUNT_ROUTE, *BODY),

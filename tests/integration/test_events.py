@@ -29,6 +29,7 @@ ORDER = [
     ("holds_capture", "holds", 200),
     ("balance", "balance", 200),
     ("transactions", "transactions", 200),
+    ("export", "export", 200),
     ("usage_report", "usage_report", 200),
     ("limits_get", "limits", 200),
     ("limits_put", "limits", 200),

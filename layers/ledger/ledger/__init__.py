@@ -22,11 +22,13 @@ from ledger.usecases.adjust import adjust
 from ledger.usecases.debit import debit
 from ledger.usecases.debit_many import UsageResult, debit_many
 from ledger.usecases.expire import settle_due
+from ledger.usecases.export import export_entries, export_page
 from ledger.usecases.grant import grant
 from ledger.usecases.hold import capture_hold, get_hold, place_hold, release_hold
 from ledger.usecases.limits import get_limits, set_limits
 from ledger.usecases.reads import balance_card, history, live_grants, usage
 from ledger.usecases.reconcile import reconcile_account, reconcile_changed
+from ledger.usecases.timeline import balance_at
 
 __all__ = [
     "Busy",
@@ -41,10 +43,13 @@ __all__ = [
     "NotFound",
     "UsageResult",
     "adjust",
+    "balance_at",
     "balance_card",
     "capture_hold",
     "debit",
     "debit_many",
+    "export_entries",
+    "export_page",
     "get_hold",
     "get_limits",
     "grant",

@@ -15,6 +15,7 @@ from ledger.usecases.grant import GrantResult
 from ledger.usecases.hold import MAX_HOLD_SECONDS, CaptureResult, Hold
 from ledger.usecases.limits import Limits
 from ledger.usecases.reads import BalanceCard, Page, Usage
+from ledger.usecases.timeline import BalanceAt
 
 Amount = Annotated[int, Field(strict=True, ge=1, le=MAX_AMOUNT, description="Whole credits, 1 to 10^12.")]
 IdempotencyKey = Annotated[
@@ -266,6 +267,30 @@ class BalanceCardOut(BaseModel):
                 amount=card.top_up.amount,
                 disabled_reason=card.top_up.disabled_reason,
             ),
+        )
+
+
+class BalanceAtOut(BaseModel):
+    """The figures as they were at ``at``, from the history: those after ``seq``, the last entry at or before
+    ``at`` (``as_of`` its time). Lifetime totals are not included: they would need the whole history."""
+
+    at: str
+    seq: int | None = Field(description="The last entry at or before at; null before the first entry.")
+    as_of: str | None = Field(description="That entry's created_at; null before the first entry.")
+    balance: int
+    held: int
+    available: int = Field(description="balance - held")
+
+    @classmethod
+    def of(cls, figures: BalanceAt) -> BalanceAtOut:
+        entry = figures.entry
+        return cls(
+            at=iso(figures.at),
+            seq=entry.seq if entry else None,
+            as_of=entry.created_at if entry else None,
+            balance=figures.balance,
+            held=figures.held,
+            available=figures.available,
         )
 
 
