@@ -24,8 +24,12 @@ def test_an_unknown_deployed_stack_is_named_in_the_error() -> None:
         deployed_stack("nosuch", "us-east-1")
 
 
-def test_a_command_is_a_few_lines_in_the_dispatcher() -> None:
+def test_every_command_is_in_the_dispatcher_with_its_arguments() -> None:
     names = [name for name, *_ in cli.COMMANDS]
-    assert names == ["export"]
+    assert names == ["export", "reconcile"]
     with pytest.raises(SystemExit):
         cli.parser().parse_args(["export"])  # --account is required
+    args = cli.parser().parse_args(["reconcile", "--since", "2026-11-01T00:00:00Z", "--no-payments"])
+    assert (args.account, args.since.year, args.no_payments, args.stack) == (None, 2026, True, None)
+    with pytest.raises(SystemExit):
+        cli.parser().parse_args(["reconcile", "--since", "yesterday"])  # not a time
