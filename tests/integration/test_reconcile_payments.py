@@ -5,6 +5,7 @@ discrepancy is reported."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -14,8 +15,11 @@ import stripe
 
 from ledger.store import table as ledger_table
 from ledger.usecases.reconcile_payments import reconcile_payments
+from tests.support.fake_stripe import FakeStripe, fake_stripe
 from tests.support.payments import pay, start_purchase, webhook
 from tests.support.stream import StreamPump
+from tests.support.stripe_events import dispute
+from tests.support.stripe_proxy import proxy
 
 pytestmark = pytest.mark.usefixtures("aws")
 
@@ -136,3 +140,45 @@ def test_payments_outside_the_window_or_not_ours_are_not_read(
         for d in reconcile_payments(later, later + timedelta(hours=1), [acme]).drifts
         if d.account_id == acme
     ] == []
+
+
+@pytest.fixture
+def disputes(
+    stripe_env: stripe.StripeClient, localstripe_url: str, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[FakeStripe]:
+    """localstripe for payments, the fake for the disputes list (localstripe has none), behind one proxy."""
+    with fake_stripe() as fake, proxy(localstripe_url, {"/v1/disputes": fake.url}) as front:
+        monkeypatch.setenv("STRIPE_API_BASE", front.url)
+        yield fake
+
+
+def test_disputes_agree_with_stripe_and_their_clawbacks(
+    stripe_env: stripe.StripeClient, journal: StreamPump, acme: str, disputes: FakeStripe
+) -> None:
+    _, intent = paid(stripe_env, acme)
+    opened = dispute(intent, amount=450)
+    disputes.disputes.append(opened)
+    assert webhook("charge.dispute.created", opened)[0] == 200
+    journal.pump()
+    assert kinds(acme) == []
+    # Stripe closed it in the account's favour, the ledger never heard; and a second one it never heard of
+    opened["status"] = "won"
+    disputes.disputes.append(dispute(intent, amount=100))
+    assert kinds(acme) == ["dispute_not_recorded", "dispute_status"]
+
+
+def test_a_dispute_clawback_entry_that_differs_from_its_record_is_reported(
+    stripe_env: stripe.StripeClient, journal: StreamPump, acme: str, disputes: FakeStripe
+) -> None:
+    _, intent = paid(stripe_env, acme)
+    opened = dispute(intent)
+    disputes.disputes.append(opened)
+    webhook("charge.dispute.created", opened)
+    journal.pump()
+    [entry] = entries(acme, "dispute")
+    plain = ledger_table.from_item(entry) or {}
+    boto3.client("dynamodb").put_item(
+        TableName=ledger_table.table_name(),
+        Item=ledger_table.to_item({**plain, "amount": plain["amount"] + 10}),
+    )
+    assert kinds(acme) == ["dispute_clawback"]

@@ -1,4 +1,5 @@
-"""A stand-in for the parts of Stripe's API localstripe lacks (Checkout Sessions, the billing portal),
+"""A stand-in for the parts of Stripe's API localstripe lacks (Checkout Sessions, the billing portal, the
+list of disputes),
 faked at the HTTP level: our code and the real stripe library run unchanged; each request is recorded with
 its headers and its form-encoded parameters, and answered with an object of Stripe's real shape."""
 
@@ -29,6 +30,7 @@ class Recorded:
 class FakeStripe:
     url: str
     requests: list[Recorded] = field(default_factory=list)
+    disputes: list[dict[str, Any]] = field(default_factory=list)  # what GET /v1/disputes lists
 
     def to(self, path: str) -> list[Recorded]:
         return [r for r in self.requests if r.path == path]
@@ -102,6 +104,25 @@ def fake_stripe() -> Iterator[FakeStripe]:
             status, answer = (
                 (200, make(params)) if make else (404, {"error": {"type": "invalid_request_error"}})
             )
+            payload = json.dumps(answer).encode()
+            self.send_response(status)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def do_GET(self) -> None:
+            path, _, query = self.path.partition("?")
+            params = dict(parse_qsl(query, keep_blank_values=True))
+            fake.requests.append(
+                Recorded("GET", path, {k.lower(): v for k, v in self.headers.items()}, params)
+            )
+            if path == "/v1/disputes":
+                wanted = params.get("payment_intent")
+                data = [d for d in fake.disputes if wanted in (None, d.get("payment_intent"))]
+                status, answer = 200, {"object": "list", "data": data, "has_more": False, "url": path}
+            else:
+                status, answer = 404, {"error": {"type": "invalid_request_error"}}
             payload = json.dumps(answer).encode()
             self.send_response(status)
             self.send_header("content-type", "application/json")

@@ -10,6 +10,7 @@ PurchaseStatus = Literal["pending", "succeeded", "failed", "refunded", "disputed
 PaymentMode = Literal["payment_intent", "checkout"]
 AUTO_TOP_UP = "auto_top_up"  # the mode of a purchase that auto top-up charged off-session
 OPEN_DISPUTE = ("warning_needs_response", "warning_under_review", "needs_response", "under_review", "lost")
+RESTORED_DISPUTE = ("won", "warning_closed")  # closed in the account's favour: what was clawed back returns
 
 
 @dataclass(frozen=True, slots=True)

@@ -147,7 +147,8 @@ class LedgerDriftDetected(Notification):
         "history_behind, "
         "history_ahead, balance_vs_history, lifetime_figures, held_vs_holds, balance_vs_grants, negative_grant, "
         "expiry_unsettled, hold_unreleased; against Stripe: payment_not_granted, grant_count, "
-        "refund_not_clawed_back, refund_pro_rata, grant_without_payment."
+        "refund_not_clawed_back, refund_pro_rata, grant_without_payment, dispute_not_recorded, "
+        "dispute_unknown_to_stripe, dispute_status, dispute_clawback."
     )
     message: str = Field(description="The rule that failed, in words.")
     expected: str = Field(description="What the rule expects (JSON).")

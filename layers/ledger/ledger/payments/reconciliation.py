@@ -40,3 +40,10 @@ def charge_of(intent: dict[str, Any]) -> dict[str, Any] | None:
         return None
     with errors():
         return as_dict(client().v1.charges.retrieve(str(latest)))
+
+
+def disputes_of(intent_id: str) -> list[dict[str, Any]]:
+    """The disputes of a PaymentIntent's charges, as Stripe lists them."""
+    with errors():
+        found = client().v1.disputes.list({"payment_intent": intent_id, "limit": 100})
+        return [as_dict(d) for d in found.auto_paging_iter()]

@@ -15,7 +15,7 @@ from aws_lambda_powertools import Logger
 
 from ledger.domain.changes import iso, utcnow
 from ledger.domain.errors import Busy, InvalidRequest, PaymentProviderError
-from ledger.domain.purchase import AUTO_TOP_UP, OPEN_DISPUTE, Purchase
+from ledger.domain.purchase import AUTO_TOP_UP, OPEN_DISPUTE, RESTORED_DISPUTE, Purchase
 from ledger.events.models import CreditAutoRechargeTriggered, CreditPurchaseFailed, CreditsPurchased
 from ledger.events.outbox import notification_put
 from ledger.payments import stripe_api
@@ -32,7 +32,6 @@ Result = Literal[
     "credited", "clawed_back", "restored", "recorded", "failed", "mismatch", "duplicate", "ignored"
 ]
 RACE_RETRIES = 10
-RESTORED_DISPUTE = ("won", "warning_closed")
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from ledger.domain.purchase import AUTO_TOP_UP, Purchase
+from ledger.domain.purchase import AUTO_TOP_UP, RESTORED_DISPUTE, Purchase
 from ledger.domain.reconcile import Drift
 from ledger.payments import reconciliation as stripe_side
 from ledger.store import table
@@ -93,7 +93,8 @@ def _check_intent(intent: dict, report: PaymentsReport) -> None:
             )
         )
         return
-    if purchase.disputes:
+    if purchase.disputes or charge.get("disputed"):
+        _check_disputes(account_id, purchase, intent, items, report)
         return
     taken = -sum(e.amount for e in entries_of_type(account_id, "refund") if e.reference == charge["id"])
     if taken != purchase.credits_for(refunded):
@@ -107,6 +108,58 @@ def _check_intent(intent: dict, report: PaymentsReport) -> None:
                 (*items, str(charge["id"])),
             )
         )
+
+
+def _check_disputes(
+    account_id: str, purchase: Purchase, intent: dict, items: tuple[str, ...], report: PaymentsReport
+) -> None:
+    """Stripe's disputes of the payment against the purchase's record of them, and the record against the
+    dispute entries: each dispute known, in the same state (won or not), its clawback written."""
+    at_stripe = {str(d["id"]): d for d in stripe_side.disputes_of(str(intent["id"]))}
+    entries = entries_of_type(account_id, "dispute")
+    for dispute_id in sorted(at_stripe.keys() | purchase.disputes.keys()):
+        stripe, known = at_stripe.get(dispute_id), purchase.disputes.get(dispute_id)
+        where = (*items, dispute_id)
+        if known is None or stripe is None:
+            report.drifts.append(
+                Drift(
+                    account_id,
+                    "dispute_not_recorded" if known is None else "dispute_unknown_to_stripe",
+                    f"dispute {dispute_id} of purchase {purchase.id} is "
+                    + (
+                        "at Stripe but not in the ledger"
+                        if known is None
+                        else "in the ledger but not at Stripe"
+                    ),
+                    (stripe or {}).get("status"),
+                    (known or {}).get("status"),
+                    where,
+                )
+            )
+            continue
+        if (stripe.get("status") in RESTORED_DISPUTE) != (known.get("status") in RESTORED_DISPUTE):
+            report.drifts.append(
+                Drift(
+                    account_id,
+                    "dispute_status",
+                    f"dispute {dispute_id} is {stripe.get('status')} at Stripe, {known.get('status')} in the ledger",
+                    stripe.get("status"),
+                    known.get("status"),
+                    where,
+                )
+            )
+        taken = -sum(e.amount for e in entries if e.reference == dispute_id)
+        if taken != int(known.get("credits", 0)):
+            report.drifts.append(
+                Drift(
+                    account_id,
+                    "dispute_clawback",
+                    f"the clawback entries of dispute {dispute_id} are not the credits its record took",
+                    int(known.get("credits", 0)),
+                    taken,
+                    where,
+                )
+            )
 
 
 def _paid_purchases(account_id: str, start: datetime, end: datetime) -> Iterable[Purchase]:
