@@ -95,7 +95,7 @@ openapi: venv
 event-schemas: venv
 	$(VENV)/bin/python scripts/event_schemas.py
 
-# Benchmarks: bench/results.md and bench/results.json from one run (under 10 minutes on 2 cores).
+# Benchmarks: bench/results.md and bench/results.json from one run (about 30 minutes on 2 cores).
 bench: venv
 	PYTHONPATH=layers/ledger $(VENV)/bin/python -m bench
 

@@ -36,7 +36,8 @@ class Sizes:
     per_thread: int  # debits per thread under contention
     top_up: list[tuple[int, int]]  # (accounts with auto top-up on, accounts in all) the safety net runs over
     account_sizes: list[AccountSize]  # accounts the operations run on, by open holds, live and used-up grants
-    reconciled: list[int]  # accounts in the table a reconciliation runs over (1% changed)
+    reconciled: list[int]  # accounts in the table a reconciliation runs over
+    changed: int  # of which changed
     payments: int  # payments reconciled against Stripe
     export: list[int]  # entries in the history exported
 
@@ -58,6 +59,7 @@ FULL = Sizes(
         AccountSize(10_000, 1_000, 100_000),
     ],
     reconciled=[1_000, 10_000, 100_000],
+    changed=20,
     payments=20,
     export=[1_000, 100_000],
 )
@@ -71,6 +73,7 @@ SMOKE = Sizes(
     top_up=[(100, 100), (100, 200)],
     account_sizes=[AccountSize(0, 1, 0), AccountSize(100, 10, 100)],
     reconciled=[100, 1_000],
+    changed=2,
     payments=2,
     export=[1_000, 3_000],
 )
@@ -110,7 +113,7 @@ def main() -> int:
     swept = sweep_scaling.measure(size.accounts, size.due, step)
     net = safety_net_scaling.measure(size.top_up, step)
     sized = account_size.measure(size.account_sizes, step)
-    reconciled = reconcile_scaling.measure(size.reconciled, step)
+    reconciled = reconcile_scaling.measure(size.reconciled, size.changed, step)
     paid = reconcile_scaling.measure_payments(size.payments, step)
     exported = export_size.measure(size.export, step)
     step("contention")

@@ -709,7 +709,8 @@ def _reconcile_section(rows: list[ReconcileRow], payments: PaymentsRow | None) -
     out = [
         "## Reconciliation against table size",
         "",
-        "One scheduled run over tables of growing size, 1% of the accounts changed (each a copy of an account"
+        "One scheduled run over tables of growing size, the same number of accounts changed in each (each a"
+        " copy of an account"
         f" the real code wrote: a grant, debits, a hold, {rows[0].entries_per_account} entries), the rest copies"
         " of an account item alone. *Finding them*: the day's 32 marker partitions and the run's own item;"
         " *first run*: per changed account, its whole history and its grants and holds (no checkpoint yet);"
