@@ -104,12 +104,7 @@ def fake_stripe() -> Iterator[FakeStripe]:
             status, answer = (
                 (200, make(params)) if make else (404, {"error": {"type": "invalid_request_error"}})
             )
-            payload = json.dumps(answer).encode()
-            self.send_response(status)
-            self.send_header("content-type", "application/json")
-            self.send_header("content-length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
+            self._answer(status, answer)
 
         def do_GET(self) -> None:
             path, _, query = self.path.partition("?")
@@ -123,6 +118,9 @@ def fake_stripe() -> Iterator[FakeStripe]:
                 status, answer = 200, {"object": "list", "data": data, "has_more": False, "url": path}
             else:
                 status, answer = 404, {"error": {"type": "invalid_request_error"}}
+            self._answer(status, answer)
+
+        def _answer(self, status: int, answer: dict[str, Any]) -> None:
             payload = json.dumps(answer).encode()
             self.send_response(status)
             self.send_header("content-type", "application/json")
