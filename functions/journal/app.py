@@ -17,6 +17,7 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from ledger import journal
 from ledger.domain.changes import iso, utcnow
 from ledger.store import changed, parked, table
+from ledger.store.shards import SHARD_SK
 
 logger = Logger()
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
@@ -31,6 +32,9 @@ def _created_at(raw: dict[str, Any]) -> str:
     return iso(datetime.fromtimestamp(moment, UTC)) if isinstance(moment, int | float) else iso(utcnow())
 
 
+postings = journal.Postings()
+
+
 def apply(record: DynamoDBRecord) -> None:
     if processor.fail_messages:
         raise EarlierRecordFailed(record.dynamodb.sequence_number if record.dynamodb else None)
@@ -38,6 +42,9 @@ def apply(record: DynamoDBRecord) -> None:
     account_id = old = new = None
     try:
         keys = table.from_item(raw["Keys"]) or {}
+        if keys.get("sk") == SHARD_SK:
+            postings.post_with(raw)  # a hot account's shard write: posted onto its account item
+            return
         if keys.get("sk") != table.ACCOUNT_SK or "NewImage" not in raw:
             return
         account_id = journal.account_id_of(keys["pk"])
@@ -56,4 +63,5 @@ def apply(record: DynamoDBRecord) -> None:
 
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
+    postings.gather(event.get("Records", []))
     return process_partial_response(event=event, record_handler=apply, processor=processor, context=context)

@@ -42,6 +42,8 @@ class StreamPump:
         responses = []
         for _ in range(10_000):
             if not self.pending:
+                self._read()  # what the function wrote meanwhile (a hot account's postings)
+            if not self.pending:
                 return responses
             batch = self.pending[: self.batch_size]
             response = invoke(self.function, {"Records": batch})

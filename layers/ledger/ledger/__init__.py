@@ -25,6 +25,7 @@ from ledger.usecases.expire import settle_due
 from ledger.usecases.export import export_entries, export_page
 from ledger.usecases.grant import grant
 from ledger.usecases.hold import capture_hold, get_hold, place_hold, release_hold
+from ledger.usecases.hot import set_spend_shards
 from ledger.usecases.limits import get_limits, set_limits
 from ledger.usecases.reads import balance_card, history, live_grants, usage
 from ledger.usecases.reconcile import reconcile_account, reconcile_changed
@@ -60,6 +61,7 @@ __all__ = [
     "reconcile_changed",
     "release_hold",
     "set_limits",
+    "set_spend_shards",
     "settle_due",
     "usage",
 ]

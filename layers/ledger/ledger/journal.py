@@ -13,11 +13,12 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from ledger.domain.changes import Change, Entry, digest
+from ledger.domain.changes import Change, Entry, digest, utcnow
 from ledger.store import table
 from ledger.store.batches import changes_of
 from ledger.store.entry_types import TYPE_PK, type_pk
 from ledger.store.results import entry_attr
+from ledger.store.shards import SHARD_SK, post, shard_of
 
 CONSUMPTION_TYPES = ("consumption", "capture")
 UNSPECIFIED_OPERATION = "unspecified"
@@ -64,7 +65,7 @@ def record(account_id: str, old: dict[str, Any] | None, new: dict[str, Any]) -> 
             try:
                 db.update_item(
                     TableName=name,
-                    Key=table.to_item({"pk": pk, "sk": change.record}),
+                    Key=table.to_item(table.record_key(account_id, change.record)),
                     UpdateExpression="SET #e = :e",
                     ConditionExpression="attribute_exists(pk)",
                     ExpressionAttributeNames={"#e": entry_attr(change.type)},
@@ -160,3 +161,64 @@ def record_unwritable(
         if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
             raise
     return entry
+
+
+MAX_POSTED_CHANGES = 1_000  # one posting: the journal then numbers them from one account write
+
+
+class Postings:
+    """A hot account's shard writes (store/shards.py), posted onto its account item in groups.
+
+    ``gather`` looks at a whole stream batch first: the shard writes of one shard item form groups (in order,
+    of up to MAX_POSTED_CHANGES changes), and the first record of a group posts all of it, so a busy shard
+    costs its account item one write per group rather than per debit. The group's later records find
+    themselves posted; a redelivered batch posts nothing twice (a posting is conditioned on the account's
+    count of the shard's writes posted)."""
+
+    def __init__(self) -> None:
+        self._group_of: dict[str, list[dict[str, Any]]] = {}
+
+    def gather(self, records: list[dict[str, Any]]) -> None:
+        self._group_of = {}
+        current: dict[str, list[dict[str, Any]]] = {}
+        sizes: dict[str, int] = {}
+        for record in records:
+            raw = record.get("dynamodb") or {}
+            keys = table.from_item(raw.get("Keys")) or {}
+            if keys.get("sk") != SHARD_SK or "SequenceNumber" not in raw:
+                continue
+            pk, count = keys.get("pk", ""), _write_count(raw)
+            group = current.get(pk)
+            if group is None or sizes[pk] + count > MAX_POSTED_CHANGES:
+                group, sizes[pk] = [], 0
+                current[pk] = group
+            group.append(raw)
+            sizes[pk] += count
+            self._group_of[raw["SequenceNumber"]] = group
+
+    def post_with(self, raw: dict[str, Any]) -> None:
+        """Post the group ``raw`` opens (nothing when an earlier record of the batch posted it)."""
+        group = self._group_of.get(raw.get("SequenceNumber", ""), [raw])
+        if group[0].get("SequenceNumber") != raw.get("SequenceNumber"):
+            return
+        located = shard_of((table.from_item(raw["Keys"]) or {}).get("pk", ""))
+        if located is None:
+            return
+        account_id, shard = located
+        writes = []
+        for record in group:
+            old, new = table.from_item(record.get("OldImage")) or {}, table.from_item(record.get("NewImage"))
+            if new is not None and new.get("seq", 0) > old.get("seq", 0):
+                writes.append((int(new["seq"]), changes_of(account_id, new)))
+        if writes:
+            post(account_id, shard, writes, utcnow())
+
+
+def _write_count(raw: dict[str, Any]) -> int:
+    """How many changes a shard write made, from its stream image (without reading its batch item)."""
+    new = table.from_item(raw.get("NewImage")) or {}
+    old = table.from_item(raw.get("OldImage")) or {}
+    if new.get("seq", 0) <= old.get("seq", 0):
+        return 0
+    last = new.get("last") or []
+    return int(last[0].get("count", 1)) if len(last) == 1 and "batch" in last[0] else len(last)

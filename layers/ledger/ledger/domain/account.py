@@ -43,6 +43,9 @@ class Account:
     grant_items: int = 0  # live grant items (used-up ones count until a settlement deletes them)
     arrived: int = 0  # grants ever arrived (settlements are conditioned on it)
     settlements: int = 0  # settlements ever written (each is conditioned on the count it read)
+    # a hot account (store/shards.py): its spend shards, and what it has lent them and they have not posted
+    shards: int = 0
+    allotted: int = 0
 
     @property
     def available(self) -> int:

@@ -19,10 +19,13 @@ from ledger.store.writes import put
 BATCH_TTL = timedelta(days=8)  # the stream keeps records 24 h; the journal reads a batch well before
 
 
-def batch_put(account_id: str, batch_sk: str, changes: list[Change], now: datetime) -> dict[str, Any]:
+def batch_put(
+    account_id: str, batch_sk: str, changes: list[Change], now: datetime, pk: str | None = None
+) -> dict[str, Any]:
+    """``pk``: a partition key of its own (a hot account's batches: store/shards.py), else the account's."""
     return put(
         {
-            "pk": table.account_pk(account_id),
+            "pk": pk or table.account_pk(account_id),
             "sk": batch_sk,
             "changes": [c.to_map() for c in changes],
             "ttl": int((now + BATCH_TTL).timestamp()),
@@ -38,12 +41,30 @@ def batch_ref(last: list[dict[str, Any]]) -> str | None:
 
 
 def changes_of(account_id: str, item: dict[str, Any]) -> list[Change]:
-    """The changes the write that left this account image made, in order."""
+    """The changes the write that left this account (or shard) image made, in order."""
     last = item.get("last") or []
+    if len(last) == 1 and "posted" in last[0]:  # a hot account's posting (store/shards.py)
+        ref = last[0]
+        return _stored_changes(posting_key(account_id, int(ref["posted"]), int(ref["from"]), int(ref["to"])))
     batch = batch_ref(last)
     if batch is None:
         return [Change.from_map(c) for c in last]
-    stored = table.get_item(account_id, batch)
+    return _stored_changes({"pk": last[0].get("pk") or table.account_pk(account_id), "sk": batch})
+
+
+def shard_pk(account_id: str, shard: int) -> str:
+    """The partition key of a hot account's spend shard (store/shards.py)."""
+    return f"{table.account_pk(account_id)}#S{shard}"
+
+
+def posting_key(account_id: str, shard: int, first: int, last: int) -> dict[str, str]:
+    """Where a posting of shard writes ``first``..``last`` keeps their changes: a partition key of its own."""
+    return {"pk": f"{shard_pk(account_id, shard)}#{first}-{last}", "sk": "P"}
+
+
+def _stored_changes(key: dict[str, str]) -> list[Change]:
+    raw = table.client().get_item(TableName=table.table_name(), Key=table.to_item(key), ConsistentRead=True)
+    stored = table.from_item(raw.get("Item"))
     if stored is None:
-        raise LookupError(f"batch item {batch} of account {account_id} is missing")
+        raise LookupError(f"the changes kept at {key['pk']} / {key['sk']} are missing")
     return [Change.from_map(c) for c in stored["changes"]]

@@ -52,8 +52,14 @@ def numbered_back(item: dict[str, Any], changes: list[Change]) -> list[Entry]:
 def _recorded_entry(account_id: str, change: Change) -> Entry | None:
     if change.record is None:
         return None
-    item = table.get_item(account_id, change.record, entry_attr(change.type)) or {}
-    recorded = item.get(entry_attr(change.type))
+    raw = table.client().get_item(
+        TableName=table.table_name(),
+        Key=table.to_item(table.record_key(account_id, change.record)),
+        ConsistentRead=True,
+        ProjectionExpression="#a",
+        ExpressionAttributeNames={"#a": entry_attr(change.type)},
+    )
+    recorded = (table.from_item(raw.get("Item")) or {}).get(entry_attr(change.type))
     return Entry.from_map(recorded) if recorded else None
 
 
@@ -77,12 +83,15 @@ def resolve(account_id: str, change: Change) -> tuple[Entry, Account]:
 def recorded_entries(account_id: str, changes: list[Change]) -> dict[str, Entry]:
     """The entries the journal has recorded on these changes' record items so far, by change id."""
     found: dict[str, Entry] = {}
-    pk = table.account_pk(account_id)
     for start in range(0, len(changes), 100):  # BatchGetItem's limit
-        part = {c.record: c for c in changes[start : start + 100] if c.record}
+        part = {
+            tuple(table.record_key(account_id, c.record).values()): c
+            for c in changes[start : start + 100]
+            if c.record
+        }
         request: dict[str, Any] = {
             table.table_name(): {
-                "Keys": [table.to_item({"pk": pk, "sk": sk}) for sk in part],
+                "Keys": [table.to_item({"pk": pk, "sk": sk}) for pk, sk in part],
                 "ConsistentRead": True,
             }
         }
@@ -90,7 +99,7 @@ def recorded_entries(account_id: str, changes: list[Change]) -> dict[str, Entry]
             response = table.client().batch_get_item(RequestItems=request)
             for raw in response.get("Responses", {}).get(table.table_name(), []):
                 item = table.from_item(raw) or {}
-                change = part.get(item.get("sk", ""))
+                change = part.get((item.get("pk", ""), item.get("sk", "")))
                 recorded = item.get(entry_attr(change.type)) if change else None
                 if change and recorded:
                     found[change.id] = Entry.from_map(recorded)
@@ -117,3 +126,17 @@ def resolve_batch(account_id: str, batch_sk: str, changes: list[Change]) -> tupl
     if batch_ref(item.get("last", [])) == batch_sk:
         return numbered_back(item, changes), account
     return wait_for_entries(account_id, changes), account
+
+
+def resolve_unposted(account_id: str, change: Change) -> tuple[Entry, Account]:
+    """What a hot account's debit returns (store/shards.py): its entry as the journal numbered it if it has
+    already, else without its place (the history will show it), and the account's figures as of its latest
+    posted entry."""
+    account = read_account(account_id)
+    recorded = _recorded_entry(account_id, change)
+    return recorded or Entry.of(change, None, None, None), account
+
+
+def resolve_known(change: Change, account: Account) -> tuple[Entry, Account]:
+    """A hot account's batch event just written: not numbered yet (the journal will), with the figures read."""
+    return Entry.of(change, None, None, None), account

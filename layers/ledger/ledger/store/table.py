@@ -102,6 +102,23 @@ def idempotency_sk(key: str) -> str:
     return f"I#{key}"
 
 
+RECORD_SK = "I"
+
+
+def own_record(key: str) -> str:
+    """A record on a partition key of its own (a hot account's usage: store/shards.py), as ``Change.record``
+    names it: the suffix of its partition key."""
+    return f"#I#{key}"
+
+
+def record_key(account_id: str, record: str) -> dict[str, str]:
+    """The key of the item ``Change.record`` names: a sort key in the account's partition, or (starting with
+    ``#``) a partition key of its own."""
+    if record.startswith("#"):
+        return {"pk": account_pk(account_id) + record, "sk": RECORD_SK}
+    return {"pk": account_pk(account_id), "sk": record}
+
+
 def usage_sk(day: str) -> str:
     return f"U#{day}"
 

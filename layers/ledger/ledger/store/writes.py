@@ -61,6 +61,12 @@ class Expr:
         self.sets.append(f"{n} = if_not_exists({src}, {self.value(default)})")
         return self
 
+    def copy_sum(self, attr: str, first: str, second: str) -> Expr:
+        """attr = first + second (each absent = 0)."""
+        n, a, b, zero = self.name(attr), self.name(first), self.name(second), self.value(0)
+        self.sets.append(f"{n} = if_not_exists({a}, {zero}) + if_not_exists({b}, {zero})")
+        return self
+
     def subtract(self, attr: str, amount: int) -> Expr:
         """attr = attr - amount, for an attribute that exists."""
         n = self.name(attr)
@@ -147,6 +153,12 @@ def stamp_batch(expr: Expr, batch_sk: str, count: int) -> Expr:
     expr.set("last", [{"batch": batch_sk, "count": count}])
     expr.set("schema", table.SCHEMA_VERSION)
     return expr
+
+
+def not_hot(expr: Expr) -> Expr:
+    """A debit of the account item itself: only while the account is not hot (a hot account spends through
+    its shards, store/shards.py)."""
+    return expr.when("attribute_not_exists({a_shards})", a_shards="shards")
 
 
 def guard_due(expr: Expr, now: datetime) -> Expr:

@@ -47,10 +47,10 @@ def record_put(
     now: datetime,
     result: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The idempotency record, written in the same transaction as the change it guards."""
+    """The idempotency record, written in the same transaction as the change it guards, where the change's
+    ``record`` says (in the account's partition, or on a key of its own for a hot account's usage)."""
     item = {
-        "pk": table.account_pk(account_id),
-        "sk": table.idempotency_sk(key),
+        **table.record_key(account_id, change.record or table.idempotency_sk(key)),
         "operation": operation,
         "request_hash": request_hash({"operation": operation, **request}),
         "change": change.to_map(),

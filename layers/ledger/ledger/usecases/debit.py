@@ -2,17 +2,28 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from ledger.domain.amounts import is_amount
 from ledger.domain.changes import Change, digest, iso, utcnow
-from ledger.domain.errors import InsufficientCredits, InvalidRequest
+from ledger.domain.errors import Busy, InsufficientCredits, InvalidRequest
 from ledger.domain.text import check_metadata, check_operation
 from ledger.store import table
 from ledger.store.account_item import parse_account
-from ledger.store.results import resolve
-from ledger.store.writes import Cancelled, Expr, account_key, count_consumption, guard_due, stamp, transact
+from ledger.store.results import resolve, resolve_unposted
+from ledger.store.shards import shard_key, spend
+from ledger.store.writes import (
+    Cancelled,
+    Expr,
+    account_key,
+    count_consumption,
+    guard_due,
+    not_hot,
+    stamp,
+    transact,
+)
 from ledger.usecases.common import (
     WriteResult,
     check_key,
@@ -20,6 +31,10 @@ from ledger.usecases.common import (
     replayed_change,
     write_with_due,
 )
+from ledger.usecases.expire import settle_due
+from ledger.usecases.hot import DueNow, NotHot, hot_accounts, is_hot_refusal, lend, pick_shard
+
+HOT_ATTEMPTS = 8
 
 
 def usage_change(
@@ -61,10 +76,15 @@ def debit(
     now = now or utcnow()
     change, request = usage_change(account_id, amount, operation, idempotency_key, metadata, now)
     key = idempotency_key
+    if hot_accounts.shards(account_id):
+        try:
+            return _debit_hot(account_id, change, request, key, amount, now)
+        except NotHot:
+            pass
 
     def attempt() -> WriteResult:
         expr = Expr().when("{a_spendable} >= {amount}", a_spendable="spendable", amount=amount)
-        guard_due(expr, now)
+        guard_due(not_hot(expr), now)
         expr.add("balance", -amount).add("spendable", -amount)
         count_consumption(expr, amount, now)
         stamp(expr, [change])
@@ -77,7 +97,40 @@ def debit(
         if cancelled.failed(1):
             first = replayed_change(cancelled.old(1), key, "debit", request)
             return WriteResult.of(*resolve(account_id, first), replayed=True)
+        if is_hot_refusal(cancelled.old(0)):
+            hot_accounts.saw(account_id, cancelled.old(0))
+            try:
+                return _debit_hot(account_id, change, request, key, amount, now)
+            except NotHot:
+                raise Busy("the account was made hot or not hot just now; retry with the same key") from None
         account = parse_account(account_id, cancelled.old(0))
         raise InsufficientCredits(account.available, amount, account.hard_limit)
 
     return write_with_due(account_id, now, attempt, on_cancel)
+
+
+def _debit_hot(
+    account_id: str, change: Change, request: dict[str, Any], key: str, amount: int, now: datetime
+) -> WriteResult:
+    """A hot account's debit: one shard's write and the idempotency record, on keys of their own."""
+    change = replace(change, record=table.own_record(key))
+    shard = pick_shard(hot_accounts.shards(account_id))
+    for _ in range(HOT_ATTEMPTS):
+        expr = spend(shard, amount, now).set("last", [change.to_map()])
+        try:
+            transact(
+                [
+                    expr.update(shard_key(account_id, shard)),
+                    record_put(account_id, key, "debit", request, change, now),
+                ]
+            )
+            return WriteResult.of(*resolve_unposted(account_id, change))
+        except Cancelled as cancelled:
+            if cancelled.failed(1):
+                first = replayed_change(cancelled.old(1), key, "debit", request)
+                return WriteResult.of(*resolve_unposted(account_id, first), replayed=True)
+        try:
+            lend(account_id, shard, amount, now)
+        except DueNow:
+            settle_due(account_id, now)
+    raise Busy("the account is too contended right now; retry with the same idempotency key")

@@ -16,7 +16,7 @@ for each other: one account's refusals do not touch another's events.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Literal
 
@@ -32,19 +32,28 @@ from ledger.domain.errors import (
 from ledger.store import table
 from ledger.store.account_item import parse_account
 from ledger.store.batches import batch_put
-from ledger.store.results import get_account_item, resolve_batch, wait_for_entries
+from ledger.store.results import (
+    get_account_item,
+    read_account,
+    resolve_batch,
+    resolve_known,
+    wait_for_entries,
+)
+from ledger.store.shards import shard_key, shard_pk, spend
 from ledger.store.writes import (
     Cancelled,
     Expr,
     account_key,
     count_consumption,
     guard_due,
+    not_hot,
     stamp_batch,
     transact,
 )
 from ledger.usecases.common import WriteResult, due_tripped, record_put
 from ledger.usecases.debit import usage_change
 from ledger.usecases.expire import settle_due
+from ledger.usecases.hot import DueNow, NotHot, hot_accounts, is_hot_refusal, lend, pick_shard
 
 MAX_EVENTS = 100
 CHUNK = 98  # a transaction takes 100 actions: the account update, the batch item and 98 records
@@ -140,6 +149,11 @@ def _event(index: int, raw: Any, now: datetime) -> _Event:
 
 def _apply(account_id: str, chunk: list[_Event], now: datetime, results: list[UsageResult | None]) -> None:
     """Apply one account's chunk: every event of it ends with a result."""
+    if hot_accounts.shards(account_id):
+        try:
+            return _apply_hot(account_id, chunk, now, results)
+        except NotHot:
+            pass
     live = list(chunk)
     replays: list[tuple[_Event, Change]] = []
     settlements = 0
@@ -156,6 +170,14 @@ def _apply(account_id: str, chunk: list[_Event], now: datetime, results: list[Us
                 settle_due(account_id, now)
                 settlements += 1
                 continue
+            if cancelled.failed(0) and is_hot_refusal(cancelled.old(0)):
+                hot_accounts.saw(account_id, cancelled.old(0))
+                try:
+                    return _apply_hot(account_id, live, now, results, replays)
+                except NotHot:
+                    raise Busy(
+                        "the account was made hot or not hot just now; retry with the same keys"
+                    ) from None
             live = _after_refusal(account_id, live, cancelled, replays, results)
             continue
         entries, account = resolve_batch(account_id, batch_sk, [e.change for e in live])
@@ -169,10 +191,84 @@ def _apply(account_id: str, chunk: list[_Event], now: datetime, results: list[Us
         _replayed(account_id, replays, results)
 
 
+def _apply_hot(
+    account_id: str,
+    chunk: list[_Event],
+    now: datetime,
+    results: list[UsageResult | None],
+    replays: list[tuple[_Event, Change]] | None = None,
+) -> None:
+    """A hot account's chunk: one shard's write of the chunk's sum, its batch item and the records, each on
+    a partition key of its own (store/shards.py). A shard short of credits borrows (usecases/hot.py); when
+    the whole account is, the events are taken in request order against all its credits."""
+    live = [replace(e, change=replace(e.change, record=table.own_record(e.key))) for e in chunk]
+    replays = replays if replays is not None else []
+    shard = pick_shard(hot_accounts.shards(account_id))
+    for attempt in range(ATTEMPTS):
+        if not live:
+            break
+        batch_id = digest(account_id, "hot", str(attempt), *(e.key for e in live))
+        batch_pk = f"{shard_pk(account_id, shard)}#B#{batch_id}"
+        total = sum(e.amount for e in live)
+        expr = spend(shard, total, now).set("last", [{"batch": "B", "pk": batch_pk, "count": len(live)}])
+        try:
+            transact(
+                [
+                    expr.update(shard_key(account_id, shard)),
+                    batch_put(account_id, "B", [e.change for e in live], now, pk=batch_pk),
+                    *(record_put(account_id, e.key, "debit", e.request, e.change, now) for e in live),
+                ]
+            )
+        except Cancelled as cancelled:
+            live = _after_refusal(account_id, live, cancelled, replays, results, hot=True)
+            if cancelled.failed(0) and live:
+                live = _lend_or_refuse(account_id, shard, live, now, results)
+            continue
+        account = read_account(account_id)
+        for event in live:
+            results[event.index] = UsageResult(
+                "accepted", WriteResult.of(*resolve_known(event.change, account))
+            )
+        live = []
+    if live:
+        raise Busy("the account kept changing while this batch was applied; retry it with the same keys")
+    if replays:
+        _replayed(account_id, replays, results)
+
+
+def _lend_or_refuse(
+    account_id: str, shard: int, live: list[_Event], now: datetime, results: list[UsageResult | None]
+) -> list[_Event]:
+    """Let the shard borrow for the events left; when the account has not enough for all of them, take them in
+    request order against all its credits: those that do not fit are refused."""
+    for _ in range(3):
+        try:
+            lend(account_id, shard, sum(e.amount for e in live), now)
+            return live
+        except DueNow:
+            settle_due(account_id, now)
+        except InsufficientCredits as refused:
+            available, hard_limit = refused.details["available"], refused.details["hard_limit"]
+            room, fitting = available - hard_limit, []
+            for event in live:
+                if event.amount <= room:
+                    room -= event.amount
+                    fitting.append(event)
+                else:
+                    results[event.index] = UsageResult(
+                        "insufficient_credits",
+                        error=InsufficientCredits(room + hard_limit, event.amount, hard_limit),
+                    )
+            if not fitting:
+                return []
+            live = fitting
+    return live
+
+
 def _actions(account_id: str, live: list[_Event], batch_sk: str, now: datetime) -> list[dict[str, Any]]:
     total = sum(e.amount for e in live)
     expr = Expr().when("{a_spendable} >= {amount}", a_spendable="spendable", amount=total)
-    guard_due(expr, now)
+    guard_due(not_hot(expr), now)
     expr.add("balance", -total).add("spendable", -total)
     count_consumption(expr, total, now)
     stamp_batch(expr, batch_sk, len(live))
@@ -189,10 +285,11 @@ def _after_refusal(
     cancelled: Cancelled,
     replays: list[tuple[_Event, Change]],
     results: list[UsageResult | None],
+    hot: bool = False,
 ) -> list[_Event]:
     """What is left to try after a cancelled attempt: keys already used leave (duplicates or conflicts);
     if the account refused, the events are taken in order against its figures and those that do not fit
-    leave as refused."""
+    leave as refused (not for a hot account's shard: it borrows first, ``_lend_or_refuse``)."""
     remaining = []
     for position, event in enumerate(live):
         if not cancelled.failed(2 + position):
@@ -203,7 +300,7 @@ def _after_refusal(
             replays.append((event, Change.from_map(old["change"])))
         else:
             results[event.index] = UsageResult("conflict", error=IdempotencyConflict(event.key))
-    if not cancelled.failed(0):
+    if hot or not cancelled.failed(0):
         return remaining
     account = parse_account(account_id, cancelled.old(0))
     room = account.available - account.hard_limit

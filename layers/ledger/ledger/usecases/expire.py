@@ -30,6 +30,7 @@ from ledger.store.grants import GrantRead, grant_key, read_grants
 from ledger.store.holds import hold_expiry_key, lapsed_and_next
 from ledger.store.results import read_account
 from ledger.store.writes import Cancelled, Expr, account_key, delete, stamp, transact
+from ledger.usecases.hot import freeze, unfreeze
 
 MAX_STORED = 32  # used-up grants one step deletes at most
 MAX_EXPIRING = 24  # grants one step expires at most
@@ -63,26 +64,44 @@ def materialize(account_id: str, now: datetime | None = None) -> Settled:
     return _settle(account_id, now or utcnow(), expire=False)
 
 
+class _Hot(Exception):
+    """The account is hot: a settlement needs it frozen (usecases/hot.py)."""
+
+
 def _settle(account_id: str, now: datetime, expire: bool) -> Settled:
     total = NOTHING
-    for _ in range(MAX_STEPS):
-        for _ in range(STEP_RETRIES):
-            try:
-                settled, more = _step(account_id, now, expire)
-                break
-            except Cancelled:
-                continue
-        else:
-            raise Busy("the account kept changing while it was settled; retry")
-        total += settled
-        if not more:
-            return total
-    raise Busy("the account has more to settle than one call does; retry")
+    token: str | None = None
+    try:
+        for _ in range(MAX_STEPS):
+            for _ in range(STEP_RETRIES):
+                try:
+                    settled, more = _step(account_id, now, expire, token)
+                    break
+                except _Hot:
+                    token = freeze(account_id, now)
+                except Cancelled:
+                    continue
+            else:
+                raise Busy("the account kept changing while it was settled; retry")
+            total += settled
+            if not more:
+                return total
+        raise Busy("the account has more to settle than one call does; retry")
+    finally:
+        if token is not None:
+            unfreeze(account_id, token)
 
 
-def _step(account_id: str, now: datetime, expire: bool) -> tuple[Settled, bool]:
-    """One transaction of a settlement. Returns what it did and whether more is left."""
+def _step(account_id: str, now: datetime, expire: bool, token: str | None) -> tuple[Settled, bool]:
+    """One transaction of a settlement. Returns what it did and whether more is left.
+
+    A hot account is settled frozen (``token``): its consumption not posted yet is then exactly ``allotted``,
+    and is settled with the rest; the postings that bring it into ``unsettled`` later find it settled."""
     account = read_account(account_id)
+    if account.shards and token is None:
+        raise _Hot(account_id)
+    if token is not None:
+        account = replace(account, unsettled=account.unsettled + account.allotted)
     at = epoch(now)
     # with ``expire``, a guard that is set is checked against what is due now: expired if it has come, else
     # moved to the next expiry if it is earlier than that (a used-up grant's, a captured hold's)
@@ -104,7 +123,7 @@ def _step(account_id: str, now: datetime, expire: bool) -> tuple[Settled, bool]:
     if expiring_step and not plan.expiring and not plan.expired_holds and plan.due == account.due:
         return NOTHING, False  # nothing due (a sweep read a stale index entry, or another settled it)
     changes = _changes(account_id, plan, now)
-    actions = [_account_update(account, read, grants, plan, changes, expiring_step)]
+    actions = [_account_update(account, read, grants, plan, changes, expiring_step, token)]
     actions += _grant_writes(account_id, grants, plan)
     for hold in plan.expired_holds:
         record = Expr().when("{a_status} = {open}", a_status="status", open="open")
@@ -151,12 +170,15 @@ def _account_update(
     plan: DuePlan,
     changes: list[Change],
     expiring: bool,
+    token: str | None,
 ) -> dict[str, Any]:
     expr = Expr().counter_is("settlements", account.settlements).counter_is("arrived", account.arrived)
     expr.add("settlements", 1)
+    if token is not None:  # frozen: no consumption but postings of what was read (usecases/hot.py)
+        expr.when("{a_frozen} = {token}", a_frozen="frozen", token=token)
     # the consumption settled now leaves ``unsettled`` (what came since stays); the debt stays in it
     shift = read.level - plan.debt
-    if expiring:  # nothing may have been consumed since the read: it would belong to the expired grants
+    if expiring and token is None:  # nothing may have been consumed since the read: it belongs to the expired
         expr.counter_is("unsettled", account.unsettled)
         if account.due is not None:
             expr.when("{a_due} = {due}", a_due="due", due=account.due)

@@ -24,6 +24,7 @@ from ledger.store.results import resolve
 from ledger.store.writes import Cancelled, Expr, account_key, due_hints, lower_due, put, stamp, transact
 from ledger.usecases.common import WriteResult, check_key, find_record, record_put, replayed_change
 from ledger.usecases.expire import materialize
+from ledger.usecases.hot import freeze, frozen_by, unfreeze
 from ledger.usecases.reminders import reminder_puts
 
 MAX_PRIORITY = 1000
@@ -104,11 +105,17 @@ def grant(
         extra={"grant_id": new.id},
     )
 
+    token: str | None = None  # a hot account is frozen while a grant arrives (usecases/hot.py)
+
     def attempt(lower: bool) -> None:
         expr = Expr().when("attribute_not_exists({a_p}) OR {a_p} < {max}", a_p="pending", max=MAX_PENDING)
+        frozen_by(expr, token)
         expr.add("balance", amount).add("spendable", amount).add("lifetime_added", amount)
         # the grant's base: consumption so far belongs to the grants that were there before it
-        expr.copy(pending_base_attr(new.id), "unsettled").copy(pending_arrival_attr(new.id), "seq")
+        # (a hot account's consumption not posted yet is in ``allotted`` while it is frozen: usecases/hot.py)
+        expr.copy_sum(pending_base_attr(new.id), "unsettled", "allotted").copy(
+            pending_arrival_attr(new.id), "seq"
+        )
         expr.add("pending", 1).add("arrived", 1).add("grant_items", 1).add_to_set("prios", {new.priority})
         if expiry is not None:
             lower_due(expr, expiry, lower)
@@ -130,19 +137,31 @@ def grant(
             raise InvalidRequest("expires_at must be in the future")
         return replay(old)
     lower = expiry is not None and due_hints.lower_first(account_id, expiry)
-    for _ in range(6):
-        try:
-            attempt(lower)
-            if lower:
-                due_hints.saw(account_id, expiry)
-            return GrantResult(new, description, WriteResult.of(*resolve(account_id, change)))
-        except Cancelled as cancelled:
-            if cancelled.failed(1):
-                return replay(cancelled.old(1) or {})
-            if any(cancelled.failed(i) for i in range(2, len(cancelled.reasons))):
-                raise
-            if (cancelled.old(0) or {}).get("pending", 0) >= MAX_PENDING:
-                materialize(account_id, now)  # take in the waiting arrivals, then arrive
-                continue
-            lower = due_hints.refused(account_id, cancelled.old(0), expiry or 0)
-    raise Busy("the account's expiry guard kept changing; retry with the same idempotency key")
+    try:
+        for _ in range(6):
+            try:
+                attempt(lower)
+                token = None  # lifted by the grant's own write
+                if lower:
+                    due_hints.saw(account_id, expiry)
+                return GrantResult(new, description, WriteResult.of(*resolve(account_id, change)))
+            except Cancelled as cancelled:
+                if cancelled.failed(1):
+                    return replay(cancelled.old(1) or {})
+                if any(cancelled.failed(i) for i in range(2, len(cancelled.reasons))):
+                    raise
+                old = cancelled.old(0) or {}
+                if old.get("pending", 0) >= MAX_PENDING:
+                    if token is not None:
+                        unfreeze(account_id, token)
+                        token = None
+                    materialize(account_id, now)  # take in the waiting arrivals, then arrive
+                    continue
+                if old.get("shards") and (token is None or old.get("frozen") != token):
+                    token = freeze(account_id, now)
+                    continue
+                lower = due_hints.refused(account_id, old, expiry or 0)
+        raise Busy("the account's expiry guard kept changing; retry with the same idempotency key")
+    finally:
+        if token is not None:
+            unfreeze(account_id, token)

@@ -44,6 +44,7 @@ from ledger.store.writes import (
     transact,
 )
 from ledger.usecases.common import WriteResult, check_key, write_with_due
+from ledger.usecases.hot import make_room
 
 DEFAULT_HOLD_SECONDS = 15 * 60
 MAX_HOLD_SECONDS = 24 * 60 * 60
@@ -160,6 +161,8 @@ def place_hold(
                 raise IdempotencyConflict(key)
             return Hold.of(old, now), True
         old_account = cancelled.old(0)
+        if make_room(account_id, old_account, amount):
+            return None  # a hot account's shards gave back what they held
         account = parse_account(account_id, old_account)
         if account.spendable < amount:
             raise InsufficientCredits(account.available, amount, account.hard_limit)

@@ -22,6 +22,7 @@ from ledger.store.entry_types import typed_page
 from ledger.store.grants import all_grants, read_grants
 from ledger.store.holds import lapsed_and_next
 from ledger.store.top_up_item import TOP_UP_SK, parse_top_up
+from ledger.usecases.hot import hot_view
 from ledger.usecases.limits import low_balance_threshold
 
 RECENT = 5
@@ -73,7 +74,8 @@ def balance_card(account_id: str, now: datetime | None = None) -> BalanceCard:
     items = [table.from_item(i) or {} for i in response.get("Items", [])]
     account_item = items[0] if items and items[0]["sk"] == "A" else None
     at = int(now.timestamp())
-    account = _as_of(parse_account(account_id, account_item), at, int((now + EXPIRING_SOON).timestamp()))
+    account = hot_view(account_id, parse_account(account_id, account_item), now.strftime("%Y%m%d"))
+    account = _as_of(account, at, int((now + EXPIRING_SOON).timestamp()))
     recent = [Entry.from_map(i) for i in items if i["sk"].startswith("E#")][:RECENT]
     top_up = parse_top_up(account_id, next((i for i in items if i["sk"] == TOP_UP_SK), None))
     grants = account.grants
@@ -118,15 +120,17 @@ def _as_of(account: Account, at: int, horizon: int) -> Account:
         again = parse_account(account.account_id, table.get_item(account.account_id, table.ACCOUNT_SK))
         if (again.settlements, again.arrived) == (account.settlements, account.arrived):
             return as_of(replace(account, grants=read.grants, holds=holds), at)
-        account = again
+        account = hot_view(account.account_id, again, from_epoch(at).strftime("%Y%m%d"))
     raise Busy("the account kept being settled while it was read; retry")
 
 
 def live_grants(account_id: str, now: datetime | None = None) -> list[Grant]:
     """Every live grant of the account with its exact remainder now (reads every grant item: for operators
     and tests; the balance card reads only the few it shows)."""
-    at = int((now or utcnow()).timestamp())
+    now = now or utcnow()
+    at = int(now.timestamp())
     account = parse_account(account_id, table.get_item(account_id, table.ACCOUNT_SK))
+    account = hot_view(account_id, account, now.strftime("%Y%m%d"))
     return as_of(replace(account, grants=all_grants(account)), at).grants
 
 

@@ -1,0 +1,159 @@
+"""Spend shards of a hot account: the items its debits write instead of the account item.
+
+An account item takes 1,000 WCU/s, so at 2 WCU per transactional write about 500 debits/s, and its partition
+the same 1,000 WCU/s for everything written under it. A hot account (``shards`` = N on its account item)
+spreads its debits over N shard items, each on a partition key of its own (``ACCOUNT#<id>#S<k>``, ``sk = "S"``):
+
+    allot     credits this shard may still spend: lent by the account item, which took them out of its own
+              ``spendable`` and counts them in ``allotted`` (the account never lends what it does not have)
+    due       the account's ``due`` when it last lent: the shard spends nothing from that moment on
+    seq       writes the shard made; ``last``: the changes of the latest (or the batch item holding them)
+
+A debit is one conditional write of a shard (``allot >= amount``, ``due > now``) and its idempotency record,
+each on a partition key of its own. The account item learns of it when the journal *posts* it from the
+stream: one conditional write of the account item (on ``ps<k>``, the shard writes posted so far) applies the
+changes of consecutive shard writes and advances the account's ``seq``, so they take their place in the one
+numbered history. Until then the account item counts them in ``allotted``: ``allotted`` = sum of shards'
+``allot`` + their unposted consumption, and ``spendable`` + ``allotted`` = balance - held - hard_limit.
+
+What needs the consumption exact (a settlement, a grant's arrival) first *freezes* the account
+(usecases/hot.py): no shard may borrow, every shard's allotment goes back, and then ``allotted`` is exactly the
+consumption not yet posted.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from ledger.domain.changes import Change, parse_iso
+from ledger.store import table
+from ledger.store.account_item import daily_spend_attr
+from ledger.store.batches import BATCH_TTL, posting_key, shard_pk
+from ledger.store.writes import Expr
+
+SHARD_SK = "S"
+MAX_SHARDS = 32
+
+
+def shard_key(account_id: str, shard: int) -> dict[str, str]:
+    return {"pk": shard_pk(account_id, shard), "sk": SHARD_SK}
+
+
+def posted_attr(shard: int) -> str:
+    """The account item's count of shard ``shard``'s writes already posted."""
+    return f"ps{shard}"
+
+
+def shard_of(pk: str) -> tuple[str, int] | None:
+    """(account id, shard) of a shard item's partition key; None for any other key."""
+    head, sep, tail = pk.rpartition("#S")
+    if not sep or not head.startswith("ACCOUNT#") or not tail.isdigit() or "#" in head[8:]:
+        return None
+    return head.removeprefix("ACCOUNT#"), int(tail)
+
+
+@dataclass(frozen=True, slots=True)
+class Shard:
+    index: int
+    allot: int = 0
+    due: int | None = None
+    seq: int = 0
+
+
+def parse_shard(index: int, item: dict[str, Any] | None) -> Shard:
+    item = item or {}
+    return Shard(index, item.get("allot", 0), item.get("due"), item.get("seq", 0))
+
+
+def read_shards(account_id: str, count: int) -> list[Shard]:
+    """The account's first ``count`` shards, each strongly consistent as of its own read."""
+    keys = [table.to_item(shard_key(account_id, k)) for k in range(count)]
+    found: dict[int, dict[str, Any]] = {}
+    for start in range(0, len(keys), 100):
+        request: dict[str, Any] = {
+            table.table_name(): {"Keys": keys[start : start + 100], "ConsistentRead": True}
+        }
+        while request:
+            response = table.client().batch_get_item(RequestItems=request)
+            for raw in response.get("Responses", {}).get(table.table_name(), []):
+                item = table.from_item(raw) or {}
+                located = shard_of(item["pk"])
+                if located is not None:
+                    found[located[1]] = item
+            request = response.get("UnprocessedKeys") or {}
+    return [parse_shard(k, found.get(k)) for k in range(count)]
+
+
+def spend(shard: int, amount: int, now: datetime) -> Expr:
+    """The shard's part of a debit (or of a batch chunk of ``amount`` in all): spend from its allotment while
+    nothing is due, and advance its seq. The caller sets ``last``."""
+    expr = Expr().when("{a_allot} >= {amount}", a_allot="allot", amount=amount)
+    expr.when("attribute_not_exists({a_due}) OR {a_due} > {now}", a_due="due", now=int(now.timestamp()))
+    expr.add("allot", -amount).add("seq", 1)
+    return expr
+
+
+# posting ------------------------------------------------------------------------------------------------------
+
+
+def post(account_id: str, shard: int, writes: list[tuple[int, list[Change]]], now: datetime) -> int:
+    """Apply consecutive shard writes (``(seq, changes)``, in order) to the account item, once each.
+
+    Returns how many writes this call posted; those posted before (a redelivered stream record) are skipped.
+    Raises LookupError when an earlier write of the shard is not posted yet (the stream delivers a shard's
+    writes in order, so only a record that failed and was redelivered out of order can see that)."""
+    while writes:
+        first, last = writes[0][0], writes[-1][0]
+        changes = [c for _, made in writes for c in made]
+        table.client().put_item(
+            TableName=table.table_name(),
+            Item=table.to_item(
+                {
+                    **posting_key(account_id, shard, first, last),
+                    "changes": [c.to_map() for c in changes],
+                    "ttl": int((now + BATCH_TTL).timestamp()),
+                }
+            ),
+        )
+        try:
+            table.client().update_item(**_posting(account_id, shard, first, last, changes, now))
+            return len(writes)
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+        posted = (table.get_item(account_id, table.ACCOUNT_SK, posted_attr(shard)) or {}).get(
+            posted_attr(shard), 0
+        )
+        if posted < first - 1:
+            raise LookupError(f"shard {shard} of account {account_id}: write {posted + 1} is not posted yet")
+        writes = [(seq, made) for seq, made in writes if seq > posted]
+    return 0
+
+
+def _posting(
+    account_id: str, shard: int, first: int, last: int, changes: list[Change], now: datetime
+) -> dict[str, Any]:
+    spent = -sum(c.amount for c in changes)
+    by_day: dict[str, int] = defaultdict(int)
+    for change in changes:
+        by_day[parse_iso(change.created_at).strftime("%Y%m%d")] -= change.amount
+    stale = (now - timedelta(days=8)).strftime("%Y%m%d")
+    expr = Expr().counter_is(posted_attr(shard), first - 1)
+    expr.set(posted_attr(shard), last)
+    expr.add("balance", -spent).add("allotted", -spent).add("unsettled", spent).add("lifetime_spent", spent)
+    for day, credits in sorted(by_day.items()):
+        expr.add(daily_spend_attr(day), credits)
+    if stale not in by_day:
+        expr.remove(daily_spend_attr(stale))
+    expr.add("seq", len(changes))
+    expr.set("last", [{"posted": shard, "from": first, "to": last, "count": len(changes)}])
+    expr.set("schema", table.SCHEMA_VERSION)
+    action = expr.update(
+        {"pk": table.account_pk(account_id), "sk": table.ACCOUNT_SK}, return_old_on_failure=False
+    )
+    return dict(action["Update"])

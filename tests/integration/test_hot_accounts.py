@@ -1,0 +1,188 @@
+"""Hot accounts: debits spread over spend shards, each on a partition key of its own, with the guarantees of
+any account: never below the floor, every credit spendable (a shard short of credits borrows, and takes back
+what the others hold before anything is refused), exact expiry and burn order (a settlement and a grant's
+arrival freeze the account), one numbered history with exact running balances (the journal posts the shards'
+writes onto the account item)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+import ledger
+from ledger.store import table as ledger_table
+from ledger.store.shards import shard_of
+from tests.support.stream import StreamPump
+from tests.support.tables import scan
+
+T0 = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def journal(fresh_journal: StreamPump) -> StreamPump:
+    return fresh_journal
+
+
+def history(account: str) -> list[dict]:
+    entries: list[dict] = []
+    cursor = None
+    while True:
+        page = ledger.history(account, limit=200, cursor=cursor)
+        entries += [e.to_map() for e in page.items]
+        cursor = page.next_cursor
+        if not cursor:
+            return list(reversed(entries))
+
+
+def assert_history_exact(account: str) -> list[dict]:
+    """Numbered 1..n without gap or repeat, each running balance the previous one plus its amount, and the last
+    one the account's balance."""
+    entries = history(account)
+    assert [e["seq"] for e in entries] == list(range(1, len(entries) + 1))
+    balance = 0
+    for entry in entries:
+        balance += entry["amount"]
+        assert entry["balance_after"] == balance, entry
+    card = ledger.balance_card(account)
+    assert card.account.balance == balance
+    return entries
+
+
+def shards_written(account: str) -> Counter[int]:
+    items = [ledger_table.from_item(raw) or {} for raw in scan()]
+    return Counter(
+        located[1]
+        for item in items
+        if item.get("sk") == "S" and (located := shard_of(item["pk"])) and located[0] == account
+    )
+
+
+def test_hot_debits_spread_over_shards_and_post_into_one_numbered_history(journal: StreamPump) -> None:
+    ledger.grant("acme", 10_000, "purchase", "g1", now=T0)
+    ledger.set_spend_shards("acme", 4, now=T0)
+    amounts = [(i * 37) % 90 + 1 for i in range(60)]
+    for i, amount in enumerate(amounts):
+        result = ledger.debit("acme", amount, "render", f"job-{i}", now=T0 + timedelta(seconds=i))
+        assert result.entry.amount == -amount
+    assert len(shards_written("acme")) >= 2, "the debits went to several shards"
+    journal.pump()
+    entries = assert_history_exact("acme")
+    assert [e["type"] for e in entries].count("consumption") == 60
+    assert Counter(e["amount"] for e in entries if e["type"] == "consumption") == Counter(-a for a in amounts)
+    card = ledger.balance_card("acme", now=T0 + timedelta(minutes=5))
+    assert card.account.balance == 10_000 - sum(amounts)
+    assert card.account.lifetime_spent == sum(amounts)
+
+
+def test_the_card_counts_what_the_shards_spent_before_the_journal_posts_it(journal: StreamPump) -> None:
+    ledger.grant("acme", 1_000, "purchase", "g1", now=T0)
+    ledger.set_spend_shards("acme", 3, now=T0)
+    for i in range(10):
+        ledger.debit("acme", 25, "render", f"job-{i}", now=T0)
+    card = ledger.balance_card("acme", now=T0)  # nothing posted: the journal has not run
+    assert (card.account.balance, card.account.available, card.account.lifetime_spent) == (750, 750, 250)
+    assert card.spent_last_7_days == 250
+
+
+def test_every_credit_of_a_hot_account_can_be_spent_and_none_more(journal: StreamPump) -> None:
+    ledger.grant("acme", 1_000, "purchase", "g1", now=T0)
+    ledger.set_spend_shards("acme", 8, now=T0)
+    spent, refused = 0, 0
+    for i in range(80):
+        try:
+            spent += ledger.debit("acme", 17, "render", f"job-{i}", now=T0).entry.amount * -1
+        except ledger.InsufficientCredits as error:
+            refused += 1
+            assert error.details["available"] == 1_000 - spent
+    assert spent == 17 * (1_000 // 17) and refused == 80 - 1_000 // 17
+    assert ledger.debit("acme", 1_000 - spent, "render", "last-drop", now=T0).entry.amount == -(1_000 - spent)
+    with pytest.raises(ledger.InsufficientCredits):
+        ledger.debit("acme", 1, "render", "one-more", now=T0)
+    journal.pump()
+    assert assert_history_exact("acme")[-1]["balance_after"] == 0
+
+
+def test_a_hot_debit_retried_is_a_duplicate_and_another_body_a_conflict(journal: StreamPump) -> None:
+    ledger.grant("acme", 100, "purchase", "g1", now=T0)
+    ledger.set_spend_shards("acme", 2, now=T0)
+    first = ledger.debit("acme", 10, "render", "job-1", now=T0)
+    again = ledger.debit("acme", 10, "render", "job-1", now=T0)
+    assert again.replayed and again.entry.id == first.entry.id
+    with pytest.raises(ledger.IdempotencyConflict):
+        ledger.debit("acme", 11, "render", "job-1", now=T0)
+    journal.pump()
+    assert ledger.debit("acme", 10, "render", "job-1", now=T0).entry.seq == 2  # numbered by the journal
+    assert ledger.balance_card("acme").account.balance == 90
+
+
+def test_expiry_of_a_hot_account_is_exact_with_consumption_not_yet_posted(journal: StreamPump) -> None:
+    expires = T0 + timedelta(hours=1)
+    ledger.grant("acme", 100, "purchase", "soon", expires_at=expires, now=T0)
+    ledger.grant("acme", 100, "purchase", "never", now=T0)
+    ledger.set_spend_shards("acme", 4, now=T0)
+    for i in range(6):
+        ledger.debit("acme", 5, "render", f"job-{i}", now=T0 + timedelta(minutes=i))
+    # not posted yet; after the expiry the next debit settles the account first
+    ledger.debit("acme", 1, "render", "after", now=expires + timedelta(seconds=1))
+    journal.pump()
+    entries = assert_history_exact("acme")
+    expiry = [e for e in entries if e["type"] == "expiry"]
+    assert [e["amount"] for e in expiry] == [-70], "the soonest-expiring grant burned first: 30 of it used"
+    assert ledger.balance_card("acme", now=expires + timedelta(seconds=2)).account.balance == 99
+
+
+def test_a_grant_arriving_on_a_hot_account_gets_none_of_the_consumption_before_it(journal: StreamPump) -> None:
+    ledger.grant("acme", 100, "purchase", "never", now=T0)
+    ledger.set_spend_shards("acme", 4, now=T0)
+    for i in range(6):
+        ledger.debit("acme", 10, "render", f"job-{i}", now=T0)
+    expires = T0 + timedelta(hours=1)
+    # burns first (it expires), but the 60 consumed before it arrived were the first grant's
+    ledger.grant("acme", 50, "promotional", "soon", expires_at=expires, now=T0 + timedelta(seconds=1))
+    ledger.settle_due("acme", now=expires + timedelta(seconds=1))
+    journal.pump()
+    expiry = [e for e in assert_history_exact("acme") if e["type"] == "expiry"]
+    assert [e["amount"] for e in expiry] == [-50]
+    assert ledger.balance_card("acme", now=expires + timedelta(seconds=2)).account.balance == 40
+
+
+def test_a_batch_on_a_hot_account_is_applied_in_order_and_posted(journal: StreamPump) -> None:
+    ledger.grant("acme", 500, "purchase", "g1", now=T0)
+    ledger.set_spend_shards("acme", 4, now=T0)
+    events = [
+        {"account_id": "acme", "amount": 60, "operation": "tokens", "idempotency_key": f"e{i}"} for i in range(10)
+    ]
+    results = ledger.debit_many(events, now=T0)
+    assert [r.status for r in results] == ["accepted"] * 8 + ["insufficient_credits"] * 2
+    assert results[8].error is not None and results[8].error.details["available"] == 20
+    again = ledger.debit_many(events[:3], now=T0)
+    assert [r.status for r in again] == ["duplicate"] * 3
+    journal.pump()
+    entries = assert_history_exact("acme")
+    assert entries[-1]["balance_after"] == 20
+    assert ledger.debit_many(events[:1], now=T0)[0].result.entry.seq == 2
+
+
+def test_an_account_made_hot_and_back_keeps_one_history(journal: StreamPump) -> None:
+    ledger.grant("acme", 300, "purchase", "g1", now=T0)
+    ledger.debit("acme", 10, "render", "cold-1", now=T0)
+    ledger.set_spend_shards("acme", 2, now=T0)
+    ledger.debit("acme", 20, "render", "hot-1", now=T0)
+    ledger.set_spend_shards("acme", 0, now=T0)
+    ledger.debit("acme", 30, "render", "cold-2", now=T0)
+    assert ledger.balance_card("acme", now=T0).account.balance == 240
+    journal.pump()
+    # a shard's debit takes its place in the history when it is posted: here after the debit made cold again
+    assert [e["amount"] for e in assert_history_exact("acme")] == [300, -10, -30, -20]
+
+
+def test_shards_must_be_zero_or_two_to_thirty_two(journal: StreamPump) -> None:
+    ledger.grant("acme", 1, "purchase", "g1")
+    for bad in (1, 33, -1, "4", 2.0, True):
+        with pytest.raises(ledger.InvalidRequest):
+            ledger.set_spend_shards("acme", bad)  # type: ignore[arg-type]
+    with pytest.raises(ledger.NotFound):
+        ledger.set_spend_shards("nobody", 4)
+    assert ledger_table.get_item("acme", "A", "shards") == {}
