@@ -287,7 +287,7 @@ def set_spend_shards(account_id: str, shards: int, now: datetime | None = None) 
     now = now or utcnow()
     item = get_account_item(account_id)
     if item is None:
-        raise NotFound("account", account_id)
+        raise NotFound(f"no account {account_id!r}", account_id=account_id)
     token = freeze(account_id, now) if item.get("shards") else None
     expr = Expr()
     if token is None:
