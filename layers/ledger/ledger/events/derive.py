@@ -22,7 +22,7 @@ from ledger.events.models import (
 )
 from ledger.journal import entries_of
 from ledger.store.account_item import parse_account
-from ledger.store.batches import batch_ref
+from ledger.store.batches import holds_no_changes
 from ledger.usecases.limits import low_balance_threshold
 
 
@@ -49,8 +49,8 @@ def account_notifications(
 
 def _expired(account_id: str, old: dict[str, Any] | None, new: dict[str, Any]) -> list[CreditsExpired]:
     last = new.get("last") or []
-    if batch_ref(last) is not None:
-        return []  # a batch of usage events: consumption only
+    if holds_no_changes(last):
+        return []  # a batch of usage events or a hot account's posting: consumption only
     return [
         CreditsExpired(
             account_id=account_id,

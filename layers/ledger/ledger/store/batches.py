@@ -33,6 +33,12 @@ def batch_put(
     )
 
 
+def holds_no_changes(last: list[dict[str, Any]]) -> bool:
+    """Whether ``last`` names where the write's changes are kept (a batch item, a hot account's posting)
+    instead of holding them: both are usage, consumption only."""
+    return len(last) == 1 and ("batch" in last[0] or "posted" in last[0])
+
+
 def batch_ref(last: list[dict[str, Any]]) -> str | None:
     """The batch item's key when ``last`` names one."""
     if len(last) == 1 and isinstance(last[0].get("batch"), str):

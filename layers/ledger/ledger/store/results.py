@@ -16,7 +16,8 @@ from ledger.domain.account import Account
 from ledger.domain.changes import Change, Entry
 from ledger.store import table
 from ledger.store.account_item import parse_account
-from ledger.store.batches import batch_ref
+from ledger.store.batches import batch_ref, holds_no_changes
+from ledger.store.shards import hot_view
 
 
 def entry_attr(change_type: str) -> str:
@@ -34,8 +35,8 @@ def read_account(account_id: str) -> Account:
 def entries_from_last(item: dict[str, Any]) -> list[Entry]:
     """The entries of the changes in ``last``, numbered back from the account's seq and balance."""
     last = item.get("last", [])
-    if batch_ref(last) is not None:
-        return []  # a batch's changes are in its batch item (resolve_batch)
+    if holds_no_changes(last):
+        return []  # a batch's changes are in its batch item (resolve_batch), a posting's in its item
     return numbered_back(item, [Change.from_map(c) for c in last])
 
 
@@ -66,6 +67,8 @@ def _recorded_entry(account_id: str, change: Change) -> Entry | None:
 def resolve(account_id: str, change: Change) -> tuple[Entry, Account]:
     item = get_account_item(account_id) or {}
     account = parse_account(account_id, item)
+    if account.shards or account.allotted:  # with what its shards spent and the journal has not posted
+        account = hot_view(account_id, account, change.created_at[:10].replace("-", ""))
     for entry in entries_from_last(item):
         if entry.id == change.id:
             return entry, account

@@ -24,15 +24,16 @@ consumption not yet posted.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import ClientError
 
+from ledger.domain.account import Account
 from ledger.domain.changes import Change, parse_iso
 from ledger.store import table
-from ledger.store.account_item import daily_spend_attr
+from ledger.store.account_item import daily_spend_attr, parse_account
 from ledger.store.batches import BATCH_TTL, posting_key, shard_pk
 from ledger.store.writes import Expr
 
@@ -96,6 +97,38 @@ def spend(shard: int, amount: int, now: datetime) -> Expr:
     expr.when("attribute_not_exists({a_due}) OR {a_due} > {now}", a_due="due", now=int(now.timestamp()))
     expr.add("allot", -amount).add("seq", 1)
     return expr
+
+
+def snapshot(account_id: str, shards: int) -> tuple[dict[str, Any], int]:
+    """One consistent read of the account item and its shards: the item, and what the shards hold."""
+    keys = [{"pk": table.account_pk(account_id), "sk": table.ACCOUNT_SK}] + [
+        shard_key(account_id, k) for k in range(shards)
+    ]
+    response = table.client().transact_get_items(
+        TransactItems=[{"Get": {"TableName": table.table_name(), "Key": table.to_item(k)}} for k in keys]
+    )
+    items = [table.from_item(r.get("Item")) or {} for r in response["Responses"]]
+    return items[0], sum(parse_shard(k, items[k + 1]).allot for k in range(shards))
+
+
+def hot_view(account_id: str, account: Account, today: str) -> Account:
+    """A hot account as it is now: its figures with the consumption its shards have not posted yet (what it
+    has lent them and they no longer hold). Any other account as it is."""
+    if not account.shards and not account.allotted:
+        return account
+    # shards beyond the account's count (it had more once) were emptied when it changed: they hold nothing
+    item, allots = snapshot(account_id, account.shards)
+    account = parse_account(account_id, item)
+    unposted = account.allotted - allots
+    spend = dict(account.daily_spend)
+    spend[today] = spend.get(today, 0) + unposted
+    return replace(
+        account,
+        balance=account.balance - unposted,
+        unsettled=account.unsettled + unposted,
+        lifetime_spent=account.lifetime_spent + unposted,
+        daily_spend=spend,
+    )
 
 
 # posting ------------------------------------------------------------------------------------------------------

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import os
 import re
+from datetime import timedelta
 from decimal import Decimal
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -103,6 +104,7 @@ def idempotency_sk(key: str) -> str:
 
 
 RECORD_SK = "I"
+IDEMPOTENCY_TTL = timedelta(days=8)  # keys are remembered at least 7 days
 
 
 def own_record(key: str) -> str:

@@ -161,6 +161,33 @@ def not_hot(expr: Expr) -> Expr:
     return expr.when("attribute_not_exists({a_shards})", a_shards="shards")
 
 
+KEYS_MOVED = "keys_moved_until"  # usage records moved place (hot or not) until then: check both places
+
+
+def keys_in_place(expr: Expr, now: datetime) -> Expr:
+    """A usage write that checks its record in one place only: while the account's (or shard's) records have
+    not moved recently. Otherwise the write checks the other place too (``absent``)."""
+    return expr.when(
+        "attribute_not_exists({a_k}) OR {a_k} <= {now}", a_k=KEYS_MOVED, now=int(now.timestamp())
+    )
+
+
+def keys_moving(old: dict[str, Any] | None, now: datetime) -> bool:
+    return bool((old or {}).get(KEYS_MOVED, 0) > int(now.timestamp()))
+
+
+def absent(key: dict[str, str]) -> dict[str, Any]:
+    """A check in a transaction that an item (an idempotency record in its other place) does not exist."""
+    return {
+        "ConditionCheck": {
+            "TableName": table.table_name(),
+            "Key": table.to_item(key),
+            "ConditionExpression": "attribute_not_exists(pk)",
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+        }
+    }
+
+
 def guard_due(expr: Expr, now: datetime) -> Expr:
     """Refuse to spend while anything is due (an expired grant or hold not yet settled)."""
     return expr.when(
@@ -224,7 +251,7 @@ class Cancelled(Exception):
     reasons: list[tuple[str | None, dict[str, Any] | None]]
 
     def failed(self, index: int) -> bool:
-        return self.reasons[index][0] == "ConditionalCheckFailed"
+        return index < len(self.reasons) and self.reasons[index][0] == "ConditionalCheckFailed"
 
     def old(self, index: int) -> dict[str, Any] | None:
         return self.reasons[index][1]

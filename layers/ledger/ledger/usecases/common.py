@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from ledger.domain.account import Account
@@ -15,7 +15,7 @@ from ledger.store import table
 from ledger.store.writes import Cancelled, put
 from ledger.usecases.expire import settle_due
 
-IDEMPOTENCY_TTL = timedelta(days=8)  # keys are remembered at least 7 days
+IDEMPOTENCY_TTL = table.IDEMPOTENCY_TTL
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9._:/=+\-]{1,128}$")
 DUE_SETTLEMENTS = 3
 

@@ -17,9 +17,12 @@ from ledger.store.shards import shard_key, spend
 from ledger.store.writes import (
     Cancelled,
     Expr,
+    absent,
     account_key,
     count_consumption,
     guard_due,
+    keys_in_place,
+    keys_moving,
     not_hot,
     stamp,
     transact,
@@ -82,21 +85,33 @@ def debit(
         except NotHot:
             pass
 
+    both_places = False  # the account was hot lately: its key may have been used through a shard
+
     def attempt() -> WriteResult:
         expr = Expr().when("{a_spendable} >= {amount}", a_spendable="spendable", amount=amount)
         guard_due(not_hot(expr), now)
         expr.add("balance", -amount).add("spendable", -amount)
         count_consumption(expr, amount, now)
         stamp(expr, [change])
-        transact(
-            [expr.update(account_key(account_id)), record_put(account_id, key, "debit", request, change, now)]
-        )
+        actions = [
+            expr.update(account_key(account_id)),
+            record_put(account_id, key, "debit", request, change, now),
+        ]
+        if both_places:
+            actions.append(absent(table.record_key(account_id, table.own_record(key))))
+        else:
+            keys_in_place(expr, now)
+            actions[0] = expr.update(account_key(account_id))
+        transact(actions)
         return WriteResult.of(*resolve(account_id, change))
 
     def on_cancel(cancelled: Cancelled) -> WriteResult:
-        if cancelled.failed(1):
-            first = replayed_change(cancelled.old(1), key, "debit", request)
-            return WriteResult.of(*resolve(account_id, first), replayed=True)
+        for position in (1, 2) if both_places else (1,):
+            if cancelled.failed(position):
+                first = replayed_change(cancelled.old(position), key, "debit", request)
+                return WriteResult.of(*resolve(account_id, first), replayed=True)
+        if not both_places and keys_moving(cancelled.old(0), now):
+            raise _BothPlaces
         if is_hot_refusal(cancelled.old(0)):
             hot_accounts.saw(account_id, cancelled.old(0))
             try:
@@ -106,7 +121,15 @@ def debit(
         account = parse_account(account_id, cancelled.old(0))
         raise InsufficientCredits(account.available, amount, account.hard_limit)
 
-    return write_with_due(account_id, now, attempt, on_cancel)
+    try:
+        return write_with_due(account_id, now, attempt, on_cancel)
+    except _BothPlaces:
+        both_places = True
+        return write_with_due(account_id, now, attempt, on_cancel)
+
+
+class _BothPlaces(Exception):
+    """The account's usage records moved place lately (it was made hot or not): check both."""
 
 
 def _debit_hot(
@@ -115,20 +138,25 @@ def _debit_hot(
     """A hot account's debit: one shard's write and the idempotency record, on keys of their own."""
     change = replace(change, record=table.own_record(key))
     shard = pick_shard(hot_accounts.shards(account_id))
+    both_places = False  # made hot lately: the key may have been used on the account item
     for _ in range(HOT_ATTEMPTS):
         expr = spend(shard, amount, now).set("last", [change.to_map()])
+        actions = [record_put(account_id, key, "debit", request, change, now)]
+        if both_places:
+            actions.append(absent(table.record_key(account_id, table.idempotency_sk(key))))
+        else:
+            keys_in_place(expr, now)
         try:
-            transact(
-                [
-                    expr.update(shard_key(account_id, shard)),
-                    record_put(account_id, key, "debit", request, change, now),
-                ]
-            )
+            transact([expr.update(shard_key(account_id, shard)), *actions])
             return WriteResult.of(*resolve_unposted(account_id, change))
         except Cancelled as cancelled:
-            if cancelled.failed(1):
-                first = replayed_change(cancelled.old(1), key, "debit", request)
-                return WriteResult.of(*resolve_unposted(account_id, first), replayed=True)
+            for position in range(1, len(actions) + 1):
+                if cancelled.failed(position):
+                    first = replayed_change(cancelled.old(position), key, "debit", request)
+                    return WriteResult.of(*resolve_unposted(account_id, first), replayed=True)
+            if not both_places and keys_moving(cancelled.old(0), now):
+                both_places = True
+                continue
         try:
             lend(account_id, shard, amount, now)
         except DueNow:

@@ -43,9 +43,12 @@ from ledger.store.shards import shard_key, shard_pk, spend
 from ledger.store.writes import (
     Cancelled,
     Expr,
+    absent,
     account_key,
     count_consumption,
     guard_due,
+    keys_in_place,
+    keys_moving,
     not_hot,
     stamp_batch,
     transact,
@@ -147,11 +150,18 @@ def _event(index: int, raw: Any, now: datetime) -> _Event:
     return _Event(index, account_id, amount, change, request, key)
 
 
-def _apply(account_id: str, chunk: list[_Event], now: datetime, results: list[UsageResult | None]) -> None:
-    """Apply one account's chunk: every event of it ends with a result."""
+def _apply(
+    account_id: str,
+    chunk: list[_Event],
+    now: datetime,
+    results: list[UsageResult | None],
+    both_places: bool = False,
+) -> None:
+    """Apply one account's chunk: every event of it ends with a result. ``both_places``: the account was made
+    hot or not lately, so each key is checked in the other place its record may be too (half chunks)."""
     if hot_accounts.shards(account_id):
         try:
-            return _apply_hot(account_id, chunk, now, results)
+            return _apply_hot(account_id, chunk, now, results, both_places=both_places)
         except NotHot:
             pass
     live = list(chunk)
@@ -164,12 +174,14 @@ def _apply(account_id: str, chunk: list[_Event], now: datetime, results: list[Us
         # left by keys used long ago (their records expired first) cannot block the next attempt
         batch_sk = table.batch_sk(digest(account_id, str(attempt), *(e.key for e in live)))
         try:
-            transact(_actions(account_id, live, batch_sk, now))
+            transact(_actions(account_id, live, batch_sk, now, both_places))
         except Cancelled as cancelled:
             if cancelled.failed(0) and due_tripped(cancelled.old(0), now) and settlements < 3:
                 settle_due(account_id, now)
                 settlements += 1
                 continue
+            if cancelled.failed(0) and keys_moving(cancelled.old(0), now) and not both_places:
+                return _in_both_places(account_id, live, now, results, replays)
             if cancelled.failed(0) and is_hot_refusal(cancelled.old(0)):
                 hot_accounts.saw(account_id, cancelled.old(0))
                 try:
@@ -178,7 +190,7 @@ def _apply(account_id: str, chunk: list[_Event], now: datetime, results: list[Us
                     raise Busy(
                         "the account was made hot or not hot just now; retry with the same keys"
                     ) from None
-            live = _after_refusal(account_id, live, cancelled, replays, results)
+            live = _after_refusal(account_id, live, cancelled, replays, results, both_places=both_places)
             continue
         entries, account = resolve_batch(account_id, batch_sk, [e.change for e in live])
         for event, entry in zip(live, entries, strict=True):
@@ -191,12 +203,27 @@ def _apply(account_id: str, chunk: list[_Event], now: datetime, results: list[Us
         _replayed(account_id, replays, results)
 
 
+def _in_both_places(
+    account_id: str,
+    live: list[_Event],
+    now: datetime,
+    results: list[UsageResult | None],
+    replays: list[tuple[_Event, Change]],
+) -> None:
+    """Apply what is left checking each key in both places: a check per event, so half the events per write."""
+    if replays:
+        _replayed(account_id, replays, results)
+    for start in range(0, len(live), max(1, CHUNK // 2)):
+        _apply(account_id, live[start : start + max(1, CHUNK // 2)], now, results, both_places=True)
+
+
 def _apply_hot(
     account_id: str,
     chunk: list[_Event],
     now: datetime,
     results: list[UsageResult | None],
     replays: list[tuple[_Event, Change]] | None = None,
+    both_places: bool = False,
 ) -> None:
     """A hot account's chunk: one shard's write of the chunk's sum, its batch item and the records, each on
     a partition key of its own (store/shards.py). A shard short of credits borrows (usecases/hot.py); when
@@ -211,16 +238,30 @@ def _apply_hot(
         batch_pk = f"{shard_pk(account_id, shard)}#B#{batch_id}"
         total = sum(e.amount for e in live)
         expr = spend(shard, total, now).set("last", [{"batch": "B", "pk": batch_pk, "count": len(live)}])
+        if not both_places:
+            keys_in_place(expr, now)
+        checks = [absent(table.record_key(account_id, table.idempotency_sk(e.key))) for e in live]
         try:
             transact(
                 [
                     expr.update(shard_key(account_id, shard)),
                     batch_put(account_id, "B", [e.change for e in live], now, pk=batch_pk),
                     *(record_put(account_id, e.key, "debit", e.request, e.change, now) for e in live),
+                    *(checks if both_places else []),
                 ]
             )
         except Cancelled as cancelled:
-            live = _after_refusal(account_id, live, cancelled, replays, results, hot=True)
+            if cancelled.failed(0) and keys_moving(cancelled.old(0), now) and not both_places:
+                if replays:
+                    _replayed(account_id, replays, results)
+                for start in range(0, len(live), max(1, CHUNK // 2)):
+                    _apply_hot(
+                        account_id, live[start : start + max(1, CHUNK // 2)], now, results, both_places=True
+                    )
+                return
+            live = _after_refusal(
+                account_id, live, cancelled, replays, results, hot=True, both_places=both_places
+            )
             if cancelled.failed(0) and live:
                 live = _lend_or_refuse(account_id, shard, live, now, results)
             continue
@@ -265,10 +306,14 @@ def _lend_or_refuse(
     return live
 
 
-def _actions(account_id: str, live: list[_Event], batch_sk: str, now: datetime) -> list[dict[str, Any]]:
+def _actions(
+    account_id: str, live: list[_Event], batch_sk: str, now: datetime, both_places: bool
+) -> list[dict[str, Any]]:
     total = sum(e.amount for e in live)
     expr = Expr().when("{a_spendable} >= {amount}", a_spendable="spendable", amount=total)
     guard_due(not_hot(expr), now)
+    if not both_places:
+        keys_in_place(expr, now)
     expr.add("balance", -total).add("spendable", -total)
     count_consumption(expr, total, now)
     stamp_batch(expr, batch_sk, len(live))
@@ -276,6 +321,11 @@ def _actions(account_id: str, live: list[_Event], batch_sk: str, now: datetime) 
         expr.update(account_key(account_id)),
         batch_put(account_id, batch_sk, [e.change for e in live], now),
         *(record_put(account_id, e.key, "debit", e.request, e.change, now) for e in live),
+        *(
+            [absent(table.record_key(account_id, table.own_record(e.key))) for e in live]
+            if both_places
+            else []
+        ),
     ]
 
 
@@ -286,16 +336,19 @@ def _after_refusal(
     replays: list[tuple[_Event, Change]],
     results: list[UsageResult | None],
     hot: bool = False,
+    both_places: bool = False,
 ) -> list[_Event]:
     """What is left to try after a cancelled attempt: keys already used leave (duplicates or conflicts);
     if the account refused, the events are taken in order against its figures and those that do not fit
     leave as refused (not for a hot account's shard: it borrows first, ``_lend_or_refuse``)."""
     remaining = []
     for position, event in enumerate(live):
-        if not cancelled.failed(2 + position):
+        # its record here, or (checked in both places) in the other place
+        used = [i for i in (2 + position, 2 + len(live) + position) if cancelled.failed(i)]
+        if not used:
             remaining.append(event)
             continue
-        old = cancelled.old(2 + position) or {}
+        old = cancelled.old(used[0]) or {}
         if old.get("request_hash") == event.hash and isinstance(old.get("change"), dict):
             replays.append((event, Change.from_map(old["change"])))
         else:

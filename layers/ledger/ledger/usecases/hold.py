@@ -44,7 +44,7 @@ from ledger.store.writes import (
     transact,
 )
 from ledger.usecases.common import WriteResult, check_key, write_with_due
-from ledger.usecases.hot import make_room
+from ledger.usecases.hot import due_lowered, make_room
 
 DEFAULT_HOLD_SECONDS = 15 * 60
 MAX_HOLD_SECONDS = 24 * 60 * 60
@@ -150,6 +150,7 @@ def place_hold(
         transact([expr.update(account_key(account_id)), put(item), in_order])
         if lower:
             due_hints.saw(account_id, expires)
+            due_lowered(account_id)
         return Hold.of(item, now), False
 
     def on_cancel(cancelled: Cancelled) -> tuple[Hold, bool] | None:

@@ -18,20 +18,18 @@ from __future__ import annotations
 import random
 import secrets
 import time
-from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
 
-from ledger.domain.account import Account
 from ledger.domain.changes import utcnow
 from ledger.domain.errors import Busy, InsufficientCredits, InvalidRequest, NotFound
 from ledger.store import table
 from ledger.store.account_item import parse_account
 from ledger.store.results import get_account_item
-from ledger.store.shards import MAX_SHARDS, parse_shard, read_shards, shard_key
-from ledger.store.writes import Cancelled, Expr, account_key, transact
+from ledger.store.shards import MAX_SHARDS, parse_shard, read_shards, shard_key, snapshot
+from ledger.store.writes import KEYS_MOVED, Cancelled, Expr, account_key, transact
 
 FREEZE_SECONDS = 10
 LEND_ATTEMPTS = 12
@@ -101,7 +99,7 @@ def lend(account_id: str, shard: int, needed: int, now: datetime) -> None:
         short = needed - current
         if short > own:
             if gathered:
-                _refuse_unless_there(account_id, shards, needed, now)
+                _refuse_unless_there(account_id, shards, needed)
             gather(account_id, shards)
             gathered = True
             continue
@@ -136,11 +134,12 @@ def _lending(
     lender.add("spendable", -amount).add("allotted", amount)
     if "frozen" in item:  # a lapsed freeze: whoever held it finds its token gone
         lender.remove("frozen").remove("frozen_until")
-    borrower = Expr().add("allot", amount).set("account_id", account_id)
-    if due is None:
-        borrower.remove("due")
-    else:
-        borrower.set("due", due)
+    borrower = Expr().add("allot", amount)
+    for copied in ("due", KEYS_MOVED):  # what the shard's writes are conditioned on, as the account has it
+        if item.get(copied) is None:
+            borrower.remove(copied)
+        else:
+            borrower.set(copied, item[copied])
     return [lender.update(account_key(account_id)), borrower.update(shard_key(account_id, shard))]
 
 
@@ -168,7 +167,7 @@ def gather(account_id: str, shards: int) -> int:
     raise Busy("the account is too contended right now; retry with the same idempotency key")
 
 
-def _refuse_unless_there(account_id: str, shards: int, needed: int, now: datetime) -> None:
+def _refuse_unless_there(account_id: str, shards: int, needed: int) -> None:
     """One consistent read of the account item and every shard: refuse when together they cannot pay."""
     item, allots = snapshot(account_id, shards)
     account = parse_account(account_id, item)
@@ -190,34 +189,14 @@ def make_room(account_id: str, old_account: dict[str, Any] | None, amount: int) 
     return True
 
 
-def snapshot(account_id: str, shards: int) -> tuple[dict[str, Any], int]:
-    """One consistent read of the account item and its shards: the item, and what the shards hold."""
-    keys = [account_key(account_id)] + [shard_key(account_id, k) for k in range(shards)]
-    response = table.client().transact_get_items(
-        TransactItems=[{"Get": {"TableName": table.table_name(), "Key": table.to_item(k)}} for k in keys]
-    )
-    items = [table.from_item(r.get("Item")) or {} for r in response["Responses"]]
-    return items[0], sum(parse_shard(k, items[k + 1]).allot for k in range(shards))
-
-
-def hot_view(account_id: str, account: Account, today: str) -> Account:
-    """A hot account as it is now: its figures with the consumption its shards have not posted yet (what it
-    has lent them and they no longer hold). Any other account as it is."""
-    if not account.shards and not account.allotted:
-        return account
-    # shards beyond the account's count (it had more once) were emptied when it changed: they hold nothing
-    item, allots = snapshot(account_id, account.shards)
-    account = parse_account(account_id, item)
-    unposted = account.allotted - allots
-    spend = dict(account.daily_spend)
-    spend[today] = spend.get(today, 0) + unposted
-    return replace(
-        account,
-        balance=account.balance - unposted,
-        unsettled=account.unsettled + unposted,
-        lifetime_spent=account.lifetime_spent + unposted,
-        daily_spend=spend,
-    )
+def due_lowered(account_id: str) -> None:
+    """A write lowered the account's ``due`` (a hold lapsing sooner than anything else). A hot account's shards
+    keep the older copy, so their allotments come back and they borrow again, copying the new one. A lapsed
+    hold does not change what may be spent, so debits are exact without this; it keeps a hot account settled
+    when any account would be."""
+    item = table.get_item(account_id, table.ACCOUNT_SK, "shards") or {}
+    if shards := hot_accounts.saw(account_id, item):
+        gather(account_id, shards)
 
 
 # freezing ----------------------------------------------------------------------------------------------------
@@ -298,9 +277,15 @@ def set_spend_shards(account_id: str, shards: int, now: datetime | None = None) 
         expr.set("shards", shards)
     else:
         expr.remove("shards")
-    expr.set("shards_changed_at", int(now.timestamp()))
+    actions = []
+    if bool(shards) != bool(item.get("shards")):  # its usage records change place: retries check both
+        until = int((now + table.IDEMPOTENCY_TTL).timestamp())
+        expr.set(KEYS_MOVED, until)
+        # the shards too (their writes check their own copy): each has lent nothing (frozen, or never hot)
+        count = max(shards, item.get("shards", 0))
+        actions = [Expr().set(KEYS_MOVED, until).update(shard_key(account_id, k)) for k in range(count)]
     try:
-        transact([expr.update(account_key(account_id))])
+        transact([expr.update(account_key(account_id)), *actions])
     except Cancelled:
         raise Busy("the account changed while it was made hot; retry") from None
     hot_accounts.saw(account_id, {"shards": shards})

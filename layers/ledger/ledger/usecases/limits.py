@@ -7,9 +7,11 @@ from dataclasses import dataclass
 
 from ledger.domain.account import Account
 from ledger.domain.amounts import MAX_LIMIT
+from ledger.domain.changes import utcnow
 from ledger.domain.errors import Busy, InvalidRequest
 from ledger.store.results import read_account
 from ledger.store.writes import Cancelled, Expr, account_key, transact
+from ledger.usecases.hot import freeze, frozen_by, unfreeze
 
 RETRIES = 5
 
@@ -49,12 +51,15 @@ def set_limits(
     if not -MAX_LIMIT <= hard_limit <= MAX_LIMIT:
         raise InvalidRequest(f"hard_limit must be from {-MAX_LIMIT} to {MAX_LIMIT}")
     for _ in range(RETRIES):
-        current = read_account(account_id).hard_limit
+        account = read_account(account_id)
+        current = account.hard_limit
         if hard_limit < 0 and hard_limit < current and not allow_overdraft:
             raise InvalidRequest(
                 "a negative hard_limit (overdraft) is granted by the service, not the account"
             )
-        expr = Expr()
+        # a hot account's shards hold credits lent under the old floor: they come back first
+        token = freeze(account_id, utcnow()) if account.shards else None
+        expr = frozen_by(Expr(), token)
         if current:
             expr.when("{a_limit} = {current}", a_limit="hard_limit", current=current)
         else:
@@ -66,5 +71,7 @@ def set_limits(
             transact([expr.update(account_key(account_id), return_old_on_failure=False)])
             return Limits(low_balance_threshold, hard_limit)
         except Cancelled:
+            if token is not None:
+                unfreeze(account_id, token)
             continue
     raise Busy("the limits changed concurrently; retry")

@@ -21,8 +21,8 @@ from ledger.store.account_item import parse_account
 from ledger.store.entry_types import typed_page
 from ledger.store.grants import all_grants, read_grants
 from ledger.store.holds import lapsed_and_next
+from ledger.store.shards import hot_view
 from ledger.store.top_up_item import TOP_UP_SK, parse_top_up
-from ledger.usecases.hot import hot_view
 from ledger.usecases.limits import low_balance_threshold
 
 RECENT = 5
