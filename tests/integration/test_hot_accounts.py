@@ -6,7 +6,10 @@ writes onto the account item)."""
 
 from __future__ import annotations
 
+import random
+import threading
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -186,3 +189,96 @@ def test_shards_must_be_zero_or_two_to_thirty_two(journal: StreamPump) -> None:
     with pytest.raises(ledger.NotFound):
         ledger.set_spend_shards("nobody", 4)
     assert ledger_table.get_item("acme", "A", "shards") == {}
+
+
+@pytest.mark.slow
+def test_threads_of_debits_and_batches_on_one_hot_account(
+    server_table: str, moto_server: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """16 threads of single debits and batches (some repeating earlier keys) on one hot account, against a
+    single-threaded moto server, while the journal posts and a grant arrives now and then (freezing the
+    account): more than 5,000 events, never below the floor, no key applied twice, every applied event one
+    entry, and the entries add up to the balance."""
+    ledger.grant("hot", 60_000, "purchase", "g0")
+    ledger.set_spend_shards("hot", 8)
+    journal = StreamPump(server_table, endpoint_url=moto_server)
+    applied: dict[str, int] = {}
+    outcomes: Counter[str] = Counter()
+    granted = [60_000]
+    lock = threading.Lock()
+    done = threading.Event()
+
+    def record(key: str, amount: int, status: str) -> None:
+        with lock:
+            outcomes[status] += 1
+            if status == "accepted":
+                assert key not in applied, f"{key} applied twice"
+                applied[key] = amount
+            elif status == "duplicate":
+                assert key in applied, f"{key} answered as a duplicate but never applied"
+
+    def worker(index: int) -> None:
+        rng = random.Random(index)
+        mine: list[tuple[str, int]] = []
+        for step in range(16):
+            if rng.random() < 0.3:
+                key, amount = f"s{index}-{step}", rng.randint(1, 40)
+                try:
+                    result = ledger.debit("hot", amount, "render", key)
+                    record(key, amount, "duplicate" if result.replayed else "accepted")
+                    mine.append((key, amount))
+                except ledger.InsufficientCredits:
+                    record(key, amount, "insufficient_credits")
+                continue
+            events = [(f"b{index}-{step}-{n}", rng.randint(1, 40)) for n in range(rng.randint(10, 50))]
+            events += rng.sample(mine, min(len(mine), 2))  # retries of earlier ones
+            batch = [
+                {"account_id": "hot", "amount": amount, "operation": "tokens", "idempotency_key": key}
+                for key, amount in events
+            ]
+            for (key, amount), outcome in zip(events, ledger.debit_many(batch), strict=True):
+                record(key, amount, outcome.status)
+                if outcome.status == "accepted":
+                    mine.append((key, amount))
+
+    def alongside() -> None:
+        """The journal posting as it runs, and a grant arriving now and then."""
+        n = 0
+        while not done.is_set():
+            journal.pump()
+            n += 1
+            if n % 5 == 0:
+                ledger.grant("hot", 500, "promotional", f"top-{n}")
+                with lock:
+                    granted.append(500)
+
+    helper = threading.Thread(target=alongside)
+    helper.start()
+    with ThreadPoolExecutor(16) as pool:
+        list(pool.map(worker, range(16)))
+    done.set()
+    helper.join()
+    while journal.pump():
+        pass
+
+    events = sum(outcomes.values())
+    assert events >= 5_000, outcomes
+    assert outcomes["insufficient_credits"] > 0 and outcomes["duplicate"] > 0, outcomes  # it ran dry
+    spent = sum(applied.values())
+    card = ledger.balance_card("hot").account
+    assert card.balance == sum(granted) - spent >= 0, outcomes
+    entries, cursor = [], None
+    while True:
+        page = ledger.history("hot", limit=200, cursor=cursor)
+        entries += page.items
+        if not (cursor := page.next_cursor):
+            break
+    assert [e.seq for e in entries] == list(range(len(entries), 0, -1))
+    consumption = Counter(e.reference for e in entries if e.type == "consumption")
+    assert set(consumption) == set(applied) and max(consumption.values()) == 1
+    assert {e.reference: -e.amount for e in entries if e.type == "consumption"} == applied
+    running = 0
+    for entry in reversed(entries):
+        running += entry.amount
+        assert entry.balance_after == running >= 0
+    assert running == card.balance
