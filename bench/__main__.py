@@ -13,6 +13,7 @@ from bench import (
     contention,
     costs,
     export_size,
+    hot_account,
     reconcile_scaling,
     safety_net_scaling,
     scaling,
@@ -21,7 +22,7 @@ from bench import (
 )
 from bench.account_size import AccountSize
 from bench.bill import StreamTimes, bill
-from bench.report import Results, export_size_section, write
+from bench.report import Results, export_size_section, hot_account_section, write
 
 THREADS = 16
 
@@ -40,6 +41,7 @@ class Sizes:
     changed: int  # of which changed
     payments: int  # payments reconciled against Stripe
     export: list[int]  # entries in the history exported
+    hot: tuple[int, int, int]  # single debits, batches of 100, spend shards: on one hot account
 
 
 FULL = Sizes(
@@ -62,6 +64,7 @@ FULL = Sizes(
     changed=20,
     payments=20,
     export=[1_000, 100_000],
+    hot=(400, 8, 8),
 )
 SMOKE = Sizes(
     cold_runs=1,
@@ -76,6 +79,7 @@ SMOKE = Sizes(
     changed=2,
     payments=2,
     export=[1_000, 3_000],
+    hot=(16, 2, 4),
 )
 
 
@@ -116,6 +120,8 @@ def main() -> int:
     reconciled = reconcile_scaling.measure(size.reconciled, size.changed, step)
     paid = reconcile_scaling.measure_payments(size.payments, step)
     exported = export_size.measure(size.export, step)
+    step("hot account")
+    hot = hot_account.measure(*size.hot)
     step("contention")
     contended = contention.measure(THREADS, size.per_thread)
     results = Results(
@@ -134,6 +140,7 @@ def main() -> int:
     )
     write(results, out)
     export_size_section(exported, out)
+    hot_account_section(hot, out)
     step(f"wrote {out / 'results.md'} and {out / 'results.json'}")
     if contended.overdrafts:
         print(f"FAILED: {contended.overdrafts} overdraft(s) under contention", file=sys.stderr)

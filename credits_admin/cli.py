@@ -2,6 +2,7 @@
 
 credits-admin export --account ID [--format csv|jsonl] [--from T] [--to T] [--out FILE]
 credits-admin reconcile [--account ID] [--since T] [--no-payments]
+credits-admin hot --account ID --shards N
       each also takes [--stack NAME [--region R]] [--state-dir DIR]
 
 Without --stack, the command works on the local stack running from this repository (make dev).
@@ -89,12 +90,38 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
     return reconcile.run(args, target)
 
 
+# hot --------------------------------------------------------------------------------------------------------
+
+
+def _hot_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--account", required=True, help="the account to make hot (or not)")
+    parser.add_argument(
+        "--shards", required=True, type=int, help="spend shards: 2 to 32, or 0 to make it not hot"
+    )
+
+
+def cmd_hot(args: argparse.Namespace) -> int:
+    """Spread an account's debits over spend shards (a hot account), or gather them back (0)."""
+    target = choose(args.stack, args.region, args.state_dir)
+    use(target)
+    import ledger
+
+    try:
+        shards = ledger.set_spend_shards(args.account, args.shards)
+    except ledger.LedgerError as error:
+        raise CommandError(error.message) from None
+    state = f"hot with {shards} spend shards" if shards else "not hot"
+    print(f"{args.account} is {state} on {target.description}", file=sys.stderr)
+    return 0
+
+
 # dispatch ---------------------------------------------------------------------------------------------------
 
 Command = tuple[str, str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]
 COMMANDS: list[Command] = [
     ("export", "write an account's history as CSV or JSON Lines", _export_arguments, cmd_export),
     ("reconcile", "check accounts and payments, print what disagrees", _reconcile_arguments, cmd_reconcile),
+    ("hot", "spread an account's debits over spend shards, or not", _hot_arguments, cmd_hot),
 ]
 
 

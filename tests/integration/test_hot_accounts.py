@@ -136,7 +136,9 @@ def test_expiry_of_a_hot_account_is_exact_with_consumption_not_yet_posted(journa
     assert ledger.balance_card("acme", now=expires + timedelta(seconds=2)).account.balance == 99
 
 
-def test_a_grant_arriving_on_a_hot_account_gets_none_of_the_consumption_before_it(journal: StreamPump) -> None:
+def test_a_grant_arriving_on_a_hot_account_gets_none_of_the_consumption_before_it(
+    journal: StreamPump,
+) -> None:
     ledger.grant("acme", 100, "purchase", "never", now=T0)
     ledger.set_spend_shards("acme", 4, now=T0)
     for i in range(6):
@@ -155,7 +157,8 @@ def test_a_batch_on_a_hot_account_is_applied_in_order_and_posted(journal: Stream
     ledger.grant("acme", 500, "purchase", "g1", now=T0)
     ledger.set_spend_shards("acme", 4, now=T0)
     events = [
-        {"account_id": "acme", "amount": 60, "operation": "tokens", "idempotency_key": f"e{i}"} for i in range(10)
+        {"account_id": "acme", "amount": 60, "operation": "tokens", "idempotency_key": f"e{i}"}
+        for i in range(10)
     ]
     results = ledger.debit_many(events, now=T0)
     assert [r.status for r in results] == ["accepted"] * 8 + ["insufficient_credits"] * 2

@@ -914,6 +914,8 @@ class HotLedgerMachine(LedgerMachine):
         m.guarded_write()
         for spend in burst:
             if m.available - spend < m.hard_limit:
+                with pytest.raises(ledger.InsufficientCredits):  # refused, but it settled what was due
+                    ledger.debit(ACCOUNT, spend, "render", self.key("burst"), now=self.now())
                 continue
             ledger.debit(ACCOUNT, spend, "render", self.key("burst"), now=self.now())
             m.consume(spend)

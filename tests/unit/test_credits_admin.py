@@ -26,7 +26,9 @@ def test_an_unknown_deployed_stack_is_named_in_the_error() -> None:
 
 def test_every_command_is_in_the_dispatcher_with_its_arguments() -> None:
     names = [name for name, *_ in cli.COMMANDS]
-    assert names == ["export", "reconcile"]
+    assert names == ["export", "reconcile", "hot"]
+    with pytest.raises(SystemExit):
+        cli.parser().parse_args(["hot", "--account", "acme"])  # --shards is required
     with pytest.raises(SystemExit):
         cli.parser().parse_args(["export"])  # --account is required
     args = cli.parser().parse_args(["reconcile", "--since", "2026-11-01T00:00:00Z", "--no-payments"])

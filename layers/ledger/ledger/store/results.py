@@ -131,12 +131,12 @@ def resolve_batch(account_id: str, batch_sk: str, changes: list[Change]) -> tupl
     return wait_for_entries(account_id, changes), account
 
 
-def resolve_unposted(account_id: str, change: Change) -> tuple[Entry, Account]:
-    """What a hot account's debit returns (store/shards.py): its entry as the journal numbered it if it has
-    already, else without its place (the history will show it), and the account's figures as of its latest
-    posted entry."""
+def resolve_unposted(account_id: str, change: Change, replayed: bool = False) -> tuple[Entry, Account]:
+    """What a hot account's debit returns (store/shards.py): the account's figures as of its latest posted
+    entry, and its entry without its place (the journal numbers it when it posts it); a retry's, as the
+    journal numbered it if it has."""
     account = read_account(account_id)
-    recorded = _recorded_entry(account_id, change)
+    recorded = _recorded_entry(account_id, change) if replayed else None
     return recorded or Entry.of(change, None, None, None), account
 
 

@@ -153,7 +153,7 @@ def _debit_hot(
             for position in range(1, len(actions) + 1):
                 if cancelled.failed(position):
                     first = replayed_change(cancelled.old(position), key, "debit", request)
-                    return WriteResult.of(*resolve_unposted(account_id, first), replayed=True)
+                    return WriteResult.of(*resolve_unposted(account_id, first, replayed=True), replayed=True)
             if not both_places and keys_moving(cancelled.old(0), now):
                 both_places = True
                 continue

@@ -1,0 +1,38 @@
+"""credits-admin hot against the running local stack: a hot account's debits go through its spend shards and
+the stack's journal posts them into the account's one numbered history; bad shard counts are refused."""
+
+from __future__ import annotations
+
+import subprocess
+
+from tests.e2e.conftest import CLI, Stack
+
+ADMIN = CLI.parent / "credits-admin"
+
+
+def admin(stack: Stack, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(ADMIN), *args], capture_output=True, text=True, env=stack.env(), timeout=120, check=False
+    )
+
+
+def test_an_account_made_hot_spends_through_its_shards_into_one_history(stack: Stack) -> None:
+    account = "hot-e2e"
+    body = {"amount": 1_000, "source": "promotional", "idempotency_key": "g"}
+    assert stack.service_call("POST", f"/accounts/{account}/grants", body).status == 201
+    made = admin(stack, "hot", "--account", account, "--shards", "4")
+    assert made.returncode == 0, made.stderr
+    assert f"{account} is hot with 4 spend shards" in made.stderr
+    for n in range(12):
+        debit = {"amount": 10 + n, "operation": "render", "idempotency_key": f"d{n}"}
+        assert stack.service_call("POST", f"/accounts/{account}/usage", debit).status == 201
+    refused = {"amount": 10_000, "operation": "render", "idempotency_key": "too-much"}
+    answer = stack.service_call("POST", f"/accounts/{account}/usage", refused)
+    assert answer.status == 402 and answer.body["available"] == 1_000 - sum(10 + n for n in range(12))
+    entries = stack.history(account, 13)  # posted by the stack's journal, numbered as one history
+    assert [e["seq"] for e in entries] == list(range(13, 0, -1))
+    assert entries[0]["balance_after"] == 1_000 - sum(10 + n for n in range(12))
+    for bad in ("1", "33", "-2"):
+        wrong = admin(stack, "hot", "--account", account, "--shards", bad)
+        assert wrong.returncode == 1 and "shards must be 0" in wrong.stderr
+    assert admin(stack, "hot", "--account", account, "--shards", "0").returncode == 0
