@@ -64,7 +64,7 @@ FULL = Sizes(
     changed=20,
     payments=20,
     export=[1_000, 100_000],
-    hot=(400, 8, 8),
+    hot=(100, 3, 8),
 )
 SMOKE = Sizes(
     cold_runs=1,

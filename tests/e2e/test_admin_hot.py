@@ -29,9 +29,15 @@ def test_an_account_made_hot_spends_through_its_shards_into_one_history(stack: S
     refused = {"amount": 10_000, "operation": "render", "idempotency_key": "too-much"}
     answer = stack.service_call("POST", f"/accounts/{account}/usage", refused)
     assert answer.status == 402 and answer.body["available"] == 1_000 - sum(10 + n for n in range(12))
-    entries = stack.history(account, 13)  # posted by the stack's journal, numbered as one history
-    assert [e["seq"] for e in entries] == list(range(13, 0, -1))
-    assert entries[0]["balance_after"] == 1_000 - sum(10 + n for n in range(12))
+    entries = stack.history(account, 13)  # posted by the stack's journal into one history
+    assert len(entries) == 13 and sorted(e["amount"] for e in entries[:12]) == [
+        -(10 + n) for n in range(11, -1, -1)
+    ]
+    running = 0
+    for entry in reversed(entries):  # exact running balances, in the order the journal numbered them
+        running += entry["amount"]
+        assert entry["balance_after"] == running
+    assert running == 1_000 - sum(10 + n for n in range(12))
     for bad in ("1", "33", "-2"):
         wrong = admin(stack, "hot", "--account", account, "--shards", bad)
         assert wrong.returncode == 1 and "shards must be 0" in wrong.stderr
