@@ -194,8 +194,8 @@ def due_lowered(account_id: str) -> None:
     keep the older copy, so their allotments come back and they borrow again, copying the new one. A lapsed
     hold does not change what may be spent, so debits are exact without this; it keeps a hot account settled
     when any account would be."""
-    item = table.get_item(account_id, table.ACCOUNT_SK, "shards") or {}
-    if shards := hot_accounts.saw(account_id, item):
+    # no read for it: an account this process has not seen hot keeps its shards' copy until they borrow again
+    if shards := hot_accounts.shards(account_id):
         gather(account_id, shards)
 
 
