@@ -7,6 +7,7 @@ since the last settlement (``b#<id>``: their base, ``s#<id>``: their arrival), a
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 from ledger.domain.account import Account
@@ -30,7 +31,13 @@ def pending_arrival_attr(grant_id: str) -> str:
 
 
 def daily_spend_attr(day: str) -> str:
+    """``day``: yyyymmdd."""
     return DAILY_SPEND_PREFIX + day
+
+
+def stale_daily_spend_attr(now: datetime) -> str:
+    """The daily spend a write removes: 8 days back, out of the 7-day burn window."""
+    return daily_spend_attr((now - timedelta(days=8)).strftime("%Y%m%d"))
 
 
 def parse_account(account_id: str, item: dict[str, Any] | None) -> Account:

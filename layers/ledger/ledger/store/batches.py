@@ -51,26 +51,16 @@ def changes_of(account_id: str, item: dict[str, Any]) -> list[Change]:
     last = item.get("last") or []
     if len(last) == 1 and "posted" in last[0]:  # a hot account's posting (store/shards.py)
         ref = last[0]
-        return _stored_changes(posting_key(account_id, int(ref["posted"]), int(ref["from"]), int(ref["to"])))
+        key = table.posting_key(account_id, int(ref["posted"]), int(ref["from"]), int(ref["to"]))
+        return _stored_changes(key)
     batch = batch_ref(last)
     if batch is None:
         return [Change.from_map(c) for c in last]
     return _stored_changes({"pk": last[0].get("pk") or table.account_pk(account_id), "sk": batch})
 
 
-def shard_pk(account_id: str, shard: int) -> str:
-    """The partition key of a hot account's spend shard (store/shards.py)."""
-    return f"{table.account_pk(account_id)}#S{shard}"
-
-
-def posting_key(account_id: str, shard: int, first: int, last: int) -> dict[str, str]:
-    """Where a posting of shard writes ``first``..``last`` keeps their changes: a partition key of its own."""
-    return {"pk": f"{shard_pk(account_id, shard)}#{first}-{last}", "sk": "P"}
-
-
 def _stored_changes(key: dict[str, str]) -> list[Change]:
-    raw = table.client().get_item(TableName=table.table_name(), Key=table.to_item(key), ConsistentRead=True)
-    stored = table.from_item(raw.get("Item"))
+    stored = table.read_item(key)
     if stored is None:
         raise LookupError(f"the changes kept at {key['pk']} / {key['sk']} are missing")
     return [Change.from_map(c) for c in stored["changes"]]

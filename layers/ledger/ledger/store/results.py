@@ -13,7 +13,7 @@ import time
 from typing import Any
 
 from ledger.domain.account import Account
-from ledger.domain.changes import Change, Entry
+from ledger.domain.changes import Change, Entry, parse_iso
 from ledger.store import table
 from ledger.store.account_item import parse_account
 from ledger.store.batches import batch_ref, holds_no_changes
@@ -53,14 +53,8 @@ def numbered_back(item: dict[str, Any], changes: list[Change]) -> list[Entry]:
 def _recorded_entry(account_id: str, change: Change) -> Entry | None:
     if change.record is None:
         return None
-    raw = table.client().get_item(
-        TableName=table.table_name(),
-        Key=table.to_item(table.record_key(account_id, change.record)),
-        ConsistentRead=True,
-        ProjectionExpression="#a",
-        ExpressionAttributeNames={"#a": entry_attr(change.type)},
-    )
-    recorded = (table.from_item(raw.get("Item")) or {}).get(entry_attr(change.type))
+    item = table.read_item(table.record_key(account_id, change.record), entry_attr(change.type)) or {}
+    recorded = item.get(entry_attr(change.type))
     return Entry.from_map(recorded) if recorded else None
 
 
@@ -68,7 +62,7 @@ def resolve(account_id: str, change: Change) -> tuple[Entry, Account]:
     item = get_account_item(account_id) or {}
     account = parse_account(account_id, item)
     if account.shards or account.allotted:  # with what its shards spent and the journal has not posted
-        account = hot_view(account_id, account, change.created_at[:10].replace("-", ""))
+        account = hot_view(account_id, account, parse_iso(change.created_at))
     for entry in entries_from_last(item):
         if entry.id == change.id:
             return entry, account
@@ -85,28 +79,13 @@ def resolve(account_id: str, change: Change) -> tuple[Entry, Account]:
 
 def recorded_entries(account_id: str, changes: list[Change]) -> dict[str, Entry]:
     """The entries the journal has recorded on these changes' record items so far, by change id."""
+    by_key = {tuple(table.record_key(account_id, c.record).values()): c for c in changes if c.record}
     found: dict[str, Entry] = {}
-    for start in range(0, len(changes), 100):  # BatchGetItem's limit
-        part = {
-            tuple(table.record_key(account_id, c.record).values()): c
-            for c in changes[start : start + 100]
-            if c.record
-        }
-        request: dict[str, Any] = {
-            table.table_name(): {
-                "Keys": [table.to_item({"pk": pk, "sk": sk}) for pk, sk in part],
-                "ConsistentRead": True,
-            }
-        }
-        while request:
-            response = table.client().batch_get_item(RequestItems=request)
-            for raw in response.get("Responses", {}).get(table.table_name(), []):
-                item = table.from_item(raw) or {}
-                change = part.get((item.get("pk", ""), item.get("sk", "")))
-                recorded = item.get(entry_attr(change.type)) if change else None
-                if change and recorded:
-                    found[change.id] = Entry.from_map(recorded)
-            request = response.get("UnprocessedKeys") or {}
+    for item in table.batch_get([{"pk": pk, "sk": sk} for pk, sk in by_key]):
+        change = by_key.get((item.get("pk", ""), item.get("sk", "")))
+        recorded = item.get(entry_attr(change.type)) if change else None
+        if change and recorded:
+            found[change.id] = Entry.from_map(recorded)
     return found
 
 
@@ -138,8 +117,3 @@ def resolve_unposted(account_id: str, change: Change, replayed: bool = False) ->
     account = read_account(account_id)
     recorded = _recorded_entry(account_id, change) if replayed else None
     return recorded or Entry.of(change, None, None, None), account
-
-
-def resolve_known(change: Change, account: Account) -> tuple[Entry, Account]:
-    """A hot account's batch event just written: not numbered yet (the journal will), with the figures read."""
-    return Entry.of(change, None, None, None), account

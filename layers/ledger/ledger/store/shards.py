@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -33,16 +33,16 @@ from botocore.exceptions import ClientError
 from ledger.domain.account import Account
 from ledger.domain.changes import Change, parse_iso
 from ledger.store import table
-from ledger.store.account_item import daily_spend_attr, parse_account
-from ledger.store.batches import BATCH_TTL, posting_key, shard_pk
-from ledger.store.writes import Expr
+from ledger.store.account_item import daily_spend_attr, parse_account, stale_daily_spend_attr
+from ledger.store.batches import BATCH_TTL
+from ledger.store.writes import Expr, account_key
 
 SHARD_SK = "S"
 MAX_SHARDS = 32
 
 
 def shard_key(account_id: str, shard: int) -> dict[str, str]:
-    return {"pk": shard_pk(account_id, shard), "sk": SHARD_SK}
+    return {"pk": table.shard_pk(account_id, shard), "sk": SHARD_SK}
 
 
 def posted_attr(shard: int) -> str:
@@ -73,20 +73,10 @@ def parse_shard(index: int, item: dict[str, Any] | None) -> Shard:
 
 def read_shards(account_id: str, count: int) -> list[Shard]:
     """The account's first ``count`` shards, each strongly consistent as of its own read."""
-    keys = [table.to_item(shard_key(account_id, k)) for k in range(count)]
-    found: dict[int, dict[str, Any]] = {}
-    for start in range(0, len(keys), 100):
-        request: dict[str, Any] = {
-            table.table_name(): {"Keys": keys[start : start + 100], "ConsistentRead": True}
-        }
-        while request:
-            response = table.client().batch_get_item(RequestItems=request)
-            for raw in response.get("Responses", {}).get(table.table_name(), []):
-                item = table.from_item(raw) or {}
-                located = shard_of(item["pk"])
-                if located is not None:
-                    found[located[1]] = item
-            request = response.get("UnprocessedKeys") or {}
+    found = {}
+    for item in table.batch_get([shard_key(account_id, k) for k in range(count)]):
+        if (located := shard_of(item["pk"])) is not None:
+            found[located[1]] = item
     return [parse_shard(k, found.get(k)) for k in range(count)]
 
 
@@ -101,9 +91,7 @@ def spend(shard: int, amount: int, now: datetime) -> Expr:
 
 def snapshot(account_id: str, shards: int) -> tuple[dict[str, Any], int]:
     """One consistent read of the account item and its shards: the item, and what the shards hold."""
-    keys = [{"pk": table.account_pk(account_id), "sk": table.ACCOUNT_SK}] + [
-        shard_key(account_id, k) for k in range(shards)
-    ]
+    keys = [account_key(account_id)] + [shard_key(account_id, k) for k in range(shards)]
     response = table.client().transact_get_items(
         TransactItems=[{"Get": {"TableName": table.table_name(), "Key": table.to_item(k)}} for k in keys]
     )
@@ -111,7 +99,7 @@ def snapshot(account_id: str, shards: int) -> tuple[dict[str, Any], int]:
     return items[0], sum(parse_shard(k, items[k + 1]).allot for k in range(shards))
 
 
-def hot_view(account_id: str, account: Account, today: str) -> Account:
+def hot_view(account_id: str, account: Account, now: datetime) -> Account:
     """A hot account as it is now: its figures with the consumption its shards have not posted yet (what it
     has lent them and they no longer hold). Any other account as it is."""
     if not account.shards and not account.allotted:
@@ -121,6 +109,7 @@ def hot_view(account_id: str, account: Account, today: str) -> Account:
     account = parse_account(account_id, item)
     unposted = account.allotted - allots
     spend = dict(account.daily_spend)
+    today = now.strftime("%Y%m%d")
     spend[today] = spend.get(today, 0) + unposted
     return replace(
         account,
@@ -147,7 +136,7 @@ def post(account_id: str, shard: int, writes: list[tuple[int, list[Change]]], no
             TableName=table.table_name(),
             Item=table.to_item(
                 {
-                    **posting_key(account_id, shard, first, last),
+                    **table.posting_key(account_id, shard, first, last),
                     "changes": [c.to_map() for c in changes],
                     "ttl": int((now + BATCH_TTL).timestamp()),
                 }
@@ -175,18 +164,16 @@ def _posting(
     by_day: dict[str, int] = defaultdict(int)
     for change in changes:
         by_day[parse_iso(change.created_at).strftime("%Y%m%d")] -= change.amount
-    stale = (now - timedelta(days=8)).strftime("%Y%m%d")
+    stale = stale_daily_spend_attr(now)
     expr = Expr().counter_is(posted_attr(shard), first - 1)
     expr.set(posted_attr(shard), last)
     expr.add("balance", -spent).add("allotted", -spent).add("unsettled", spent).add("lifetime_spent", spent)
     for day, credits in sorted(by_day.items()):
         expr.add(daily_spend_attr(day), credits)
-    if stale not in by_day:
-        expr.remove(daily_spend_attr(stale))
+    if stale not in {daily_spend_attr(day) for day in by_day}:
+        expr.remove(stale)
     expr.add("seq", len(changes))
     expr.set("last", [{"posted": shard, "from": first, "to": last, "count": len(changes)}])
     expr.set("schema", table.SCHEMA_VERSION)
-    action = expr.update(
-        {"pk": table.account_pk(account_id), "sk": table.ACCOUNT_SK}, return_old_on_failure=False
-    )
+    action = expr.update(account_key(account_id), return_old_on_failure=False)
     return dict(action["Update"])

@@ -121,6 +121,16 @@ def record_key(account_id: str, record: str) -> dict[str, str]:
     return {"pk": account_pk(account_id), "sk": record}
 
 
+def shard_pk(account_id: str, shard: int) -> str:
+    """The partition key of a hot account's spend shard (store/shards.py)."""
+    return f"{account_pk(account_id)}#S{shard}"
+
+
+def posting_key(account_id: str, shard: int, first: int, last: int) -> dict[str, str]:
+    """Where a posting of shard writes ``first``..``last`` keeps their changes: a partition key of its own."""
+    return {"pk": f"{shard_pk(account_id, shard)}#{first}-{last}", "sk": "P"}
+
+
 def usage_sk(day: str) -> str:
     return f"U#{day}"
 
@@ -168,11 +178,33 @@ def from_item(item: dict[str, Any] | None) -> dict[str, Any] | None:
 
 def get_item(account_id: str, sk: str, attribute: str | None = None) -> dict[str, Any] | None:
     """One item of the account's partition, strongly consistent (only ``attribute`` of it, if named)."""
-    kwargs: dict[str, Any] = {
-        "TableName": table_name(),
-        "Key": to_item({"pk": account_pk(account_id), "sk": sk}),
-        "ConsistentRead": True,
-    }
+    return read_item({"pk": account_pk(account_id), "sk": sk}, attribute)
+
+
+def read_item(key: dict[str, str], attribute: str | None = None) -> dict[str, Any] | None:
+    """The item at ``key``, strongly consistent (only ``attribute`` of it, if named)."""
+    kwargs: dict[str, Any] = {"TableName": table_name(), "Key": to_item(key), "ConsistentRead": True}
     if attribute:
         kwargs.update(ProjectionExpression="#a", ExpressionAttributeNames={"#a": attribute})
     return from_item(client().get_item(**kwargs).get("Item"))
+
+
+def batch_get(
+    keys: list[dict[str, str]], attributes: list[str] | None = None, consistent: bool = True
+) -> list[dict[str, Any]]:
+    """The items at ``keys`` that exist (in no particular order), in BatchGetItems of 100 keys, each retried
+    for what it leaves; only ``attributes`` of them (and their keys), if named."""
+    found: list[dict[str, Any]] = []
+    for start in range(0, len(keys), 100):
+        asked: dict[str, Any] = {"Keys": [to_item(k) for k in keys[start : start + 100]]}
+        if consistent:
+            asked["ConsistentRead"] = True
+        if attributes:
+            names = {f"#f{i}": name for i, name in enumerate(dict.fromkeys(["pk", "sk", *attributes]))}
+            asked.update(ProjectionExpression=", ".join(names), ExpressionAttributeNames=names)
+        request: dict[str, Any] = {table_name(): asked}
+        while request:
+            response = client().batch_get_item(RequestItems=request)
+            found += [from_item(raw) or {} for raw in response.get("Responses", {}).get(table_name(), [])]
+            request = response.get("UnprocessedKeys") or {}
+    return found

@@ -14,7 +14,7 @@ from botocore.exceptions import ClientError
 from ledger.domain.changes import Change
 from ledger.domain.errors import Busy
 from ledger.store import table
-from ledger.store.account_item import daily_spend_attr
+from ledger.store.account_item import daily_spend_attr, stale_daily_spend_attr
 
 CONFLICT_RETRIES = 8
 
@@ -240,8 +240,7 @@ def count_consumption(expr: Expr, amount: int, now: datetime) -> Expr:
     """Consumption: allocate later to grants (``unsettled``); count it for lifetime and the 7-day burn rate."""
     expr.add("unsettled", amount).add("lifetime_spent", amount)
     expr.add(daily_spend_attr(now.strftime("%Y%m%d")), amount)
-    stale = datetime.fromtimestamp(now.timestamp() - 8 * 86400).strftime("%Y%m%d")
-    return expr.remove(daily_spend_attr(stale))
+    return expr.remove(stale_daily_spend_attr(now))
 
 
 @dataclass

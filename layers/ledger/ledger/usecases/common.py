@@ -12,7 +12,7 @@ from ledger.domain.account import Account
 from ledger.domain.changes import Change, Entry, request_hash
 from ledger.domain.errors import Busy, IdempotencyConflict, InvalidRequest
 from ledger.store import table
-from ledger.store.writes import Cancelled, put
+from ledger.store.writes import Cancelled, absent, put
 from ledger.usecases.expire import settle_due
 
 IDEMPOTENCY_TTL = table.IDEMPOTENCY_TTL
@@ -59,6 +59,14 @@ def record_put(
     if result is not None:
         item["result"] = result
     return put(item)
+
+
+def record_elsewhere(account_id: str, key: str, hot: bool) -> dict[str, Any]:
+    """The check that a usage key was not used in the other place its record may be (in the week after an
+    account was made hot or not): on a key of its own when ``hot`` is False, in the account's partition when
+    True."""
+    other = table.idempotency_sk(key) if hot else table.own_record(key)
+    return absent(table.record_key(account_id, other))
 
 
 def find_record(account_id: str, key: str) -> dict[str, Any] | None:

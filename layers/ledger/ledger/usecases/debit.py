@@ -13,11 +13,10 @@ from ledger.domain.text import check_metadata, check_operation
 from ledger.store import table
 from ledger.store.account_item import parse_account
 from ledger.store.results import resolve, resolve_unposted
-from ledger.store.shards import shard_key, spend
+from ledger.store.shards import parse_shard, shard_key, spend
 from ledger.store.writes import (
     Cancelled,
     Expr,
-    absent,
     account_key,
     count_consumption,
     guard_due,
@@ -30,6 +29,7 @@ from ledger.store.writes import (
 from ledger.usecases.common import (
     WriteResult,
     check_key,
+    record_elsewhere,
     record_put,
     replayed_change,
     write_with_due,
@@ -93,15 +93,14 @@ def debit(
         expr.add("balance", -amount).add("spendable", -amount)
         count_consumption(expr, amount, now)
         stamp(expr, [change])
+        if not both_places:
+            keys_in_place(expr, now)
         actions = [
             expr.update(account_key(account_id)),
             record_put(account_id, key, "debit", request, change, now),
         ]
         if both_places:
-            actions.append(absent(table.record_key(account_id, table.own_record(key))))
-        else:
-            keys_in_place(expr, now)
-            actions[0] = expr.update(account_key(account_id))
+            actions.append(record_elsewhere(account_id, key, hot=False))
         transact(actions)
         return WriteResult.of(*resolve(account_id, change))
 
@@ -143,7 +142,7 @@ def _debit_hot(
         expr = spend(shard, amount, now).set("last", [change.to_map()])
         actions = [record_put(account_id, key, "debit", request, change, now)]
         if both_places:
-            actions.append(absent(table.record_key(account_id, table.idempotency_sk(key))))
+            actions.append(record_elsewhere(account_id, key, hot=True))
         else:
             keys_in_place(expr, now)
         try:
@@ -157,8 +156,9 @@ def _debit_hot(
             if not both_places and keys_moving(cancelled.old(0), now):
                 both_places = True
                 continue
+            holds = parse_shard(shard, cancelled.old(0)).allot
         try:
-            lend(account_id, shard, amount, now)
+            lend(account_id, shard, amount, now, holds)
         except DueNow:
             settle_due(account_id, now)
     raise Busy("the account is too contended right now; retry with the same idempotency key")

@@ -15,13 +15,13 @@ for each other: one account's refusals do not touch another's events.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Literal
 
 from ledger.domain.account import Account
-from ledger.domain.changes import Change, digest, request_hash, utcnow
+from ledger.domain.changes import Change, Entry, digest, request_hash, utcnow
 from ledger.domain.errors import (
     Busy,
     IdempotencyConflict,
@@ -36,14 +36,12 @@ from ledger.store.results import (
     get_account_item,
     read_account,
     resolve_batch,
-    resolve_known,
     wait_for_entries,
 )
-from ledger.store.shards import shard_key, shard_pk, spend
+from ledger.store.shards import parse_shard, shard_key, spend
 from ledger.store.writes import (
     Cancelled,
     Expr,
-    absent,
     account_key,
     count_consumption,
     guard_due,
@@ -53,7 +51,7 @@ from ledger.store.writes import (
     stamp_batch,
     transact,
 )
-from ledger.usecases.common import WriteResult, due_tripped, record_put
+from ledger.usecases.common import WriteResult, due_tripped, record_elsewhere, record_put
 from ledger.usecases.debit import usage_change
 from ledger.usecases.expire import settle_due
 from ledger.usecases.hot import DueNow, NotHot, hot_accounts, is_hot_refusal, lend, pick_shard
@@ -181,7 +179,7 @@ def _apply(
                 settlements += 1
                 continue
             if cancelled.failed(0) and keys_moving(cancelled.old(0), now) and not both_places:
-                return _in_both_places(account_id, live, now, results, replays)
+                return _in_both_places(_apply, account_id, live, now, results, replays)
             if cancelled.failed(0) and is_hot_refusal(cancelled.old(0)):
                 hot_accounts.saw(account_id, cancelled.old(0))
                 try:
@@ -190,7 +188,7 @@ def _apply(
                     raise Busy(
                         "the account was made hot or not hot just now; retry with the same keys"
                     ) from None
-            live = _after_refusal(account_id, live, cancelled, replays, results, both_places=both_places)
+            live = _after_refusal(account_id, live, cancelled, replays, results)
             continue
         entries, account = resolve_batch(account_id, batch_sk, [e.change for e in live])
         for event, entry in zip(live, entries, strict=True):
@@ -204,6 +202,7 @@ def _apply(
 
 
 def _in_both_places(
+    apply: Callable[..., None],
     account_id: str,
     live: list[_Event],
     now: datetime,
@@ -213,8 +212,9 @@ def _in_both_places(
     """Apply what is left checking each key in both places: a check per event, so half the events per write."""
     if replays:
         _replayed(account_id, replays, results)
-    for start in range(0, len(live), max(1, CHUNK // 2)):
-        _apply(account_id, live[start : start + max(1, CHUNK // 2)], now, results, both_places=True)
+    half = max(1, CHUNK // 2)
+    for start in range(0, len(live), half):
+        apply(account_id, live[start : start + half], now, results, both_places=True)
 
 
 def _apply_hot(
@@ -235,40 +235,33 @@ def _apply_hot(
         if not live:
             break
         batch_id = digest(account_id, "hot", str(attempt), *(e.key for e in live))
-        batch_pk = f"{shard_pk(account_id, shard)}#B#{batch_id}"
+        batch_pk = f"{table.shard_pk(account_id, shard)}#B#{batch_id}"
         total = sum(e.amount for e in live)
         expr = spend(shard, total, now).set("last", [{"batch": "B", "pk": batch_pk, "count": len(live)}])
         if not both_places:
             keys_in_place(expr, now)
-        checks = [absent(table.record_key(account_id, table.idempotency_sk(e.key))) for e in live]
         try:
             transact(
                 [
                     expr.update(shard_key(account_id, shard)),
                     batch_put(account_id, "B", [e.change for e in live], now, pk=batch_pk),
                     *(record_put(account_id, e.key, "debit", e.request, e.change, now) for e in live),
-                    *(checks if both_places else []),
+                    *(record_elsewhere(account_id, e.key, hot=True) for e in live if both_places),
                 ]
             )
         except Cancelled as cancelled:
             if cancelled.failed(0) and keys_moving(cancelled.old(0), now) and not both_places:
-                if replays:
-                    _replayed(account_id, replays, results)
-                for start in range(0, len(live), max(1, CHUNK // 2)):
-                    _apply_hot(
-                        account_id, live[start : start + max(1, CHUNK // 2)], now, results, both_places=True
-                    )
-                return
-            live = _after_refusal(
-                account_id, live, cancelled, replays, results, hot=True, both_places=both_places
-            )
+                return _in_both_places(_apply_hot, account_id, live, now, results, replays)
+            live = _after_refusal(account_id, live, cancelled, replays, results, hot=True)
             if cancelled.failed(0) and live:
-                live = _lend_or_refuse(account_id, shard, live, now, results)
+                holds = parse_shard(shard, cancelled.old(0)).allot
+                live = _lend_or_refuse(account_id, shard, live, now, results, holds)
             continue
         account = read_account(account_id)
         for event in live:
+            # numbered by the journal when it posts the shard's write
             results[event.index] = UsageResult(
-                "accepted", WriteResult.of(*resolve_known(event.change, account))
+                "accepted", WriteResult.of(Entry.of(event.change, None, None, None), account)
             )
         live = []
     if live:
@@ -278,31 +271,25 @@ def _apply_hot(
 
 
 def _lend_or_refuse(
-    account_id: str, shard: int, live: list[_Event], now: datetime, results: list[UsageResult | None]
+    account_id: str,
+    shard: int,
+    live: list[_Event],
+    now: datetime,
+    results: list[UsageResult | None],
+    holds: int,
 ) -> list[_Event]:
     """Let the shard borrow for the events left; when the account has not enough for all of them, take them in
     request order against all its credits: those that do not fit are refused."""
     for _ in range(3):
         try:
-            lend(account_id, shard, sum(e.amount for e in live), now)
+            lend(account_id, shard, sum(e.amount for e in live), now, holds)
             return live
         except DueNow:
             settle_due(account_id, now)
         except InsufficientCredits as refused:
-            available, hard_limit = refused.details["available"], refused.details["hard_limit"]
-            room, fitting = available - hard_limit, []
-            for event in live:
-                if event.amount <= room:
-                    room -= event.amount
-                    fitting.append(event)
-                else:
-                    results[event.index] = UsageResult(
-                        "insufficient_credits",
-                        error=InsufficientCredits(room + hard_limit, event.amount, hard_limit),
-                    )
-            if not fitting:
+            live = _in_order(live, refused.details["available"], refused.details["hard_limit"], results)
+            if not live:
                 return []
-            live = fitting
     return live
 
 
@@ -321,11 +308,7 @@ def _actions(
         expr.update(account_key(account_id)),
         batch_put(account_id, batch_sk, [e.change for e in live], now),
         *(record_put(account_id, e.key, "debit", e.request, e.change, now) for e in live),
-        *(
-            [absent(table.record_key(account_id, table.own_record(e.key))) for e in live]
-            if both_places
-            else []
-        ),
+        *(record_elsewhere(account_id, e.key, hot=False) for e in live if both_places),
     ]
 
 
@@ -336,7 +319,6 @@ def _after_refusal(
     replays: list[tuple[_Event, Change]],
     results: list[UsageResult | None],
     hot: bool = False,
-    both_places: bool = False,
 ) -> list[_Event]:
     """What is left to try after a cancelled attempt: keys already used leave (duplicates or conflicts);
     if the account refused, the events are taken in order against its figures and those that do not fit
@@ -356,16 +338,21 @@ def _after_refusal(
     if hot or not cancelled.failed(0):
         return remaining
     account = parse_account(account_id, cancelled.old(0))
-    room = account.available - account.hard_limit
-    fitting = []
-    for event in remaining:
+    return _in_order(remaining, account.available, account.hard_limit, results)
+
+
+def _in_order(
+    events: list[_Event], available: int, hard_limit: int, results: list[UsageResult | None]
+) -> list[_Event]:
+    """The events taken in request order against what the account has: those that fit, the others refused."""
+    room, fitting = available - hard_limit, []
+    for event in events:
         if event.amount <= room:
             room -= event.amount
             fitting.append(event)
         else:
-            available = room + account.hard_limit
             results[event.index] = UsageResult(
-                "insufficient_credits", error=InsufficientCredits(available, event.amount, account.hard_limit)
+                "insufficient_credits", error=InsufficientCredits(room + hard_limit, event.amount, hard_limit)
             )
     return fitting
 

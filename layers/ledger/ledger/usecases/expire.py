@@ -178,8 +178,11 @@ def _account_update(
         expr.when("{a_frozen} = {token}", a_frozen="frozen", token=token)
     # the consumption settled now leaves ``unsettled`` (what came since stays); the debt stays in it
     shift = read.level - plan.debt
-    if expiring and token is None:  # nothing may have been consumed since the read: it belongs to the expired
-        expr.counter_is("unsettled", account.unsettled)
+    if expiring:
+        # nothing may have been consumed since the read: it would belong to the expired grants (a frozen hot
+        # account consumes nothing, but its postings move ``unsettled``: the freeze is the condition then)
+        if token is None:
+            expr.counter_is("unsettled", account.unsettled)
         if account.due is not None:
             expr.when("{a_due} = {due}", a_due="due", due=account.due)
     if shift:

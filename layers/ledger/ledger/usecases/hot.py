@@ -28,7 +28,7 @@ from ledger.domain.errors import Busy, InsufficientCredits, InvalidRequest, NotF
 from ledger.store import table
 from ledger.store.account_item import parse_account
 from ledger.store.results import get_account_item
-from ledger.store.shards import MAX_SHARDS, parse_shard, read_shards, shard_key, snapshot
+from ledger.store.shards import MAX_SHARDS, read_shards, shard_key, snapshot
 from ledger.store.writes import KEYS_MOVED, Cancelled, Expr, account_key, transact
 
 FREEZE_SECONDS = 10
@@ -77,10 +77,11 @@ def _frozen(item: dict[str, Any], now: datetime) -> bool:
     return "frozen" in item and item.get("frozen_until", 0) > int(now.timestamp())
 
 
-def lend(account_id: str, shard: int, needed: int, now: datetime) -> None:
-    """Make shard ``shard`` able to spend ``needed`` while nothing is due. Raises InsufficientCredits when the
-    account and all its shards together have less than ``needed``, DueNow when something is due, NotHot when
-    the account is not hot."""
+def lend(account_id: str, shard: int, needed: int, now: datetime, holds: int = 0) -> None:
+    """Make shard ``shard`` able to spend ``needed`` while nothing is due; ``holds``: what the shard had left
+    when its write was refused (from the refusal, so no read of it). Raises InsufficientCredits when the account
+    and all its shards together have less than ``needed``, DueNow when something is due, NotHot when the account
+    is not hot."""
     gathered = False
     for _ in range(LEND_ATTEMPTS):
         item = get_account_item(account_id) or {}
@@ -95,13 +96,12 @@ def lend(account_id: str, shard: int, needed: int, now: datetime) -> None:
             time.sleep(random.uniform(0.005, 0.02))
             continue
         own = item.get("spendable", 0)
-        current = parse_shard(shard, _shard_item(account_id, shard)).allot
-        short = needed - current
+        short = needed - holds  # a stale ``holds`` costs one more refusal and lending, never a wrong write
         if short > own:
             if gathered:
                 _refuse_unless_there(account_id, shards, needed)
             gather(account_id, shards)
-            gathered = True
+            gathered, holds = True, 0
             continue
         amount = max(short, 0, min(own, max(needed, own // (LEND_SHARE * shards))))
         try:
@@ -110,13 +110,6 @@ def lend(account_id: str, shard: int, needed: int, now: datetime) -> None:
         except Cancelled:
             continue
     raise Busy("the account is too contended right now; retry with the same idempotency key")
-
-
-def _shard_item(account_id: str, shard: int) -> dict[str, Any] | None:
-    raw = table.client().get_item(
-        TableName=table.table_name(), Key=table.to_item(shard_key(account_id, shard)), ConsistentRead=True
-    )
-    return table.from_item(raw.get("Item"))
 
 
 def _lending(
@@ -268,11 +261,7 @@ def set_spend_shards(account_id: str, shards: int, now: datetime | None = None) 
     if item is None:
         raise NotFound(f"no account {account_id!r}", account_id=account_id)
     token = freeze(account_id, now) if item.get("shards") else None
-    expr = Expr()
-    if token is None:
-        expr.when("attribute_not_exists({a_shards})", a_shards="shards")
-    else:
-        frozen_by(expr, token)
+    expr = frozen_by(Expr(), token)
     if shards:
         expr.set("shards", shards)
     else:

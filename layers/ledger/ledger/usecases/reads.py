@@ -74,7 +74,7 @@ def balance_card(account_id: str, now: datetime | None = None) -> BalanceCard:
     items = [table.from_item(i) or {} for i in response.get("Items", [])]
     account_item = items[0] if items and items[0]["sk"] == "A" else None
     at = int(now.timestamp())
-    account = hot_view(account_id, parse_account(account_id, account_item), now.strftime("%Y%m%d"))
+    account = hot_view(account_id, parse_account(account_id, account_item), now)
     account = _as_of(account, at, int((now + EXPIRING_SOON).timestamp()))
     recent = [Entry.from_map(i) for i in items if i["sk"].startswith("E#")][:RECENT]
     top_up = parse_top_up(account_id, next((i for i in items if i["sk"] == TOP_UP_SK), None))
@@ -120,7 +120,7 @@ def _as_of(account: Account, at: int, horizon: int) -> Account:
         again = parse_account(account.account_id, table.get_item(account.account_id, table.ACCOUNT_SK))
         if (again.settlements, again.arrived) == (account.settlements, account.arrived):
             return as_of(replace(account, grants=read.grants, holds=holds), at)
-        account = hot_view(account.account_id, again, from_epoch(at).strftime("%Y%m%d"))
+        account = hot_view(account.account_id, again, from_epoch(at))
     raise Busy("the account kept being settled while it was read; retry")
 
 
@@ -130,7 +130,7 @@ def live_grants(account_id: str, now: datetime | None = None) -> list[Grant]:
     now = now or utcnow()
     at = int(now.timestamp())
     account = parse_account(account_id, table.get_item(account_id, table.ACCOUNT_SK))
-    account = hot_view(account_id, account, now.strftime("%Y%m%d"))
+    account = hot_view(account_id, account, now)
     return as_of(replace(account, grants=all_grants(account)), at).grants
 
 

@@ -60,23 +60,9 @@ def _pages(now: datetime) -> Iterator[list[TopUp]]:
 
 def _figures(account_ids: list[str]) -> dict[str, dict[str, Any]]:
     """The figures the rules need, of up to 100 accounts in one BatchGetItem (retrying what it leaves)."""
-    keys = [table.to_item({"pk": table.account_pk(a), "sk": table.ACCOUNT_SK}) for a in account_ids]
-    names = {f"#f{i}": name for i, name in enumerate(FIGURES)}
-    request: dict[str, Any] = {
-        table.table_name(): {
-            "Keys": keys,
-            "ProjectionExpression": ", ".join(names),
-            "ExpressionAttributeNames": names,
-        }
-    }
-    found: dict[str, dict[str, Any]] = {}
-    while request:
-        response = table.client().batch_get_item(RequestItems=request)
-        for raw in response.get("Responses", {}).get(table.table_name(), []):
-            item = table.from_item(raw) or {}
-            found[account_id_of(item["pk"])] = item
-        request = response.get("UnprocessedKeys") or {}
-    return found
+    keys = [{"pk": table.account_pk(a), "sk": table.ACCOUNT_SK} for a in account_ids]
+    items = table.batch_get(keys, attributes=list(FIGURES), consistent=False)
+    return {account_id_of(item["pk"]): item for item in items}
 
 
 def _due(top_up: TopUp, figures: dict[str, Any] | None, now: int) -> bool:
