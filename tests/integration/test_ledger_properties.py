@@ -42,6 +42,7 @@ from moto import mock_aws
 
 import ledger
 from ledger.domain.grants import Grant
+from ledger.store import entries as entry_store
 from ledger.store import table as ledger_table
 from ledger.store.grants import grant_item
 from ledger.store.holds import hold_expiry_item
@@ -889,6 +890,7 @@ class HotLedgerMachine(LedgerMachine):
         rng = random.Random(seed)
         for module in (debit_module, debit_many_module):
             self.limits.setattr(module, "pick_shard", lambda count: rng.randrange(count))
+        self.limits.setattr(entry_store, "BLOCK", 4)  # its history crosses blocks within a few steps
         ledger.set_spend_shards(ACCOUNT, shards, now=self.now())
         self.hot = True
 

@@ -2,7 +2,7 @@
 
 The table's stream carries each account write with its old and new image. A write that advanced ``seq`` by n
 left its n changes in ``last`` (or in the batch item ``last`` names: store/batches.py); walking them from the old balance gives each entry's exact balance_after.
-For each write the journal puts the entries (deterministic, so a redelivery rewrites the same items), adds
+For each write the journal puts the entries (store/entries.py says where; deterministic, so a redelivery rewrites the same items), adds
 consumption to the day's usage rollup (guarded by the account's seq, so a redelivery adds nothing), and
 records each entry on the write's record item so a retried request can return it.
 """
@@ -14,9 +14,8 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from ledger.domain.changes import Change, Entry, digest, utcnow
-from ledger.store import table
+from ledger.store import entries, table
 from ledger.store.batches import changes_of
-from ledger.store.entry_types import TYPE_PK, type_pk
 from ledger.store.results import entry_attr
 from ledger.store.shards import SHARD_SK, post, shard_of
 
@@ -48,23 +47,12 @@ def record(account_id: str, old: dict[str, Any] | None, new: dict[str, Any]) -> 
     """Write the history of one account write. Safe to repeat."""
     advanced = new.get("seq", 0) > (old or {}).get("seq", 0)
     made = entries_of(old, new, changes_of(account_id, new) if advanced else [])
-    db, name, pk = table.client(), table.table_name(), table.account_pk(account_id)
+    entries.write(entries.layout_of(account_id, new), [entry for _, entry in made])
     for change, entry in made:
-        db.put_item(
-            TableName=name,
-            Item=table.to_item(
-                {
-                    "pk": pk,
-                    "sk": table.entry_sk(entry.seq or 0),
-                    TYPE_PK: type_pk(account_id, entry.type),
-                    **entry.to_map(),
-                }
-            ),
-        )
         if change.record:
             try:
-                db.update_item(
-                    TableName=name,
+                table.client().update_item(
+                    TableName=table.table_name(),
                     Key=table.to_item(table.record_key(account_id, change.record)),
                     UpdateExpression="SET #e = :e",
                     ConditionExpression="attribute_exists(pk)",
@@ -144,22 +132,7 @@ def record_unwritable(
         created_at=created_at,
         description=f"the history of change {seqs} could not be written; kept for an operator as {parked_id}",
     )
-    try:
-        table.client().put_item(
-            TableName=table.table_name(),
-            Item=table.to_item(
-                {
-                    "pk": table.account_pk(account_id),
-                    "sk": table.entry_sk(last),
-                    TYPE_PK: type_pk(account_id, UNRECORDED),
-                    **entry.to_map(),
-                }
-            ),
-            ConditionExpression="attribute_not_exists(pk)",
-        )
-    except ClientError as error:
-        if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
-            raise
+    entries.write_if_absent(entries.layout_of(account_id, new), entry)
     return entry
 
 

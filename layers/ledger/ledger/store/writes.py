@@ -67,6 +67,12 @@ class Expr:
         self.sets.append(f"{n} = if_not_exists({a}, {zero}) + if_not_exists({b}, {zero})")
         return self
 
+    def copy_plus(self, attr: str, source: str, amount: int) -> Expr:
+        """attr = source + amount (source absent = 0), as the item is when the write applies."""
+        n, src, zero = self.name(attr), self.name(source), self.value(0)
+        self.sets.append(f"{n} = if_not_exists({src}, {zero}) + {self.value(amount)}")
+        return self
+
     def subtract(self, attr: str, amount: int) -> Expr:
         """attr = attr - amount, for an attribute that exists."""
         n = self.name(attr)

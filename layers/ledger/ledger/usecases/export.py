@@ -25,7 +25,8 @@ from typing import Any, Literal
 
 from ledger.domain.changes import Entry, iso, parse_iso
 from ledger.domain.errors import InvalidRequest
-from ledger.usecases.timeline import LATE_ENTRY_MARGIN, PAGE_SIZE, entries_after, moment, seq_before
+from ledger.store import entries
+from ledger.usecases.timeline import LATE_ENTRY_MARGIN, PAGE_SIZE, moment, seq_before
 
 Format = Literal["csv", "jsonl"]
 FORMATS: tuple[Format, ...] = ("csv", "jsonl")
@@ -62,15 +63,15 @@ def _check_window(start: datetime | None, end: datetime | None) -> None:
         raise InvalidRequest("to must be after from")
 
 
-def _first_seq(account_id: str, start: datetime | None) -> int:
-    return seq_before(account_id, start) if start is not None else 0
+def _first_seq(history: entries.Layout, start: datetime | None) -> int:
+    return seq_before(history, start) if start is not None else 0
 
 
 def _scan(
-    account_id: str, after: int, start: datetime | None, end: datetime | None, page_size: int
+    history: entries.Layout, after: int, start: datetime | None, end: datetime | None, page_size: int
 ) -> Iterator[tuple[Entry, bool]]:
     """(entry, in the window) for the entries after seq ``after``, until none can be in the window."""
-    for entry in entries_after(account_id, after, page_size):
+    for entry in entries.after(history, after, page_size):
         when = moment(entry)
         if end is not None and when >= end + LATE_ENTRY_MARGIN:
             return
@@ -83,7 +84,8 @@ def export_entries(
     """The account's entries whose ``created_at`` is in [start, end) (either open), in seq order, oldest first.
     A generator: the history is read ``page_size`` entries at a time, as it is consumed."""
     _check_window(start, end)
-    for entry, inside in _scan(account_id, _first_seq(account_id, start), start, end, page_size):
+    history = entries.read_layout(account_id)
+    for entry, inside in _scan(history, _first_seq(history, start), start, end, page_size):
         if inside:
             yield entry
 
@@ -182,12 +184,13 @@ def export_page(
         if (start is not None and start != cursor_start) or (end is not None and end != cursor_end):
             raise InvalidRequest("cursor belongs to another window: give the same from and to, or neither")
         start, end = cursor_start, cursor_end
-    else:
-        after = _first_seq(account_id, start)
+    history = entries.read_layout(account_id)
+    if not cursor:
+        after = _first_seq(history, start)
     parts = [csv_header()] if format == "csv" else []
     size, count, last = _escaped_size(parts[0]) if parts else 0, 0, after
     make = csv_row if format == "csv" else jsonl_row
-    for read, (entry, inside) in enumerate(_scan(account_id, after, start, end, PAGE_SIZE), start=1):
+    for read, (entry, inside) in enumerate(_scan(history, after, start, end, PAGE_SIZE), start=1):
         if inside:
             text = make(entry)
             size += _escaped_size(text)

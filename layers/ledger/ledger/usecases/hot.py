@@ -27,6 +27,7 @@ from ledger.domain.changes import utcnow
 from ledger.domain.errors import Busy, InsufficientCredits, InvalidRequest, NotFound
 from ledger.store import table
 from ledger.store.account_item import parse_account
+from ledger.store.entries import BLOCKS_FROM
 from ledger.store.results import get_account_item
 from ledger.store.shards import MAX_SHARDS, read_shards, shard_key, snapshot
 from ledger.store.writes import KEYS_MOVED, Cancelled, Expr, account_key, transact
@@ -264,6 +265,8 @@ def set_spend_shards(account_id: str, shards: int, now: datetime | None = None) 
     expr = frozen_by(Expr(), token)
     if shards:
         expr.set("shards", shards)
+        if BLOCKS_FROM not in item:  # its entries from the next write on go to blocks (store/entries.py)
+            expr.copy_plus(BLOCKS_FROM, "seq", 1).when("attribute_not_exists({a_b})", a_b=BLOCKS_FROM)
     else:
         expr.remove("shards")
     actions = []

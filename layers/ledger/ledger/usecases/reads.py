@@ -3,8 +3,6 @@ usage breakdown (one Query each)."""
 
 from __future__ import annotations
 
-import base64
-import json
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -16,9 +14,8 @@ from ledger.domain.grants import Grant
 from ledger.domain.settlement import as_of
 from ledger.domain.thresholds import shows_low
 from ledger.domain.top_up import TopUp
-from ledger.store import table
+from ledger.store import entries, table
 from ledger.store.account_item import parse_account
-from ledger.store.entry_types import typed_page
 from ledger.store.grants import all_grants, read_grants
 from ledger.store.holds import lapsed_and_next
 from ledger.store.shards import hot_view
@@ -61,7 +58,7 @@ def _query(**kwargs: Any) -> dict[str, Any]:
 
 def balance_card(account_id: str, now: datetime | None = None) -> BalanceCard:
     """The account item, its auto top-up item and its newest entries come back from one Query ("A" and "AT"
-    sort just before "E#")."""
+    sort just before "E#"); for an account whose newest entries are in blocks, one more Query reads them."""
     now = now or utcnow()
     response = _query(
         KeyConditionExpression="pk = :pk AND sk BETWEEN :a AND :e",
@@ -76,7 +73,11 @@ def balance_card(account_id: str, now: datetime | None = None) -> BalanceCard:
     at = int(now.timestamp())
     account = hot_view(account_id, parse_account(account_id, account_item), now)
     account = _as_of(account, at, int((now + EXPIRING_SOON).timestamp()))
-    recent = [Entry.from_map(i) for i in items if i["sk"].startswith("E#")][:RECENT]
+    layout = entries.layout_of(account_id, account_item)
+    if layout.blocks_from is None:
+        recent = [Entry.from_map(i) for i in items if i["sk"].startswith("E#")][:RECENT]
+    else:  # its newest entries are in blocks of their own (store/entries.py)
+        recent = entries.newest(layout, RECENT)
     top_up = parse_top_up(account_id, next((i for i in items if i["sk"] == TOP_UP_SK), None))
     grants = account.grants
     horizon = int((now + EXPIRING_SOON).timestamp())
@@ -134,22 +135,6 @@ def live_grants(account_id: str, now: datetime | None = None) -> list[Grant]:
     return as_of(replace(account, grants=all_grants(account)), at).grants
 
 
-def _cursor_out(key: dict[str, Any] | None) -> str | None:
-    if not key:
-        return None
-    return base64.urlsafe_b64encode(json.dumps({"sk": key["sk"]["S"]}).encode()).decode().rstrip("=")
-
-
-def _cursor_in(cursor: str, account_id: str) -> dict[str, Any]:
-    try:
-        sk = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))["sk"]
-        if not isinstance(sk, str) or not sk.startswith("E#"):
-            raise ValueError(sk)
-    except (ValueError, KeyError, TypeError) as error:
-        raise InvalidRequest("cursor is not one this API returned") from error
-    return table.to_item({"pk": table.account_pk(account_id), "sk": sk})
-
-
 @dataclass(frozen=True, slots=True)
 class Page:
     items: list[Entry]
@@ -160,18 +145,9 @@ def history(account_id: str, limit: int = 50, cursor: str | None = None, type: s
     """Entries newest first; ``cursor`` is the key of the last entry of the previous page."""
     if not 1 <= limit <= 200:
         raise InvalidRequest("limit must be from 1 to 200")
-    kwargs: dict[str, Any] = {
-        "KeyConditionExpression": "pk = :pk AND begins_with(sk, :e)",
-        "ExpressionAttributeValues": {":pk": {"S": table.account_pk(account_id)}, ":e": {"S": "E#"}},
-        "Limit": limit,
-    }
-    if type:  # one type: its own index, so a page holds up to limit entries of it (entry_types.py)
-        return Page(*typed_page(account_id, type, limit, cursor))
-    if cursor:
-        kwargs["ExclusiveStartKey"] = _cursor_in(cursor, account_id)
-    response = _query(**kwargs)
-    items = [Entry.from_map(table.from_item(i) or {}) for i in response.get("Items", [])]
-    return Page(items=items, next_cursor=_cursor_out(response.get("LastEvaluatedKey")))
+    if type:  # one type: its own index, so a page holds up to limit entries of it
+        return Page(*entries.typed_page(account_id, type, limit, cursor))
+    return Page(*entries.page(account_id, limit, cursor))
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -27,7 +26,7 @@ from ledger.domain.reconcile import Checked, Drift, EntryWalk, check_account
 from ledger.events.models import LedgerDriftDetected
 from ledger.events.outbox import notification_put
 from ledger.journal import UNRECORDED
-from ledger.store import table
+from ledger.store import entries, table
 from ledger.store.account_item import parse_account
 from ledger.store.batches import changes_of
 from ledger.store.changed import changed_on
@@ -73,26 +72,6 @@ def sweep_grace() -> int:
     return 2 * int(found.group(1)) * unit
 
 
-def _entries_after(account_id: str, seq: int) -> Iterator[dict[str, Any]]:
-    """The account's entries after ``seq``, oldest first, page by page (entry keys sort newest first)."""
-    kwargs: dict[str, Any] = {
-        "TableName": table.table_name(),
-        "KeyConditionExpression": "pk = :pk AND sk BETWEEN :lo AND :hi",
-        "ExpressionAttributeValues": table.to_item(
-            {":pk": table.account_pk(account_id), ":lo": "E#", ":hi": table.entry_sk(seq + 1)}
-        ),
-        "ScanIndexForward": False,
-        "ConsistentRead": True,
-    }
-    while True:
-        page = table.client().query(**kwargs)
-        for raw in page.get("Items", []):
-            yield table.from_item(raw) or {}
-        if "LastEvaluatedKey" not in page:
-            return
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-
-
 def _checkpoint(account_id: str) -> Checked:
     item = table.get_item(account_id, CHECKPOINT_SK) or {}
     return Checked(item.get("seq", 0), item.get("balance", 0), item.get("held", 0))
@@ -119,7 +98,7 @@ def reconcile_account(
     start = Checked() if full else _checkpoint(account_id)
     walk = EntryWalk(account_id, start)
     read = 0
-    for entry in _entries_after(account_id, start.seq):
+    for entry in entries.after_items(entries.layout_of(account_id, item), start.seq, consistent=True):
         read += 1
         walk.add(
             entry.get("seq", 0),

@@ -22,7 +22,7 @@ from ledger.domain.purchase import AUTO_TOP_UP, RESTORED_DISPUTE, Purchase
 from ledger.domain.reconcile import Drift
 from ledger.payments import reconciliation as stripe_side
 from ledger.store import table
-from ledger.store.entry_types import entries_of_type
+from ledger.store.entries import of_type
 from ledger.store.purchases import get_purchase_item, parse_purchase, purchase_sk
 
 
@@ -62,9 +62,7 @@ def _check_intent(intent: dict, report: PaymentsReport) -> None:
             )
         )
         return
-    grants = [
-        e for e in entries_of_type(account_id, _entry_type(purchase)) if e.grant_id == purchase.grant_id
-    ]
+    grants = [e for e in of_type(account_id, _entry_type(purchase)) if e.grant_id == purchase.grant_id]
     found = [e.amount for e in grants]
     if found != [purchase.credits]:
         report.drifts.append(
@@ -96,7 +94,7 @@ def _check_intent(intent: dict, report: PaymentsReport) -> None:
     if purchase.disputes or charge.get("disputed"):
         _check_disputes(account_id, purchase, intent, items, report)
         return
-    taken = -sum(e.amount for e in entries_of_type(account_id, "refund") if e.reference == charge["id"])
+    taken = -sum(e.amount for e in of_type(account_id, "refund") if e.reference == charge["id"])
     if taken != purchase.credits_for(refunded):
         report.drifts.append(
             Drift(
@@ -116,7 +114,7 @@ def _check_disputes(
     """Stripe's disputes of the payment against the purchase's record of them, and the record against the
     dispute entries: each dispute known, in the same state (won or not), its clawback written."""
     at_stripe = {str(d["id"]): d for d in stripe_side.disputes_of(str(intent["id"]))}
-    entries = entries_of_type(account_id, "dispute")
+    entries = of_type(account_id, "dispute")
     for dispute_id in sorted(at_stripe.keys() | purchase.disputes.keys()):
         stripe, known = at_stripe.get(dispute_id), purchase.disputes.get(dispute_id)
         where = (*items, dispute_id)

@@ -2,7 +2,8 @@
 
 Entries are keyed ``E#<10^15 - seq>``, so the entry with the highest seq at or below ``s`` is the first key at
 or after ``E#<10^15 - s>``: one Query with ``Limit=1`` (half a read unit, eventually consistent) finds it,
-whatever gaps the history has (an ``unrecorded`` entry stands for several seqs).
+whatever gaps the history has (an ``unrecorded`` entry stands for several seqs); in a hot account's blocks
+(store/entries.py), the Query of the block ``s`` falls in, and of the one before when ``s`` is its first.
 
 ``created_at`` follows ``seq`` closely but not strictly. Every write takes its time when its request starts and
 commits before its function times out (at most 30 s later); the expiry sweep writes all its settlements with
@@ -20,18 +21,16 @@ entries outside that rule; a window or a moment within the margin of them may th
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from ledger.domain.changes import Entry, parse_iso, utcnow
 from ledger.domain.errors import InvalidRequest
-from ledger.store import table
+from ledger.store import entries
 
 LATE_ENTRY_MARGIN = timedelta(minutes=30)
 PAGE_SIZE = 1000  # entries per Query when reading the history in order
-NEWEST = table.SEQ_SPAN - 1
+NEWEST = entries.NEWEST
 
 
 def moment(entry: Entry) -> datetime:
@@ -40,55 +39,11 @@ def moment(entry: Entry) -> datetime:
     return at if at.tzinfo else at.replace(tzinfo=UTC)
 
 
-def _query(**kwargs: Any) -> dict[str, Any]:
-    return table.client().query(TableName=table.table_name(), **kwargs)  # type: ignore[return-value]
-
-
-def entry_at_or_below(account_id: str, seq: int) -> Entry | None:
-    """The entry with the highest seq ≤ ``seq`` (None: the history has none)."""
-    response = _query(
-        KeyConditionExpression="pk = :pk AND sk BETWEEN :s AND :e",
-        ExpressionAttributeValues=table.to_item(
-            {":pk": table.account_pk(account_id), ":s": table.entry_sk(seq), ":e": "E#~"}
-        ),
-        Limit=1,
-    )
-    items = response.get("Items", [])
-    return Entry.from_map(table.from_item(items[0]) or {}) if items else None
-
-
-def entries_after(account_id: str, after: int, page_size: int = PAGE_SIZE) -> Iterator[Entry]:
-    """Every entry with seq > ``after``, oldest first, read ``page_size`` at a time (one page in memory)."""
-    kwargs: dict[str, Any] = {
-        "KeyConditionExpression": "pk = :pk AND sk BETWEEN :s AND :e",
-        # descending keys are ascending seqs: from the newest key down to the one just after ``after``
-        "ExpressionAttributeValues": table.to_item(
-            {
-                ":pk": table.account_pk(account_id),
-                ":s": table.entry_sk(NEWEST),
-                ":e": table.entry_sk(after + 1),
-            }
-        ),
-        "ScanIndexForward": False,
-        "Limit": page_size,
-    }
-    while True:
-        response = _query(**kwargs)
-        items, next_key = response.get("Items", []), response.get("LastEvaluatedKey")
-        del response
-        for item in items:
-            yield Entry.from_map(table.from_item(item) or {})
-        del items  # one page in memory at a time: this one goes before the next is read
-        if next_key is None:
-            return
-        kwargs["ExclusiveStartKey"] = next_key
-
-
-def seq_before(account_id: str, start: datetime) -> int:
+def seq_before(history: entries.Layout, start: datetime) -> int:
     """A seq such that every entry at or below it has ``created_at`` before ``start``, as high as the binary
     search finds (0 when none is proven): the entries from ``start`` on all come after it."""
     bar = start - LATE_ENTRY_MARGIN
-    low, newest = 0, entry_at_or_below(account_id, NEWEST)
+    low, newest = 0, entries.at_or_below(history, NEWEST)
     if newest is None:
         return 0
     if moment(newest) < bar:
@@ -96,7 +51,7 @@ def seq_before(account_id: str, start: datetime) -> int:
     high = newest.seq or 0  # an entry not proven before ``start``
     while high - low > 1:
         middle = (low + high) // 2
-        found = entry_at_or_below(account_id, middle)
+        found = entries.at_or_below(history, middle)
         if found is None or moment(found) < bar:
             low = middle  # nothing at or below ``middle`` is at or after ``start``
         else:
@@ -130,7 +85,8 @@ def balance_at(account_id: str, at: datetime, now: datetime | None = None) -> Ba
         raise InvalidRequest("at must carry a time zone (e.g. 2026-11-21T12:00:00Z)")
     if at > (now or utcnow()):
         raise InvalidRequest("at must not be in the future")
-    newest = entry_at_or_below(account_id, NEWEST)
+    history = entries.read_layout(account_id)
+    newest = entries.at_or_below(history, NEWEST)
     if newest is None:
         return BalanceAt(at, None)
     if moment(newest) <= at:
@@ -142,7 +98,7 @@ def balance_at(account_id: str, at: datetime, now: datetime | None = None) -> Ba
     )  # best: the highest entry at or below ``low`` (at or before at)
     while high - low > 1:
         middle = (low + high) // 2
-        found = entry_at_or_below(account_id, middle)
+        found = entries.at_or_below(history, middle)
         if found is None:
             low = middle
         elif moment(found) <= at:
@@ -150,7 +106,7 @@ def balance_at(account_id: str, at: datetime, now: datetime | None = None) -> Ba
         else:
             high = found.seq or 0
     # entries after ``high`` may still be at or before ``at`` (written late); past at + margin none can be
-    for entry in entries_after(account_id, high - 1, page_size=100):
+    for entry in entries.after(history, high - 1, page_size=100):
         when = moment(entry)
         if when <= at:
             best = entry
