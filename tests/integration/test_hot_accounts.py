@@ -270,18 +270,39 @@ def test_threads_of_debits_and_batches_on_one_hot_account(
     spent = sum(applied.values())
     card = ledger.balance_card("hot").account
     assert card.balance == sum(granted) - spent >= 0, outcomes
-    entries, cursor = [], None
-    while True:
-        page = ledger.history("hot", limit=200, cursor=cursor)
-        entries += page.items
-        if not (cursor := page.next_cursor):
-            break
-    assert [e.seq for e in entries] == list(range(len(entries), 0, -1))
-    consumption = Counter(e.reference for e in entries if e.type == "consumption")
+    entries = history("hot")  # oldest first
+    assert [e["seq"] for e in entries] == list(range(1, len(entries) + 1))
+    used = [e for e in entries if e["type"] == "consumption"]
+    consumption = Counter(e["reference"] for e in used)
     assert set(consumption) == set(applied) and max(consumption.values()) == 1
-    assert {e.reference: -e.amount for e in entries if e.type == "consumption"} == applied
+    assert {e["reference"]: -e["amount"] for e in used} == applied
     running = 0
-    for entry in reversed(entries):
-        running += entry.amount
-        assert entry.balance_after == running >= 0
+    for entry in entries:
+        running += entry["amount"]
+        assert entry["balance_after"] == running >= 0
     assert running == card.balance
+
+
+def test_credits_taken_back_from_a_hot_account_leave_its_shards_nothing_to_spend_below_the_floor(
+    journal: StreamPump,
+) -> None:
+    ledger.grant("acme", 1_000, "purchase", "g1", now=T0)
+    ledger.set_spend_shards("acme", 4, now=T0)
+    for i in range(8):  # the shards borrow: each holds credits lent by the account item
+        ledger.debit("acme", 5, "render", f"job-{i}", now=T0)
+    assert ledger.balance_card("acme", now=T0).account.available == 960
+    # an operator takes back 950 within the floor: it needs what the shards hold, and gets it
+    taken = ledger.adjust("acme", -950, "duplicate grant", "fix-1", now=T0)
+    assert taken.entry.amount == -950
+    with pytest.raises(ledger.InsufficientCredits):
+        ledger.adjust("acme", -11, "too much", "fix-2", now=T0)
+    # a refund takes the rest and more: the account is in debt, and no shard may spend anything now
+    ledger.adjust("acme", -30, "refund", "fix-3", allow_below_floor=True, now=T0)
+    for i in range(8):
+        with pytest.raises(ledger.InsufficientCredits):
+            ledger.debit("acme", 1, "render", f"after-{i}", now=T0)
+    card = ledger.balance_card("acme", now=T0).account
+    assert (card.balance, card.available) == (-20, -20)
+    assert ledger_table.get_item("acme", "A", "frozen") == {}, "the freeze was lifted by the write"
+    journal.pump()
+    assert assert_history_exact("acme")[-1]["balance_after"] == -20

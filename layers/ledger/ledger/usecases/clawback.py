@@ -3,7 +3,8 @@ negative adjustment.
 
 Unlike a debit it has no floor (unless ``floor``): the money is gone, so the balance may fall below the floor
 (even below zero). That is a debt: ``spendable`` goes negative, debits are refused, and the next credits to
-arrive pay it first. The credits are burned in the ordinary burn order, so expiry stays exact.
+arrive pay it first. The credits are burned in the ordinary burn order, so expiry stays exact. A hot account is
+frozen for it (its shards give back what they were lent), so what its shards may spend stays within its floor.
 """
 
 from __future__ import annotations
@@ -14,12 +15,13 @@ from typing import Any, Literal
 
 from ledger.domain.amounts import is_amount
 from ledger.domain.changes import Change, digest, iso, utcnow
-from ledger.domain.errors import InsufficientCredits, InvalidRequest
+from ledger.domain.errors import Busy, InsufficientCredits, InvalidRequest
 from ledger.store import table
 from ledger.store.account_item import parse_account
 from ledger.store.results import resolve
 from ledger.store.writes import Cancelled, Expr, account_key, guard_due, stamp, transact
 from ledger.usecases.common import WriteResult, check_key, record_put, replayed_change, write_with_due
+from ledger.usecases.hot import freeze, frozen_by, unfreeze
 
 ClawbackKind = Literal["refund", "dispute", "adjustment"]
 
@@ -54,8 +56,11 @@ def clawback(
         record=table.idempotency_sk(key),
     )
 
+    token: str | None = None  # a hot account is frozen while credits are taken back (usecases/hot.py)
+
     def attempt() -> WriteResult:
-        expr = guard_due(Expr(), now)  # allocated like consumption: only to grants live now
+        nonlocal token
+        expr = frozen_by(guard_due(Expr(), now), token)  # allocated like consumption: to grants live now
         if floor:
             expr.when("{a_spendable} >= {amount}", a_spendable="spendable", amount=amount)
         expr.add("balance", -amount).add("spendable", -amount)
@@ -63,15 +68,31 @@ def clawback(
         stamp(expr, [change])
         record = record_put(account_id, key, kind, request, change, now)
         transact([expr.update(account_key(account_id)), record, *also])
+        token = None  # lifted by the write itself
         return WriteResult.of(*resolve(account_id, change))
 
-    def on_cancel(cancelled: Cancelled) -> WriteResult:
+    def on_cancel(cancelled: Cancelled) -> WriteResult | None:
+        """The first result of a retry, a refusal, or None: freeze the hot account and try again."""
+        nonlocal token
         if cancelled.failed(1):
             first = replayed_change(cancelled.old(1), key, kind, request)
             return WriteResult.of(*resolve(account_id, first), replayed=True)
+        old = cancelled.old(0) or {}
+        if cancelled.failed(0) and old.get("shards") and (token is None or old.get("frozen") != token):
+            # its shards must hold nothing while credits are taken: else they could go on spending what they
+            # were lent after the account fell below its floor (and the floor's condition would not be exact)
+            token = freeze(account_id, now)
+            return None
         if floor and cancelled.failed(0):
-            account = parse_account(account_id, cancelled.old(0))
+            account = parse_account(account_id, old)
             raise InsufficientCredits(account.available, amount, account.hard_limit)
         raise cancelled
 
-    return write_with_due(account_id, now, attempt, on_cancel)
+    try:
+        for _ in range(6):
+            if (taken := write_with_due(account_id, now, attempt, on_cancel)) is not None:
+                return taken
+        raise Busy("the account kept changing while credits were taken back; retry with the same key")
+    finally:
+        if token is not None:
+            unfreeze(account_id, token)

@@ -34,7 +34,7 @@ from ledger.usecases.common import (
     replayed_change,
     write_with_due,
 )
-from ledger.usecases.expire import settle_due
+from ledger.usecases.expire import settle_due, settle_if_due
 from ledger.usecases.hot import DueNow, NotHot, hot_accounts, is_hot_refusal, lend, pick_shard
 
 HOT_ATTEMPTS = 8
@@ -151,6 +151,7 @@ def _debit_hot(
         except Cancelled as cancelled:
             for position in range(1, len(actions) + 1):
                 if cancelled.failed(position):
+                    settle_if_due(account_id, now)  # as a write on any account would first
                     first = replayed_change(cancelled.old(position), key, "debit", request)
                     return WriteResult.of(*resolve_unposted(account_id, first, replayed=True), replayed=True)
             if not both_places and keys_moving(cancelled.old(0), now):

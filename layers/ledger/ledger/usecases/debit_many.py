@@ -53,7 +53,7 @@ from ledger.store.writes import (
 )
 from ledger.usecases.common import WriteResult, due_tripped, record_elsewhere, record_put
 from ledger.usecases.debit import usage_change
-from ledger.usecases.expire import settle_due
+from ledger.usecases.expire import settle_due, settle_if_due
 from ledger.usecases.hot import DueNow, NotHot, hot_accounts, is_hot_refusal, lend, pick_shard
 
 MAX_EVENTS = 100
@@ -252,6 +252,8 @@ def _apply_hot(
         except Cancelled as cancelled:
             if cancelled.failed(0) and keys_moving(cancelled.old(0), now) and not both_places:
                 return _in_both_places(_apply_hot, account_id, live, now, results, replays)
+            if any(cancelled.failed(i) for i in range(2, len(cancelled.reasons))):
+                settle_if_due(account_id, now)  # keys used before: answered as on any account
             live = _after_refusal(account_id, live, cancelled, replays, results, hot=True)
             if cancelled.failed(0) and live:
                 holds = parse_shard(shard, cancelled.old(0)).allot
