@@ -29,6 +29,7 @@ class Write:
     size: int
     units: int
     index_units: int
+    index_partitions: dict[str, int] = field(default_factory=dict)  # "<index> <partition key>": its units
 
 
 @dataclass
@@ -136,6 +137,14 @@ class Capture:
         """(table, action, action parameters) of every item a write request names."""
         if operation in WRITES:
             return [(request["TableName"], operation.removesuffix("Item"), request)]
+        if operation == "BatchWriteItem":
+            return [
+                (table, "Put", entry["PutRequest"])
+                if "PutRequest" in entry
+                else (table, "Delete", entry["DeleteRequest"])
+                for table, entries in request["RequestItems"].items()
+                for entry in entries
+            ]
         if operation == "TransactWriteItems":
             return [
                 (params["TableName"], action, params)
@@ -212,11 +221,16 @@ class Capture:
             else:  # refused: charged for the item as it is (an assumption, see results.md)
                 new = old
             size = max(item_size(old), item_size(new))
-            index_units = 0
+            partitions: dict[str, int] = {}
             if call.committed and action != "ConditionCheck":
-                for index_keys, projected in schema.indexes.values():
-                    sizes = index_write_sizes(old, new, index_keys, projected)
-                    index_units += sum(write_units(size) for size in sizes)
+                for name, (index_keys, projected) in schema.indexes.items():
+                    units = sum(
+                        write_units(size) for size in index_write_sizes(old, new, index_keys, projected)
+                    )
+                    if units:
+                        value = next(iter((new or old or {}).get(index_keys[0], {}).values()), "")
+                        partitions[f"{name} {value}"] = units
             pk = key[schema.keys[0]]["S"]
             sk = key[schema.keys[1]]["S"] if len(schema.keys) > 1 else ""
-            call.writes.append(Write((pk, sk), size, write_units(size, transactional), index_units))
+            units = write_units(size, transactional)
+            call.writes.append(Write((pk, sk), size, units, sum(partitions.values()), partitions))
