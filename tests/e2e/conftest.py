@@ -24,6 +24,7 @@ from credits_local.state import RunningStack, ServiceCredential, StateDir
 from credits_local.template import ROOT
 
 CLI = Path(sys.executable).parent / "credits-local"
+ADMIN = CLI.parent / "credits-admin"
 JWT = JwtSettings("https://auth.example.com/", "prepaid-credits")  # template.yaml's defaults
 STARTUP_TIMEOUT = 90.0
 
@@ -70,6 +71,12 @@ class Stack:
     def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [str(CLI), *args], capture_output=True, text=True, env=self.env(), timeout=120, check=check
+        )
+
+    def admin(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """credits-admin against this stack (its exit status is the caller's to check)."""
+        return subprocess.run(
+            [str(ADMIN), *args], capture_output=True, text=True, env=self.env(), timeout=120, check=False
         )
 
     def token(self, account: str, role: str = "owner", expires_in: int = 3600) -> str:

@@ -5,19 +5,10 @@ from __future__ import annotations
 import csv
 import io
 import json
-import subprocess
 import urllib.request
 from pathlib import Path
 
-from tests.e2e.conftest import CLI, Stack
-
-ADMIN = CLI.parent / "credits-admin"
-
-
-def admin(stack: Stack, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(ADMIN), *args], capture_output=True, text=True, env=stack.env(), timeout=120, check=False
-    )
+from tests.e2e.conftest import Stack
 
 
 def test_admin_export_writes_the_whole_history_and_the_route_pages_it(stack: Stack, tmp_path: Path) -> None:
@@ -36,7 +27,7 @@ def test_admin_export_writes_the_whole_history_and_the_route_pages_it(stack: Sta
     assert len(history) == 4
 
     out = tmp_path / "history.csv"
-    done = admin(stack, "export", "--account", account, "--out", str(out))
+    done = stack.admin("export", "--account", account, "--out", str(out))
     assert done.returncode == 0, done.stderr
     assert "exported 4 entries" in done.stderr
     rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8"), newline="")))
@@ -45,8 +36,8 @@ def test_admin_export_writes_the_whole_history_and_the_route_pages_it(stack: Sta
     ]
     assert json.loads(rows[1]["metadata"]) == history[1]["metadata"]
 
-    jsonl = admin(
-        stack, "export", "--account", account, "--format", "jsonl", "--from", history[2]["created_at"]
+    jsonl = stack.admin(
+        "export", "--account", account, "--format", "jsonl", "--from", history[2]["created_at"]
     )
     assert jsonl.returncode == 0, jsonl.stderr
     assert [json.loads(line)["id"] for line in jsonl.stdout.splitlines()] == [e["id"] for e in history[2:]]
@@ -68,9 +59,9 @@ def test_admin_export_writes_the_whole_history_and_the_route_pages_it(stack: Sta
 
 
 def test_admin_export_refuses_bad_times(stack: Stack) -> None:
-    bad = admin(stack, "export", "--account", "a", "--from", "yesterday")
+    bad = stack.admin("export", "--account", "a", "--from", "yesterday")
     assert bad.returncode == 2 and "not an ISO 8601 time" in bad.stderr
-    backwards = admin(
-        stack, "export", "--account", "a", "--from", "2026-01-02T00:00:00Z", "--to", "2026-01-01T00:00:00Z"
+    backwards = stack.admin(
+        "export", "--account", "a", "--from", "2026-01-02T00:00:00Z", "--to", "2026-01-01T00:00:00Z"
     )
     assert backwards.returncode == 1 and "--to must be after --from" in backwards.stderr

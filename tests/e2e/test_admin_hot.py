@@ -3,24 +3,14 @@ the stack's journal posts them into the account's one numbered history; bad shar
 
 from __future__ import annotations
 
-import subprocess
-
-from tests.e2e.conftest import CLI, Stack
-
-ADMIN = CLI.parent / "credits-admin"
-
-
-def admin(stack: Stack, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(ADMIN), *args], capture_output=True, text=True, env=stack.env(), timeout=120, check=False
-    )
+from tests.e2e.conftest import Stack
 
 
 def test_an_account_made_hot_spends_through_its_shards_into_one_history(stack: Stack) -> None:
     account = "hot-e2e"
     body = {"amount": 1_000, "source": "promotional", "idempotency_key": "g"}
     assert stack.service_call("POST", f"/accounts/{account}/grants", body).status == 201
-    made = admin(stack, "hot", "--account", account, "--shards", "4")
+    made = stack.admin("hot", "--account", account, "--shards", "4")
     assert made.returncode == 0, made.stderr
     assert f"{account} is hot with 4 spend shards" in made.stderr
     for n in range(12):
@@ -39,6 +29,6 @@ def test_an_account_made_hot_spends_through_its_shards_into_one_history(stack: S
         assert entry["balance_after"] == running
     assert running == 1_000 - sum(10 + n for n in range(12))
     for bad in ("1", "33", "-2"):
-        wrong = admin(stack, "hot", "--account", account, "--shards", bad)
+        wrong = stack.admin("hot", "--account", account, "--shards", bad)
         assert wrong.returncode == 1 and "shards must be 0" in wrong.stderr
-    assert admin(stack, "hot", "--account", account, "--shards", "0").returncode == 0
+    assert stack.admin("hot", "--account", account, "--shards", "0").returncode == 0

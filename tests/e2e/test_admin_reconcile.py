@@ -4,20 +4,11 @@ discrepancy (and a non-zero exit) otherwise, with Stripe (localstripe) read too.
 from __future__ import annotations
 
 import json
-import subprocess
 
 import boto3
 
 from credits_admin.target import local_stack
-from tests.e2e.conftest import CLI, Stack
-
-ADMIN = CLI.parent / "credits-admin"
-
-
-def admin(stack: Stack, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(ADMIN), *args], capture_output=True, text=True, env=stack.env(), timeout=120, check=False
-    )
+from tests.e2e.conftest import Stack
 
 
 def test_admin_reconcile_finds_nothing_then_exactly_the_planted_drift(stack: Stack) -> None:
@@ -28,7 +19,7 @@ def test_admin_reconcile_finds_nothing_then_exactly_the_planted_drift(stack: Sta
     assert stack.service_call("POST", f"/accounts/{account}/usage", debit).status == 201
     assert len(stack.history(account, 2)) == 2
 
-    clean = admin(stack, "reconcile", "--account", account)
+    clean = stack.admin("reconcile", "--account", account)
     assert clean.returncode == 0, clean.stderr
     assert "no discrepancy" in clean.stderr and clean.stdout == ""
 
@@ -46,7 +37,7 @@ def test_admin_reconcile_finds_nothing_then_exactly_the_planted_drift(stack: Sta
         UpdateExpression="ADD lifetime_spent :one",
         ExpressionAttributeValues={":one": {"N": "1"}},
     )
-    drifted = admin(stack, "reconcile", "--account", account, "--no-payments")
+    drifted = stack.admin("reconcile", "--account", account, "--no-payments")
     assert drifted.returncode == 1, drifted.stderr
     [line] = drifted.stdout.splitlines()
     found = json.loads(line)
@@ -57,7 +48,7 @@ def test_admin_reconcile_finds_nothing_then_exactly_the_planted_drift(stack: Sta
         92,
     )
     # the accounts the journal marked changed today include it
-    changed = admin(stack, "reconcile", "--no-payments")
+    changed = stack.admin("reconcile", "--no-payments")
     assert changed.returncode == 1 and any(
         json.loads(line)["account_id"] == account for line in changed.stdout.splitlines()
     )
