@@ -306,3 +306,28 @@ def test_credits_taken_back_from_a_hot_account_leave_its_shards_nothing_to_spend
     assert ledger_table.get_item("acme", "A", "frozen") == {}, "the freeze was lifted by the write"
     journal.pump()
     assert assert_history_exact("acme")[-1]["balance_after"] == -20
+
+
+def test_a_posting_of_hundreds_of_changes_numbers_every_retry_and_writes_each_entry_once(
+    journal: StreamPump,
+) -> None:
+    ledger.grant("acme", 100_000, "purchase", "g1", now=T0)
+    ledger.set_spend_shards("acme", 2, now=T0)
+    events = [
+        {"account_id": "acme", "amount": 1 + i % 3, "operation": "tokens", "idempotency_key": f"k{b}-{i}"}
+        for b in range(3)
+        for i in range(100)
+    ]
+    for start in range(0, 300, 100):
+        assert {r.status for r in ledger.debit_many(events[start : start + 100], now=T0)} == {"accepted"}
+    journal.pump()  # a shard's writes posted together: hundreds of entries, and as many beside their records
+    entries = assert_history_exact("acme")
+    assert len(entries) == 301
+    by_key = {e["reference"]: e["seq"] for e in entries if e["type"] == "consumption"}
+    again = ledger.debit_many(events[:100], now=T0) + ledger.debit_many(events[200:], now=T0)
+    assert {r.status for r in again} == {"duplicate"}
+    assert [r.result.entry.seq for r in again if r.result] == [
+        by_key[e["idempotency_key"]] for e in events[:100] + events[200:]
+    ]
+    journal.pump()  # nothing new: the retries wrote nothing
+    assert len(assert_history_exact("acme")) == 301

@@ -4,7 +4,8 @@ The table's stream carries each account write with its old and new image. A writ
 left its n changes in ``last`` (or in the batch item ``last`` names: store/batches.py); walking them from the old balance gives each entry's exact balance_after.
 For each write the journal puts the entries (store/entries.py says where; deterministic, so a redelivery rewrites the same items), adds
 consumption to the day's usage rollup (guarded by the account's seq, so a redelivery adds nothing), and
-records each entry on the write's record item so a retried request can return it.
+records each entry on the write's record item (or beside it, for a record on a key of its own) so a retried
+request can return it. Entries and those beside records go 25 per BatchWriteItem, side by side when many.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from ledger.domain.changes import Change, Entry, digest, utcnow
+from ledger.domain.changes import Change, Entry, digest, parse_iso, utcnow
 from ledger.store import entries, table
 from ledger.store.batches import changes_of
 from ledger.store.results import entry_attr
@@ -47,23 +48,33 @@ def record(account_id: str, old: dict[str, Any] | None, new: dict[str, Any]) -> 
     """Write the history of one account write. Safe to repeat."""
     advanced = new.get("seq", 0) > (old or {}).get("seq", 0)
     made = entries_of(old, new, changes_of(account_id, new) if advanced else [])
-    entries.write(entries.layout_of(account_id, new), [entry for _, entry in made])
+    puts = entries.items(entries.layout_of(account_id, new), [entry for _, entry in made])
     for change, entry in made:
-        if change.record:
-            try:
-                table.client().update_item(
-                    TableName=table.table_name(),
-                    Key=table.to_item(table.record_key(account_id, change.record)),
-                    UpdateExpression="SET #e = :e",
-                    ConditionExpression="attribute_exists(pk)",
-                    ExpressionAttributeNames={"#e": entry_attr(change.type)},
-                    ExpressionAttributeValues=table.to_item({":e": entry.to_map()}),
-                )
-            except ClientError as error:
-                if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
-                    raise
+        if not change.record:
+            continue
+        if (beside := table.numbered_key(account_id, change.record)) is not None:
+            # a record on a key of its own (a hot account's usage): the entry is put beside it, in the batch
+            puts.append({**beside, "entry": entry.to_map(), "ttl": _record_ttl(change)})
+            continue
+        try:
+            table.client().update_item(
+                TableName=table.table_name(),
+                Key=table.to_item(table.record_key(account_id, change.record)),
+                UpdateExpression="SET #e = :e",
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeNames={"#e": entry_attr(change.type)},
+                ExpressionAttributeValues=table.to_item({":e": entry.to_map()}),
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+    table.put_all(puts)
     _roll_up(account_id, made)
     return [entry for _, entry in made]
+
+
+def _record_ttl(change: Change) -> int:
+    return int((parse_iso(change.created_at) + table.IDEMPOTENCY_TTL).timestamp())
 
 
 def _roll_up(account_id: str, made: list[tuple[Change, Entry]]) -> None:

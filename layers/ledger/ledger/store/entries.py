@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import base64
 import json
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -45,7 +44,6 @@ TYPE_PK = "type_pk"
 HOT_TYPE = "consumption"  # the type a hot account writes at volume: its index partition is per block too
 NEWEST = table.SEQ_SPAN - 1
 FIRST = 1
-WRITE_BATCH = 25  # DynamoDB's limit per BatchWriteItem
 
 
 def block_pk(account_id: str, block: int) -> str:
@@ -127,22 +125,9 @@ def read_layout(account_id: str) -> Layout:
 # --- writes (the journal) -------------------------------------------------------------------------------
 
 
-def write(layout: Layout, entries: list[Entry]) -> None:
-    """Put the entries (deterministic items: writing them again changes nothing), 25 per request."""
-    for start in range(0, len(entries), WRITE_BATCH):
-        requests = [
-            {"PutRequest": {"Item": table.to_item(layout.item(e))}}
-            for e in entries[start : start + WRITE_BATCH]
-        ]
-        pending: dict[str, Any] = {table.table_name(): requests}
-        for attempt in range(10):
-            left = table.client().batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
-            if not left:
-                break
-            pending = left
-            time.sleep(min(0.05 * 2**attempt, 1.0))
-        else:
-            raise RuntimeError("DynamoDB kept entries unprocessed; the stream batch will be retried")
+def items(layout: Layout, entries: list[Entry]) -> list[dict[str, Any]]:
+    """The entries' items, for ``table.put_all`` (deterministic: writing them again changes nothing)."""
+    return [layout.item(e) for e in entries]
 
 
 def write_if_absent(layout: Layout, entry: Entry) -> bool:

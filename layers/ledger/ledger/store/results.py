@@ -3,7 +3,8 @@
 A transaction cannot return values, so after it commits one strongly consistent GetItem reads the account:
 if this write's change is still in ``last``, its sequence number and running balance follow from the item.
 If other writes landed in between, the journal (which numbers every change from the table's stream) has
-recorded the entry on the write's record item; that is read instead, waiting briefly for the journal.
+recorded the entry on the write's record item (or beside it, for a record on a key of its own); that is read
+instead, waiting briefly for the journal.
 """
 
 from __future__ import annotations
@@ -50,11 +51,20 @@ def numbered_back(item: dict[str, Any], changes: list[Change]) -> list[Entry]:
     return list(reversed(entries))
 
 
-def _recorded_entry(account_id: str, change: Change) -> Entry | None:
+def _where_recorded(account_id: str, change: Change) -> tuple[dict[str, str], str] | None:
+    """The item and attribute where the journal records the change's numbered entry (journal.py)."""
     if change.record is None:
         return None
-    item = table.read_item(table.record_key(account_id, change.record), entry_attr(change.type)) or {}
-    recorded = item.get(entry_attr(change.type))
+    if (beside := table.numbered_key(account_id, change.record)) is not None:
+        return beside, "entry"
+    return table.record_key(account_id, change.record), entry_attr(change.type)
+
+
+def _recorded_entry(account_id: str, change: Change) -> Entry | None:
+    if (where := _where_recorded(account_id, change)) is None:
+        return None
+    key, attribute = where
+    recorded = (table.read_item(key, attribute) or {}).get(attribute)
     return Entry.from_map(recorded) if recorded else None
 
 
@@ -78,13 +88,18 @@ def resolve(account_id: str, change: Change) -> tuple[Entry, Account]:
 
 
 def recorded_entries(account_id: str, changes: list[Change]) -> dict[str, Entry]:
-    """The entries the journal has recorded on these changes' record items so far, by change id."""
-    by_key = {tuple(table.record_key(account_id, c.record).values()): c for c in changes if c.record}
+    """The entries the journal has recorded for these changes so far, by change id."""
+    by_key: dict[tuple[str, str], tuple[Change, str]] = {}
+    for change in changes:
+        if (where := _where_recorded(account_id, change)) is not None:
+            by_key[(where[0]["pk"], where[0]["sk"])] = (change, where[1])
+    attributes = sorted({attribute for _, attribute in by_key.values()})
     found: dict[str, Entry] = {}
-    for item in table.batch_get([{"pk": pk, "sk": sk} for pk, sk in by_key]):
-        change = by_key.get((item.get("pk", ""), item.get("sk", "")))
-        recorded = item.get(entry_attr(change.type)) if change else None
-        if change and recorded:
+    for item in table.batch_get([{"pk": pk, "sk": sk} for pk, sk in by_key], attributes):
+        if (known := by_key.get((item.get("pk", ""), item.get("sk", "")))) is None:
+            continue
+        change, attribute = known
+        if recorded := item.get(attribute):
             found[change.id] = Entry.from_map(recorded)
     return found
 

@@ -34,6 +34,8 @@ from __future__ import annotations
 
 import os
 import re
+import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from decimal import Decimal
 from functools import cache
@@ -42,7 +44,7 @@ from typing import TYPE_CHECKING, Any
 import boto3
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
-from ledger.domain.errors import InvalidRequest
+from ledger.domain.errors import Busy, InvalidRequest
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -121,6 +123,18 @@ def record_key(account_id: str, record: str) -> dict[str, str]:
     return {"pk": account_pk(account_id), "sk": record}
 
 
+NUMBERED_SK = "E"
+
+
+def numbered_key(account_id: str, record: str) -> dict[str, str] | None:
+    """Where the journal puts the numbered entry of a change whose record has a partition key of its own
+    (beside the record, so a retry reads both with one Query); None for a record in the account's partition,
+    whose entry the journal sets on the record itself."""
+    if not record.startswith("#"):
+        return None
+    return {"pk": account_pk(account_id) + record, "sk": NUMBERED_SK}
+
+
 def shard_pk(account_id: str, shard: int) -> str:
     """The partition key of a hot account's spend shard (store/shards.py)."""
     return f"{account_pk(account_id)}#S{shard}"
@@ -187,6 +201,37 @@ def read_item(key: dict[str, str], attribute: str | None = None) -> dict[str, An
     if attribute:
         kwargs.update(ProjectionExpression="#a", ExpressionAttributeNames={"#a": attribute})
     return from_item(client().get_item(**kwargs).get("Item"))
+
+
+WRITE_BATCH = 25  # DynamoDB's limit per BatchWriteItem
+PARALLEL_FROM = 4  # requests: below that, one after another (a small write's requests stay in one order)
+_writers: ThreadPoolExecutor | None = None
+
+
+def put_all(items: list[dict[str, Any]]) -> None:
+    """Put the items (unconditionally: each must be safe to write again), 25 per BatchWriteItem, each retried
+    for what it leaves; many requests go out side by side (``LEDGER_WRITERS`` at a time, default 8), so a
+    posting of a thousand changes takes a few round trips of time, not eighty."""
+    chunks = [items[start : start + WRITE_BATCH] for start in range(0, len(items), WRITE_BATCH)]
+    if len(chunks) < PARALLEL_FROM:
+        for chunk in chunks:
+            _put_chunk(chunk)
+        return
+    global _writers
+    if _writers is None:
+        _writers = ThreadPoolExecutor(int(os.environ.get("LEDGER_WRITERS", "8")), "ledger-writer")
+    for done in [_writers.submit(_put_chunk, chunk) for chunk in chunks]:
+        done.result()
+
+
+def _put_chunk(chunk: list[dict[str, Any]]) -> None:
+    pending: dict[str, Any] = {table_name(): [{"PutRequest": {"Item": to_item(item)}} for item in chunk]}
+    for attempt in range(10):
+        pending = client().batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
+        if not pending:
+            return
+        time.sleep(min(0.05 * 2**attempt, 1.0))
+    raise Busy("DynamoDB kept items unprocessed; retry")
 
 
 def batch_get(
