@@ -20,6 +20,7 @@ from moto import mock_aws
 from bench.capture import Call, Capture
 from bench.functions import stream_delivery, timeout_ms
 from credits_local.localstripe_server import localstripe_process
+from credits_local.moto_engine import roll_back_transactions_in_place
 from credits_local.streams import StreamReader
 from ledger.events import publisher
 from ledger.store import changed
@@ -214,6 +215,7 @@ def stage() -> Iterator[Stage]:
     with ExitStack() as stack:
         stripe = stack.enter_context(stripe_stack())
         stack.enter_context(environment({"STRIPE_API_BASE": stripe.url}))
+        roll_back_transactions_in_place()  # as the local stack's moto does: no table copy per transaction item
         stack.enter_context(mock_aws())
         db = boto3.client("dynamodb")
         create_table(db)

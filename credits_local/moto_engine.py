@@ -49,6 +49,8 @@ def roll_back_transactions_in_place() -> None:
     from moto.dynamodb.models.dynamo_type import DynamoType
 
     stock = models.DynamoDBBackend.transact_write_items
+    if getattr(stock, "rolls_back_in_place", False):
+        return  # patched already (in-process: tests and the bench patch the mock they run in)
 
     def key_of(table: Any, op: dict[str, Any]) -> tuple[Any, Any]:
         key = op.get("Key") or op.get("Item") or {}
@@ -94,6 +96,7 @@ def roll_back_transactions_in_place() -> None:
                 del shard.items[length:]
             raise
 
+    transact_write_items.rolls_back_in_place = True  # type: ignore[attr-defined]
     models.copy = _NoTableCopies()  # type: ignore[assignment]
     models.DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
 
