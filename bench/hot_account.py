@@ -52,6 +52,10 @@ class HotRow:
     shards: int  # 0: not hot
     events: int
     round_trips: float  # the function's DynamoDB requests per event
+    # the journal's DynamoDB requests per event while taking the account item's records, one after another
+    # (the entries of a posting, the numbered entries beside its records, the rollup; a non-hot account's
+    # record updates): the journal's own limit on one account, as the partitions' are DynamoDB's
+    journal_sequential: float
     write_units: float  # everything written per event, the journal's included (index writes too)
     hottest_key: str  # the partition key taking most write units, and its units per event
     key_wcu: float
@@ -107,15 +111,22 @@ def _by_key(new: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[str, An
     return split
 
 
-def _journal(s: Stage) -> list[Call]:
+def _journal(s: Stage, account_pk: str) -> tuple[list[Call], int]:
+    """Every call the journal makes until it has caught up, and how many of them it made while taking the
+    account item's own records (one stream shard, taken in order: the journal's sequential path)."""
     calls: list[Call] = []
+    sequential = 0
     for _ in range(100):
         new = s.stream.read()
         if not any(new.values()):
-            return calls
+            return calls, sequential
         s.capture.phase = "journal"
-        s.stream.deliver("journal", _by_key(new))
-        calls += s.capture.take()
+        for shard_id, records in _by_key(new).items():
+            s.stream.deliver("journal", {shard_id: records})
+            taken = s.capture.take()
+            if shard_id.endswith("/" + account_pk):
+                sequential += sum(1 for c in taken if c.service == "dynamodb")
+            calls += taken
     raise RuntimeError("the journal did not catch up")
 
 
@@ -143,7 +154,7 @@ def _case(s: Stage, name: str, account: str, shards: int, operations: int, batch
         s.capture.phase = "operation"
         _run(name, account, range(operations), batch)
         own = s.capture.take()
-        journal = _journal(s)
+        journal, sequential = _journal(s, ledger_table.account_pk(account))
     events = operations * (BATCH if batch else 1)
     writes = [w for c in own + journal for w in c.writes]
     by_key: Counter[str] = Counter()
@@ -188,6 +199,7 @@ def _case(s: Stage, name: str, account: str, shards: int, operations: int, batch
         shards=shards,
         events=events,
         round_trips=sum(1 for c in own if c.service == "dynamodb") / events,
+        journal_sequential=sequential / events,
         write_units=sum(w.units + w.index_units for w in writes) / events,
         hottest_key=_short(key, account),
         key_wcu=key_units / events,
