@@ -12,7 +12,8 @@ One partition per account, ``pk = ACCOUNT#<account_id>``:
                                version) and ``last``: the change(s) the latest write made, for the journal
                                (or, for a batch of usage, the batch item that holds them)
     sk = "AT"                  auto top-up settings and state (store/top_up_item.py)
-    sk = "E#<inverted seq>"    entries, newest first in key order (written by the journal from the stream)
+    sk = "E#<inverted seq>"    entries, newest first in key order (written by the journal from the stream); a
+                               hot account's from ``blocks_from`` on are on keys of their own (store/entries.py)
     sk = "G#<burn key>"        live grants, one item each, in burn order: G#<priority>#<expiry or never>#
                                <source rank>#<created ms>#<grant id>; so within one priority they are in
                                expiry order too. A grant used up or expired is deleted by the settlement
