@@ -180,3 +180,33 @@ def test_a_forged_cursor_is_refused(journal: StreamPump) -> None:
         cursor = base64.urlsafe_b64encode(json.dumps(bad).encode()).decode()
         with pytest.raises(ledger.InvalidRequest):
             ledger.history("acme", cursor=cursor)
+
+
+def test_a_forged_cursor_on_an_account_with_blocks_reads_only_as_far_as_its_history(
+    journal: StreamPump,
+) -> None:
+    import base64
+    import json
+
+    from ledger.store import table as store
+
+    cold_hot_cold(journal)
+    newest = ledger.balance_card("acme").account.seq
+    queries: list[dict] = []
+    real = store.client().query
+
+    def counted(**kwargs: object) -> object:
+        queries.append(kwargs)
+        return real(**kwargs)
+
+    client = store.client()
+    client.query = counted
+    try:
+        # a seq beyond anything written, and blocks said to start at 1: walked, that is 5 x 10^12 blocks
+        forged = {"sk": "E#" + "0" * 15, "b": 1}
+        cursor = base64.urlsafe_b64encode(json.dumps(forged).encode()).decode()
+        page = ledger.history("acme", limit=5, cursor=cursor)
+    finally:
+        delattr(client, "query")
+    assert [e.seq for e in page.items] == list(range(newest, newest - 5, -1))
+    assert len(queries) <= 3

@@ -20,7 +20,8 @@ every entry skipped).
 
 Reads walk the places in key order, newest first or oldest first, one Query per place (and per page of a
 place), stopping as soon as they have what they were asked for. A history page's cursor is its last entry's
-key and the account's ``blocks_from``, so the pages after the first read no account item.
+key and whether the account has blocks; a later page of an account with blocks reads two attributes of its
+account item first (its seq bounds the walk).
 """
 
 from __future__ import annotations
@@ -236,7 +237,11 @@ def _cursor_in(account_id: str, cursor: str, entry_type: str | None) -> tuple[La
     except (ValueError, KeyError, TypeError, AttributeError) as error:
         kind = " for this type" if entry_type else ""
         raise InvalidRequest(f"cursor is not one this API returned{kind}") from error
-    return Layout(account_id, blocks_from), table.seq_of_entry_sk(sk)
+    if blocks_from is None:  # all its entries below the cursor are in the account's own partition
+        return Layout(account_id), table.seq_of_entry_sk(sk)
+    # the account's own layout, never the cursor's word: its seq bounds the blocks a page may walk (a forged
+    # cursor could otherwise send a page through trillions of empty blocks)
+    return read_layout(account_id), table.seq_of_entry_sk(sk)
 
 
 def page(account_id: str, limit: int, cursor: str | None) -> tuple[list[Entry], str | None]:
