@@ -14,7 +14,8 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
-from ledger.events import publisher, stream
+from ledger.events import publisher
+from ledger.notifications import stream
 from ledger.store import parked
 from ledger.usecases import top_up_requests
 

@@ -13,10 +13,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ledger.domain.changes import parse_iso
-from ledger.events.derive import account_notifications
 from ledger.events.outbox import OUTBOX_PREFIX
 from ledger.events.publisher import Outgoing
 from ledger.journal import account_id_of
+from ledger.notifications.derive import account_notifications
 from ledger.store import table
 from ledger.usecases.top_up_requests import TopUpRequest, crossing
 
