@@ -1,36 +1,16 @@
-"""Stripe webhook deliveries: verify the signature on the raw body, then route each event to its outcome.
-
-A signed event we cannot act on however often it comes (a shape we cannot read, a value the ledger refuses)
-answers 400 ``unreadable_event`` and is parked for an operator (``store/parked.py``), so Stripe stops
-retrying it; only failures a retry can help (DynamoDB or Stripe unavailable, an account kept busy) answer
-5xx."""
+"""Stripe webhook signatures: a delivery is acted on only if Stripe signed this exact body, recently."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
-from datetime import UTC, datetime
-from typing import Any
-
-from aws_lambda_powertools import Logger
-from botocore.exceptions import BotoCoreError, ClientError
-
-from ledger.domain.changes import digest
-from ledger.domain.errors import Busy, InvalidSignature, PaymentProviderError
+from ledger.domain.errors import InvalidSignature
 from ledger.payments import stripe_api
-from ledger.payments.event_shape import UnreadableEvent, check_envelope, check_object
-from ledger.store import parked
-from ledger.usecases import payment
-
-logger = Logger()
 
 TOLERANCE_SECONDS = 300
 
 
-def verify(payload: str, signature: str | None) -> dict[str, Any]:
-    """The event, if ``signature`` is Stripe's for this exact body, made within the last 5 minutes.
-
-    Raises UnreadableEvent (parked) for a signed body that is not an event we can read."""
+def check_signature(payload: str, signature: str | None) -> None:
+    """Raises InvalidSignature unless ``signature`` is Stripe's for this exact body, made within the last 5
+    minutes."""
     import stripe
 
     if not signature:
@@ -41,67 +21,3 @@ def verify(payload: str, signature: str | None) -> dict[str, Any]:
         )
     except stripe.SignatureVerificationError as error:
         raise InvalidSignature(f"the Stripe signature does not verify: {error.user_message}") from None
-    try:
-        event = json.loads(payload)
-        return check_envelope(event)
-    except (ValueError, RecursionError, UnreadableEvent) as error:
-        raise _unreadable(payload, None, error) from None
-
-
-def _unreadable(original: Any, event_id: Any, error: BaseException) -> UnreadableEvent:
-    """Park a signed event we cannot act on, and the error that says so to Stripe (400)."""
-    ident = (
-        event_id
-        if isinstance(event_id, str) and event_id
-        else "body-" + digest(json.dumps(original, default=str))
-    )
-    where = parked.park("webhook", ident, original, error)
-    logger.error("signed Stripe event parked: it cannot be acted on", parked=where, error=str(error))
-    if isinstance(error, UnreadableEvent):
-        return error
-    return UnreadableEvent(f"the event cannot be acted on: {type(error).__name__}")
-
-
-def _paid_session(obj: dict[str, Any], paid_at: datetime) -> payment.Outcome:
-    if obj.get("payment_status") != "paid":  # asynchronous methods confirm later
-        return payment.Outcome("ignored")
-    return payment.payment_succeeded(obj, paid_at)
-
-
-HANDLERS: dict[str, Callable[[dict[str, Any], datetime], payment.Outcome]] = {
-    "payment_intent.succeeded": payment.payment_succeeded,
-    "checkout.session.completed": _paid_session,
-    "checkout.session.async_payment_succeeded": payment.payment_succeeded,
-    "payment_intent.payment_failed": lambda obj, _: payment.payment_failed(obj),
-    "checkout.session.async_payment_failed": lambda obj, _: payment.payment_failed(obj),
-    "charge.refunded": lambda obj, _: payment.charge_refunded(obj),
-    "charge.dispute.created": lambda obj, _: payment.dispute_opened(obj),
-    "charge.dispute.closed": lambda obj, _: payment.dispute_closed(obj),
-}
-
-
-def handle(event: dict[str, Any]) -> payment.Outcome:
-    """Act on one verified event; types we do not act on are acknowledged and ignored."""
-    act = HANDLERS.get(str(event.get("type")))
-    if act is None:
-        return payment.Outcome("ignored")
-    try:
-        obj = check_object(event)
-        outcome = act(obj, datetime.fromtimestamp(int(event.get("created", 0)), UTC))
-    except (BotoCoreError, ClientError) as error:
-        if parked.is_transient(error):
-            raise
-        raise _unreadable(event, event.get("id"), error) from error
-    except (Busy, PaymentProviderError):
-        raise  # a retry can help
-    except Exception as error:
-        raise _unreadable(event, event.get("id"), error) from error
-    logger.info(
-        "stripe event handled",
-        event_id=event.get("id"),
-        type=event.get("type"),
-        result=outcome.result,
-        purchase_id=outcome.purchase_id,
-        credits=outcome.credits,
-    )
-    return outcome
