@@ -15,7 +15,7 @@ from typing import Any
 from bench.capture import Call
 from bench.operations import OPERATIONS, Operation
 from bench.stage import Stage, stage
-from ledger.store.table import ACCOUNT_SK, account_pk
+from ledger.store.schema import ACCOUNT_SK, account_pk
 from tests.support.fake_stripe import Recorded
 
 

@@ -14,7 +14,7 @@ import boto3
 
 import ledger
 from bench.stage import ENVIRONMENT, Stage
-from ledger.store.table import account_pk
+from ledger.store.schema import account_pk
 from tests.support.http import http_event, owner
 from tests.support.lambdas import invoke
 from tests.support.stripe_events import checkout_session, signed_delivery

@@ -30,7 +30,7 @@ from bench.costs import Side
 from bench.stage import TABLE, create_table, environment, stripe_stack
 from ledger.store import changed
 from ledger.store import table as ledger_table
-from ledger.store.table import ACCOUNT_SK, account_pk
+from ledger.store.schema import ACCOUNT_SK, account_pk
 from ledger.usecases.reconcile import reconcile_changed
 from ledger.usecases.reconcile_payments import reconcile_payments
 from tests.support.moto_server import moto_server

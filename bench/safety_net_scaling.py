@@ -27,7 +27,7 @@ from bench.costs import Side
 from bench.operations import schedule
 from bench.stage import TABLE, create_table, environment, stripe_stack
 from ledger.store import table as ledger_table
-from ledger.store.table import account_pk
+from ledger.store.schema import account_pk
 from tests.support.lambdas import LambdaContext, invoke
 from tests.support.moto_server import moto_server
 from tests.support.top_up import enable

@@ -11,7 +11,7 @@ from typing import Any
 from bench.costs import Side
 from bench.operations import with_history
 from bench.stage import TABLE, Stage, stage
-from ledger.store.table import account_pk, entry_sk
+from ledger.store.schema import account_pk, entry_sk
 from tests.support.http import http_event, owner
 
 READS = {

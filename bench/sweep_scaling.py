@@ -22,7 +22,7 @@ from bench.costs import Side
 from bench.operations import expired_grant, schedule
 from bench.stage import TABLE, create_table, environment, invoke_as_deployed
 from ledger.store import table as ledger_table
-from ledger.store.table import ACCOUNT_SK, account_pk
+from ledger.store.schema import ACCOUNT_SK, account_pk
 from tests.support.moto_server import moto_server
 
 BATCH = 25  # BatchWriteItem's limit

@@ -16,7 +16,7 @@ import pytest
 
 import ledger
 from ledger.store import table as ledger_table
-from ledger.store.shards import shard_of
+from ledger.store.schema import shard_of
 from tests.support.stream import StreamPump
 from tests.support.tables import scan
 

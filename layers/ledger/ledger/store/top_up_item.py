@@ -15,16 +15,10 @@ from dataclasses import asdict
 from typing import Any
 
 from ledger.domain.top_up import Attempt, PaymentMethod, TopUp
-from ledger.store import table
+from ledger.store import schema, table
+from ledger.store.schema import TOP_UP_SK
 
-TOP_UP_SK = "AT"
-INDEX = "top_up"
-INDEX_PK = "TOPUP"
 THRESHOLD_ON_ACCOUNT = "top_up_threshold"
-
-
-def top_up_key(account_id: str) -> dict[str, str]:
-    return {"pk": table.account_pk(account_id), "sk": TOP_UP_SK}
 
 
 def parse_top_up(account_id: str, item: dict[str, Any] | None) -> TopUp:
@@ -72,11 +66,11 @@ def read_with_account(account_id: str) -> tuple[dict[str, Any] | None, TopUp]:
             TableName=table.table_name(),
             KeyConditionExpression="pk = :pk AND sk BETWEEN :a AND :at",
             ExpressionAttributeValues=table.to_item(
-                {":pk": table.account_pk(account_id), ":a": table.ACCOUNT_SK, ":at": TOP_UP_SK}
+                {":pk": schema.account_pk(account_id), ":a": schema.ACCOUNT_SK, ":at": TOP_UP_SK}
             ),
             ConsistentRead=True,
         )
         .get("Items", [])
     ]
     by_sk = {item["sk"]: item for item in items}
-    return by_sk.get(table.ACCOUNT_SK), parse_top_up(account_id, by_sk.get(TOP_UP_SK))
+    return by_sk.get(schema.ACCOUNT_SK), parse_top_up(account_id, by_sk.get(TOP_UP_SK))

@@ -29,8 +29,9 @@ from ledger.store import table
 from ledger.store.account_item import parse_account
 from ledger.store.entries import BLOCKS_FROM
 from ledger.store.results import get_account_item
-from ledger.store.shards import MAX_SHARDS, read_shards, shard_key, snapshot
-from ledger.store.writes import KEYS_MOVED, Cancelled, Expr, account_key, transact
+from ledger.store.schema import account_key, shard_key
+from ledger.store.shards import MAX_SHARDS, read_shards, snapshot
+from ledger.store.writes import KEYS_MOVED, Cancelled, Expr, transact
 
 FREEZE_SECONDS = 10
 LEND_ATTEMPTS = 12

@@ -15,7 +15,8 @@ from ledger.payments import stripe_api
 from ledger.payments.catalog import catalog
 from ledger.store import table
 from ledger.store.purchases import get_purchase_item, payment_put, purchase_item
-from ledger.store.writes import Expr, account_key, put, transact
+from ledger.store.schema import account_key
+from ledger.store.writes import Expr, put, transact
 
 if TYPE_CHECKING:
     import stripe

@@ -20,12 +20,11 @@ from botocore.exceptions import ClientError
 
 from ledger.domain.changes import epoch
 from ledger.domain.errors import LedgerError
-from ledger.journal import account_id_of
-from ledger.store import table
+from ledger.store import schema, table
+from ledger.store.schema import DUE_INDEX, REMINDER_PREFIX, account_id_of
 from ledger.usecases.expire import settle_due
-from ledger.usecases.reminders import REMINDER_PREFIX, send_reminder
+from ledger.usecases.reminders import send_reminder
 
-DUE_INDEX = "due"
 PAGE_SIZE = 100
 
 logger = Logger(child=True)
@@ -48,7 +47,7 @@ def due_keys(now: datetime) -> Iterator[tuple[str, str]]:
         "IndexName": DUE_INDEX,
         "KeyConditionExpression": "due_pk = :pk AND #due <= :now",
         "ExpressionAttributeNames": {"#due": "due"},
-        "ExpressionAttributeValues": table.to_item({":pk": table.DUE_PK, ":now": epoch(now)}),
+        "ExpressionAttributeValues": table.to_item({":pk": schema.DUE_PK, ":now": epoch(now)}),
         "Limit": PAGE_SIZE,
     }
     while True:
@@ -68,7 +67,7 @@ def sweep(now: datetime, has_time: Callable[[], bool] = lambda: True) -> SweepRe
             report.complete = False
             break
         try:
-            if sk == table.ACCOUNT_SK:
+            if sk == schema.ACCOUNT_SK:
                 settled = settle_due(account_id, now)
                 report.accounts += 1
                 report.expired += settled.expired

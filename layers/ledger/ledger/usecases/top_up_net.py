@@ -20,10 +20,10 @@ from botocore.exceptions import ClientError
 from ledger.domain.changes import epoch
 from ledger.domain.errors import LedgerError
 from ledger.domain.top_up import TopUp
-from ledger.journal import account_id_of
-from ledger.store import table
+from ledger.store import schema, table
 from ledger.store.account_item import parse_account
-from ledger.store.top_up_item import INDEX, INDEX_PK, parse_top_up, top_up_key
+from ledger.store.schema import TOP_UP_INDEX, TOP_UP_INDEX_PK, account_id_of, top_up_key
+from ledger.store.top_up_item import parse_top_up
 from ledger.store.writes import Cancelled, Expr, transact
 from ledger.usecases.top_up import top_up_if_due
 
@@ -44,9 +44,9 @@ class NetReport:
 def _pages(now: datetime) -> Iterator[list[TopUp]]:
     kwargs: dict[str, Any] = {
         "TableName": table.table_name(),
-        "IndexName": INDEX,
+        "IndexName": TOP_UP_INDEX,
         "KeyConditionExpression": "top_up_pk = :pk AND check_at <= :now",
-        "ExpressionAttributeValues": table.to_item({":pk": INDEX_PK, ":now": epoch(now)}),
+        "ExpressionAttributeValues": table.to_item({":pk": TOP_UP_INDEX_PK, ":now": epoch(now)}),
         "Limit": PAGE_SIZE,
     }
     while True:
@@ -60,7 +60,7 @@ def _pages(now: datetime) -> Iterator[list[TopUp]]:
 
 def _figures(account_ids: list[str]) -> dict[str, dict[str, Any]]:
     """The figures the rules need, of up to 100 accounts in one BatchGetItem (retrying what it leaves)."""
-    keys = [{"pk": table.account_pk(a), "sk": table.ACCOUNT_SK} for a in account_ids]
+    keys = [{"pk": schema.account_pk(a), "sk": schema.ACCOUNT_SK} for a in account_ids]
     items = table.batch_get(keys, attributes=list(FIGURES), consistent=False)
     return {account_id_of(item["pk"]): item for item in items}
 
