@@ -165,3 +165,39 @@ def _posting(
     expr.set("schema", schema.SCHEMA_VERSION)
     action = expr.update(account_key(account_id), return_old_on_failure=False)
     return dict(action["Update"])
+
+
+def set_frozen(account_id: str, token: str, until: int) -> dict[str, Any] | None:
+    """Mark a hot account frozen by ``token`` until ``until`` (epoch seconds); its account item as written, or
+    None when the account is not hot."""
+    try:
+        response = table.client().update_item(
+            TableName=table.table_name(),
+            Key=table.to_item(account_key(account_id)),
+            UpdateExpression="SET #f = :t, #fu = :u",
+            ConditionExpression="attribute_exists(#s)",
+            ExpressionAttributeNames={"#f": "frozen", "#fu": "frozen_until", "#s": "shards"},
+            ExpressionAttributeValues=table.to_item({":t": token, ":u": until}),
+            ReturnValues="ALL_NEW",
+        )
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+            raise
+        return None
+    return table.from_item(response["Attributes"])
+
+
+def clear_frozen(account_id: str, token: str) -> None:
+    """Lift the freeze ``token`` made (nothing, if another write lifted it already)."""
+    try:
+        table.client().update_item(
+            TableName=table.table_name(),
+            Key=table.to_item(account_key(account_id)),
+            UpdateExpression="REMOVE #f, #fu",
+            ConditionExpression="#f = :t",
+            ExpressionAttributeNames={"#f": "frozen", "#fu": "frozen_until"},
+            ExpressionAttributeValues=table.to_item({":t": token}),
+        )
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+            raise

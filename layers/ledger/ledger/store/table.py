@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from decimal import Decimal
@@ -12,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import boto3
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
 
 from ledger.domain.errors import Busy
 
@@ -28,6 +30,10 @@ if TYPE_CHECKING:
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 
+
+# What a DynamoDB request raises when DynamoDB answers with an error (a refused condition or value, throttling
+# beyond the SDK's retries): what a caller that goes on past one account's failure catches.
+DynamoDBError = ClientError
 
 IDEMPOTENCY_TTL = timedelta(days=8)  # keys are remembered at least 7 days
 OPERATION_PREFIX = "o_"  # a usage rollup keeps one attribute per operation: o_<operation>
@@ -74,6 +80,18 @@ def from_item(item: dict[str, Any] | None) -> dict[str, Any] | None:
 def get_item(account_id: str, sk: str, attribute: str | None = None) -> dict[str, Any] | None:
     """One item of the account's partition, strongly consistent (only ``attribute`` of it, if named)."""
     return read_item({"pk": account_pk(account_id), "sk": sk}, attribute)
+
+
+def query_pages(**request: Any) -> Iterator[list[dict[str, Any]]]:
+    """The items of a Query, one page (one request) at a time, following ``LastEvaluatedKey``; the next
+    page is read only when the caller asks for it."""
+    request = {"TableName": table_name(), **request}
+    while True:
+        page = client().query(**request)
+        yield [from_item(raw) or {} for raw in page.get("Items", [])]
+        if "LastEvaluatedKey" not in page:
+            return
+        request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
 def read_item(key: dict[str, str], attribute: str | None = None) -> dict[str, Any] | None:

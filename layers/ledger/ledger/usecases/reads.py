@@ -183,19 +183,14 @@ def usage(account_id: str, start: date, end: date) -> Usage:
         "ExpressionAttributeValues": table.to_item(values),
     }
     days: list[UsageDay] = []
-    while True:
-        response = _query(**kwargs)
-        for raw in response.get("Items", []):
-            item = table.from_item(raw) or {}
+    for page in table.query_pages(**kwargs):
+        for item in page:
             ops = {
                 k[len(table.OPERATION_PREFIX) :]: v
                 for k, v in item.items()
                 if k.startswith(table.OPERATION_PREFIX) and v
             }
             days.append(UsageDay(date=item["sk"][2:], total=item.get("total", 0), by_operation=ops))
-        if "LastEvaluatedKey" not in response:
-            break
-        kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
     totals: dict[str, int] = {}
     for day in days:
         for op, credits in day.by_operation.items():

@@ -14,7 +14,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools import Logger
-from botocore.exceptions import BotoCoreError, ClientError
 
 from ledger.domain.changes import digest
 from ledger.domain.errors import Busy, PaymentProviderError
@@ -79,13 +78,11 @@ def handle(event: dict[str, Any]) -> payment.Outcome:
     try:
         obj = check_object(event)
         outcome = act(obj, datetime.fromtimestamp(int(event.get("created", 0)), UTC))
-    except (BotoCoreError, ClientError) as error:
-        if parked.is_transient(error):
-            raise
-        raise _unreadable(event, event.get("id"), error) from error
     except (Busy, PaymentProviderError):
         raise  # a retry can help
     except Exception as error:
+        if parked.is_transient(error):
+            raise  # AWS unreachable or asking to slow down: a retry can help
         raise _unreadable(event, event.get("id"), error) from error
     logger.info(
         "stripe event handled",
