@@ -1,6 +1,7 @@
 """The layer's packages depend one way: a module imports only its own layer and the layers under it.
 
-    domain                                  pure rules: imports nothing of ours but domain
+    domain, settings                        pure rules (domain imports nothing of ours but domain) and the
+                                            deployment's settings
     store, journal, payments, events        adapters (DynamoDB, Stripe, EventBridge): domain and each other
     usecases                                one module per operation: adapters and domain
     api, notifications, ledger/__init__.py  what the functions call: use cases and everything under them
@@ -23,6 +24,7 @@ ROOT = Path(__file__).resolve().parents[2] / "layers" / "ledger" / "ledger"
 # any lower one; domain may import only itself).
 LAYERS: dict[str, int] = {
     "domain": 0,
+    "settings": 0,  # the environment, read in one place: anything but domain may import it
     "store": 1,
     "journal": 1,  # it numbers entries: store-level
     "payments": 1,

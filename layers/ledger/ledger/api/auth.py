@@ -5,11 +5,11 @@ routes check again, so a route is never reached by a caller the gate would refus
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 
+from ledger import settings
 from ledger.domain.errors import Forbidden
 
 ADMIN_ROLES = ("owner", "admin")
@@ -21,8 +21,8 @@ def check_account_admin(event: dict[str, Any], account_id: str | None) -> None:
     A foreign account answers the same 403 as a member: whether the account exists is not revealed."""
     claims = ((event.get("requestContext") or {}).get("authorizer") or {}).get("jwt") or {}
     claims = claims.get("claims") or {} if isinstance(claims, dict) else {}
-    account = claims.get(os.environ.get("ACCOUNT_CLAIM", "custom:account_id"))
-    role = claims.get(os.environ.get("ROLE_CLAIM", "custom:role"))
+    account = claims.get(settings.account_claim())
+    role = claims.get(settings.role_claim())
     if not account_id or account != account_id or role not in ADMIN_ROLES:
         raise Forbidden("only the account's owner or admin may do this")
 

@@ -21,7 +21,6 @@ from ledger.domain.thresholds import is_below
 
 MAX_AMOUNT = 100_000
 MAX_FAILURES = 3
-DEFAULT_COOLDOWN_SECONDS = 600
 STALE_AFTER_SECONDS = 120  # an in-flight charge older than this is looked at again (resumed, never repeated)
 
 ResultStatus = Literal["pending", "processing", "succeeded", "failed"]

@@ -8,7 +8,6 @@ it is reported failed and delivered again. Entries that did go out are then sent
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -17,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import boto3
 
+from ledger import settings
 from ledger.events.models import Notification
 
 if TYPE_CHECKING:
@@ -58,7 +58,7 @@ def _entry(outgoing: Outgoing) -> PutEventsRequestEntryTypeDef:
         "DetailType": outgoing.detail_type,
         "Detail": json.dumps(outgoing.detail, separators=(",", ":")),
         "Time": outgoing.time,
-        "EventBusName": os.environ["EVENT_BUS_NAME"],
+        "EventBusName": settings.event_bus_name(),
     }
 
 

@@ -11,11 +11,11 @@ CREDIT_CATALOG environment variable (the template's CreditCatalog parameter) and
 
 from __future__ import annotations
 
-import os
 from functools import cache
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from ledger import settings
 from ledger.domain.errors import InvalidRequest, NotFound
 
 MAX_CREDITS = 100_000
@@ -139,4 +139,4 @@ def _parse(document: str, currency: str) -> Catalog:
 
 def catalog() -> Catalog:
     """The deployment's catalog (validated once per document; a bad one fails loudly at first use)."""
-    return _parse(os.environ.get("CREDIT_CATALOG", ""), os.environ.get("CURRENCY", "").lower())
+    return _parse(settings.credit_catalog(), settings.currency())

@@ -8,10 +8,10 @@ run Queries the day's shards: its cost grows with the accounts that changed, nev
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 
+from ledger import settings
 from ledger.domain.changes import digest
 from ledger.store import table
 from ledger.store.schema import changed_pk
@@ -19,7 +19,7 @@ from ledger.store.schema import changed_pk
 SHARDS = 32
 TTL = timedelta(days=35)
 # markers a warm container remembers before it forgets them all (0: none, every write marks)
-REMEMBERED = int(os.environ.get("CHANGED_MARKS_REMEMBERED", "10000"))
+REMEMBERED = settings.changed_marks_remembered()
 
 _marked: set[tuple[str, str]] = set()
 

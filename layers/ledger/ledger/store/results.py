@@ -9,10 +9,10 @@ instead, waiting briefly for the journal.
 
 from __future__ import annotations
 
-import os
 import time
 from typing import Any
 
+from ledger import settings
 from ledger.domain.account import Account
 from ledger.domain.changes import Change, Entry, parse_iso
 from ledger.store import schema, table
@@ -76,7 +76,7 @@ def resolve(account_id: str, change: Change) -> tuple[Entry, Account]:
     for entry in entries_from_last(item):
         if entry.id == change.id:
             return entry, account
-    deadline = time.monotonic() + float(os.environ.get("LEDGER_RESULT_WAIT_SECONDS", "2"))
+    deadline = time.monotonic() + settings.result_wait_seconds()
     while True:
         recorded = _recorded_entry(account_id, change)
         if recorded is not None:
@@ -107,7 +107,7 @@ def recorded_entries(account_id: str, changes: list[Change]) -> dict[str, Entry]
 def wait_for_entries(account_id: str, changes: list[Change]) -> list[Entry]:
     """The entries the journal numbers for these committed changes, waited for briefly (as in ``resolve``);
     one not numbered by then is returned without its place (the history will show it)."""
-    deadline = time.monotonic() + float(os.environ.get("LEDGER_RESULT_WAIT_SECONDS", "2"))
+    deadline = time.monotonic() + settings.result_wait_seconds()
     while True:
         found = recorded_entries(account_id, changes)
         if len(found) == len(changes) or time.monotonic() >= deadline:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -15,6 +14,7 @@ import boto3
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
+from ledger import settings
 from ledger.domain.errors import Busy
 
 # Keys callers have long named through this module (``table.account_pk``); they are defined in schema.py.
@@ -40,12 +40,12 @@ OPERATION_PREFIX = "o_"  # a usage rollup keeps one attribute per operation: o_<
 
 
 def table_name() -> str:
-    return os.environ["TABLE_NAME"]
+    return settings.table_name()
 
 
 @cache
 def client() -> DynamoDBClient:
-    return boto3.client("dynamodb", endpoint_url=os.environ.get("DYNAMODB_ENDPOINT_URL") or None)
+    return boto3.client("dynamodb", endpoint_url=settings.dynamodb_endpoint_url())
 
 
 def reset_client() -> None:
@@ -118,7 +118,7 @@ def put_all(items: list[dict[str, Any]]) -> None:
         return
     global _writers
     if _writers is None:
-        _writers = ThreadPoolExecutor(int(os.environ.get("LEDGER_WRITERS", "8")), "ledger-writer")
+        _writers = ThreadPoolExecutor(settings.ledger_writers(), "ledger-writer")
     for done in [_writers.submit(_put_chunk, chunk) for chunk in chunks]:
         done.result()
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
+from ledger import settings
 from ledger.domain.account import Account
 from ledger.domain.amounts import MAX_LIMIT
 from ledger.domain.changes import utcnow
@@ -23,10 +23,6 @@ class Limits:
     hard_limit: int
 
 
-def default_low_balance_threshold() -> int:
-    return int(os.environ.get("DEFAULT_LOW_BALANCE_THRESHOLD", "0"))
-
-
 def low_balance_threshold(account: Account) -> int:
     """The account's own threshold; else its auto top-up threshold while auto top-up is on; else the
     deployment's default."""
@@ -34,7 +30,7 @@ def low_balance_threshold(account: Account) -> int:
         return account.low_balance_threshold
     if account.top_up_threshold is not None:
         return account.top_up_threshold
-    return default_low_balance_threshold()
+    return settings.default_low_balance_threshold()
 
 
 def get_limits(account_id: str) -> Limits:

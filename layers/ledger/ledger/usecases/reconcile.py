@@ -14,12 +14,12 @@ once (again only after the outbox item's TTL, a week, if it is still there).
 from __future__ import annotations
 
 import json
-import os
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from ledger import settings
 from ledger.domain.changes import epoch, utcnow
 from ledger.domain.errors import PaymentProviderError
 from ledger.domain.reconcile import Checked, Drift, EntryWalk, check_account
@@ -63,7 +63,7 @@ def sweep_grace() -> int:
     """How long past its expiry a grant or hold may stay unsettled: two periods of the sweep's schedule
     (``EXPIRY_SWEEP_SCHEDULE``, a rate expression; a cron schedule counts as daily)."""
     found = re.fullmatch(
-        r"rate\((\d+) (minute|minutes|hour|hours|day|days)\)", os.environ.get("EXPIRY_SWEEP_SCHEDULE", "")
+        r"rate\((\d+) (minute|minutes|hour|hours|day|days)\)", settings.expiry_sweep_schedule()
     )
     if not found:
         return 2 * DEFAULT_SWEEP_SECONDS

@@ -12,11 +12,11 @@ Reminder days come from ``EXPIRY_REMINDER_DAYS`` (comma-separated, default "30,7
 
 from __future__ import annotations
 
-import os
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+from ledger import settings
 from ledger.domain.changes import epoch, from_epoch
 from ledger.domain.grants import Grant
 from ledger.domain.settlement import as_of
@@ -29,12 +29,11 @@ from ledger.store.schema import REMINDER_PREFIX, reminder_sk
 from ledger.store.writes import Cancelled, put, transact
 
 DAY = 86_400
-DEFAULT_REMINDER_DAYS = "30,7,1"
 
 
 def reminder_days() -> list[int]:
     """The configured reminder days, largest first."""
-    text = os.environ.get("EXPIRY_REMINDER_DAYS") or DEFAULT_REMINDER_DAYS
+    text = settings.expiry_reminder_days()
     days = {int(part) for part in text.split(",") if part.strip()}
     if any(d <= 0 for d in days):
         raise ValueError(f"EXPIRY_REMINDER_DAYS must list positive whole days, not {text!r}")

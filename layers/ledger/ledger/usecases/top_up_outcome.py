@@ -6,21 +6,20 @@ by recording its outcome."""
 
 from __future__ import annotations
 
-import os
 from datetime import datetime
 from typing import Any
 
+from ledger import settings
 from ledger.domain.changes import epoch, iso
 from ledger.domain.purchase import Purchase
-from ledger.domain.top_up import DEFAULT_COOLDOWN_SECONDS, STALE_AFTER_SECONDS, Attempt, after_failure
+from ledger.domain.top_up import STALE_AFTER_SECONDS, Attempt, after_failure
 from ledger.store.schema import account_key, top_up_key
 from ledger.store.top_up_item import THRESHOLD_ON_ACCOUNT, attempt_map, get_top_up
 from ledger.store.writes import Expr
 
 
 def cooldown_seconds() -> int:
-    minutes = os.environ.get("AUTO_TOP_UP_COOLDOWN_MINUTES")
-    return int(minutes) * 60 if minutes else DEFAULT_COOLDOWN_SECONDS
+    return settings.auto_top_up_cooldown_minutes() * 60
 
 
 def _still_in_flight(purchase: Purchase) -> Expr:

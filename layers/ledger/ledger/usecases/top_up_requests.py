@@ -7,13 +7,13 @@ the crossing (account and seq); the claim decides, so a request delivered twice 
 
 from __future__ import annotations
 
-import os
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
 import boto3
 from pydantic import BaseModel
 
+from ledger import settings
 from ledger.domain.thresholds import is_below
 from ledger.store.account_item import parse_account
 from ledger.store.top_up_item import THRESHOLD_ON_ACCOUNT
@@ -48,4 +48,4 @@ def client() -> SQSClient:
 
 
 def send(request: TopUpRequest) -> None:
-    client().send_message(QueueUrl=os.environ["AUTO_TOP_UP_QUEUE_URL"], MessageBody=request.model_dump_json())
+    client().send_message(QueueUrl=settings.auto_top_up_queue_url(), MessageBody=request.model_dump_json())
