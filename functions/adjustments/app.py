@@ -2,13 +2,11 @@
 
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Body
-
 import ledger
 from ledger.api.auth import require_service
 from ledger.api.http import created, lambda_handler, resolver
 from ledger.api.models import AdjustmentRequest, DebitResponse, ErrorOut
+from ledger.api.router import Body, Response
 
 app = resolver("service")
 

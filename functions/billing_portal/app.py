@@ -2,12 +2,10 @@
 
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Body
-
 from ledger.api.auth import require_account_admin
 from ledger.api.http import created, lambda_handler, resolver
 from ledger.api.purchase_models import BillingPortalOut, BillingPortalRequest
+from ledger.api.router import Body, Response
 from ledger.usecases.purchase import billing_portal
 
 app = resolver("account")

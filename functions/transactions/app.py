@@ -2,12 +2,11 @@
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler.openapi.params import Query
-
 import ledger
 from ledger.api.auth import require_account_admin
 from ledger.api.http import lambda_handler, resolver
 from ledger.api.models import TransactionsPage
+from ledger.api.router import Query
 from ledger.domain.changes import EntryType
 
 app = resolver("account")

@@ -3,12 +3,10 @@
 from http import HTTPStatus
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Body
-
 import ledger
 from ledger.api.auth import require_service
 from ledger.api.http import lambda_handler, resolver
+from ledger.api.router import Body, Response
 from ledger.api.usage_batch_models import UsageBatchRequest, UsageBatchResponse, UsageResultOut
 
 MAX_BODY = 1024 * 1024  # 100 events with their metadata fit well within it

@@ -12,13 +12,13 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from aws_lambda_powertools import Logger
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ledger.domain.changes import digest
 from ledger.domain.errors import Busy, InvalidSignature, PaymentProviderError
 from ledger.payments import stripe_api
 from ledger.payments.event_shape import UnreadableEvent, check_envelope, check_object
+from ledger.runtime.log import Logger
 from ledger.store import parked
 from ledger.usecases import payment
 

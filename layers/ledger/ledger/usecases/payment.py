@@ -11,14 +11,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from aws_lambda_powertools import Logger
-
 from ledger.domain.changes import iso, utcnow
 from ledger.domain.errors import Busy, InvalidRequest, PaymentProviderError
 from ledger.domain.purchase import AUTO_TOP_UP, OPEN_DISPUTE, RESTORED_DISPUTE, Purchase
 from ledger.events.models import CreditAutoRechargeTriggered, CreditPurchaseFailed, CreditsPurchased
 from ledger.events.outbox import notification_put
 from ledger.payments import stripe_api
+from ledger.runtime.log import Logger
 from ledger.store import table
 from ledger.store.purchases import find_payment, get_purchase_item, payment_put, purchase_key
 from ledger.store.writes import Cancelled, Expr, account_key, transact

@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from aws_lambda_powertools import Logger
 from botocore.exceptions import ClientError
 
 from ledger.domain.changes import epoch
 from ledger.domain.errors import LedgerError
 from ledger.journal import account_id_of
+from ledger.runtime.log import Logger
 from ledger.store import table
 from ledger.usecases.expire import settle_due
 from ledger.usecases.reminders import REMINDER_PREFIX, send_reminder

@@ -21,8 +21,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools import Logger
-
 from ledger.domain.account import Account
 from ledger.domain.changes import epoch, iso, utcnow
 from ledger.domain.errors import PaymentProviderError
@@ -30,6 +28,7 @@ from ledger.domain.purchase import AUTO_TOP_UP, Purchase
 from ledger.domain.top_up import STALE_AFTER_SECONDS, Attempt, TopUp
 from ledger.payments import stripe_api
 from ledger.payments.catalog import catalog
+from ledger.runtime.log import Logger
 from ledger.store.account_item import parse_account
 from ledger.store.purchases import get_purchase_item, payment_put, purchase_item, purchase_key
 from ledger.store.top_up_item import THRESHOLD_ON_ACCOUNT, attempt_map, read_with_account, top_up_key

@@ -14,13 +14,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from aws_lambda_powertools import Logger
 from botocore.exceptions import ClientError
 
 from ledger.domain.changes import epoch
 from ledger.domain.errors import LedgerError
 from ledger.domain.top_up import TopUp
 from ledger.journal import account_id_of
+from ledger.runtime.log import Logger
 from ledger.store import table
 from ledger.store.account_item import parse_account
 from ledger.store.top_up_item import INDEX, INDEX_PK, parse_top_up, top_up_key
