@@ -40,7 +40,7 @@ PAGE = {
 }
 
 
-@app.get("/accounts/<account_id>/transactions/export", responses={200: PAGE})  # type: ignore[dict-item]
+@app.get("/accounts/<account_id>/transactions/export", responses={200: PAGE})
 def export_transactions(
     account_id: str,
     format: Annotated[Format, Query(description="csv (default) or jsonl")] = "csv",

@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, ConfigDict, Field
 
-from ledger.domain.amounts import MAX_AMOUNT, MAX_LIMIT
+from ledger.api.base import Model
+from ledger.domain.amounts import MAX_AMOUNT, MAX_HOLD_SECONDS, MAX_LIMIT
 from ledger.domain.changes import Entry, EntryType, from_epoch, iso
 from ledger.domain.grants import Source
-from ledger.usecases.common import WriteResult
-from ledger.usecases.grant import GrantResult
-from ledger.usecases.hold import MAX_HOLD_SECONDS, CaptureResult, Hold
-from ledger.usecases.limits import Limits
-from ledger.usecases.reads import BalanceCard, Page, Usage
-from ledger.usecases.timeline import BalanceAt
+
+if TYPE_CHECKING:  # what the models are made from: a function imports only the use cases it calls
+    from ledger.usecases.common import WriteResult
+    from ledger.usecases.grant import GrantResult
+    from ledger.usecases.hold import CaptureResult, Hold
+    from ledger.usecases.limits import Limits
+    from ledger.usecases.reads import BalanceCard, Page, Usage
+    from ledger.usecases.timeline import BalanceAt
 
 Amount = Annotated[int, Field(strict=True, ge=1, le=MAX_AMOUNT, description="Whole credits, 1 to 10^12.")]
 IdempotencyKey = Annotated[
@@ -34,7 +37,7 @@ Metadata = Annotated[
 ]
 
 
-class Request(BaseModel):
+class Request(Model):
     model_config = ConfigDict(extra="forbid")
 
 
@@ -100,7 +103,7 @@ class LimitsBody(Request):
         return cls(low_balance_threshold=limits.low_balance_threshold, hard_limit=limits.hard_limit)
 
 
-class EntryOut(BaseModel):
+class EntryOut(Model):
     id: str
     type: EntryType
     amount: int
@@ -118,7 +121,7 @@ class EntryOut(BaseModel):
         return cls.model_validate(entry, from_attributes=True)  # the public fields of the ledger's entry
 
 
-class DebitResponse(BaseModel):
+class DebitResponse(Model):
     entry: EntryOut
     balance: int
     available: int
@@ -128,7 +131,7 @@ class DebitResponse(BaseModel):
         return cls(entry=EntryOut.of(result.entry), balance=result.balance, available=result.available)
 
 
-class HoldOut(BaseModel):
+class HoldOut(Model):
     hold_id: str
     amount: int
     expires_at: str
@@ -150,7 +153,7 @@ class HoldOut(BaseModel):
         )
 
 
-class HoldResolution(BaseModel):
+class HoldResolution(Model):
     """A capture or release: what was captured, what went back to available, and the entry it made."""
 
     hold_id: str
@@ -174,7 +177,7 @@ class HoldResolution(BaseModel):
         )
 
 
-class GrantOut(BaseModel):
+class GrantOut(Model):
     id: str
     amount: int
     remaining: int
@@ -185,7 +188,7 @@ class GrantOut(BaseModel):
     description: str | None = None
 
 
-class GrantResponse(BaseModel):
+class GrantResponse(Model):
     grant: GrantOut
     entry: EntryOut
     balance: int
@@ -210,19 +213,19 @@ class GrantResponse(BaseModel):
         )
 
 
-class ExpiringOut(BaseModel):
+class ExpiringOut(Model):
     amount: int
     expires_at: str
 
 
-class AutoTopUpOut(BaseModel):
+class AutoTopUpOut(Model):
     enabled: bool
     threshold: int | None
     amount: int | None
     disabled_reason: str | None = Field(default=None, description="Why auto top-up turned itself off.")
 
 
-class BalanceCardOut(BaseModel):
+class BalanceCardOut(Model):
     account_id: str
     balance: int
     held: int
@@ -270,7 +273,7 @@ class BalanceCardOut(BaseModel):
         )
 
 
-class BalanceAtOut(BaseModel):
+class BalanceAtOut(Model):
     """The figures as they were at ``at``, from the history: those after ``seq``, the last entry at or before
     ``at`` (``as_of`` its time). Lifetime totals are not included: they would need the whole history."""
 
@@ -294,7 +297,7 @@ class BalanceAtOut(BaseModel):
         )
 
 
-class TransactionsPage(BaseModel):
+class TransactionsPage(Model):
     items: list[EntryOut]
     next_cursor: str | None
 
@@ -303,13 +306,13 @@ class TransactionsPage(BaseModel):
         return cls(items=[EntryOut.of(e) for e in page.items], next_cursor=page.next_cursor)
 
 
-class UsageDayOut(BaseModel):
+class UsageDayOut(Model):
     date: date
     total: int
     by_operation: dict[str, int]
 
 
-class UsageOut(BaseModel):
+class UsageOut(Model):
     model_config = ConfigDict(populate_by_name=True)
 
     from_: date = Field(alias="from")
@@ -333,7 +336,7 @@ class UsageOut(BaseModel):
         return cls.model_validate({**values, "by_day": days})
 
 
-class ErrorOut(BaseModel):
+class ErrorOut(Model):
     error: str = Field(
         description="A stable code, e.g. insufficient_credits, idempotency_conflict, forbidden."
     )

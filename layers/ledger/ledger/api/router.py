@@ -122,7 +122,8 @@ def _read_signature(func: Callable[..., Any], in_path: set[str]) -> typing.Itera
             yield _Param(name, "path", name, None, True, None)
             continue
         hint = hints.get(name, str)
-        base, markers = hint, ()
+        base: Any = hint
+        markers: tuple[Any, ...] = ()
         if typing.get_origin(hint) is typing.Annotated:
             base, *extra = typing.get_args(hint)
             markers = tuple(extra)
@@ -247,13 +248,13 @@ def _as_powertools(func: Callable[..., Any], params: Any) -> Callable[..., Any]:
                 else m
                 for m in markers
             ]
-            hint = typing.Annotated[(base, *swapped)]  # type: ignore[valid-type]
+            hint = typing.Annotated[(base, *swapped)]
         parameters.append(parameter.replace(annotation=hint))
     returns = hints.get("return", signature.return_annotation)
     if typing.get_origin(returns) is Response:
         from aws_lambda_powertools.event_handler import Response as PowertoolsResponse
 
-        returns = PowertoolsResponse[typing.get_args(returns)[0]]  # type: ignore[valid-type]
+        returns = PowertoolsResponse[typing.get_args(returns)[0]]  # type: ignore[misc]
 
     def documented(**kwargs: Any) -> Any:
         return func(**kwargs)
