@@ -45,10 +45,22 @@ class _Json(logging.Formatter):
         return json.dumps(line, default=str, separators=(",", ":"))
 
 
+class _Stdout(logging.StreamHandler):
+    """Writes to whatever ``sys.stdout`` is when a line is logged (Lambda's, or a test's capture)."""
+
+    @property
+    def stream(self) -> Any:
+        return sys.stdout
+
+    @stream.setter
+    def stream(self, _: Any) -> None:
+        pass
+
+
 def _logger() -> logging.Logger:
     named = logging.getLogger("ledger")
     if not named.handlers:
-        handler = logging.StreamHandler(sys.stdout)
+        handler = _Stdout()
         handler.setFormatter(_Json())
         named.addHandler(handler)
         named.setLevel(os.environ.get("POWERTOOLS_LOG_LEVEL", "INFO").upper())
