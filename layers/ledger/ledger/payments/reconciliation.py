@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
+from ledger.payments.gateway import retrieve_payment_intent
 from ledger.payments.stripe_api import as_dict, client, errors
 
 
@@ -27,8 +28,7 @@ def payment_intents(start: datetime, end: datetime) -> Iterator[dict[str, Any]]:
 
 
 def payment_intent(intent_id: str) -> dict[str, Any]:
-    with errors():
-        return as_dict(client().v1.payment_intents.retrieve(intent_id))
+    return retrieve_payment_intent(intent_id)
 
 
 def charge_of(intent: dict[str, Any]) -> dict[str, Any] | None:

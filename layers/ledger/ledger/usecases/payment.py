@@ -14,11 +14,11 @@ from typing import Any, Literal
 from aws_lambda_powertools import Logger
 
 from ledger.domain.changes import iso, utcnow
-from ledger.domain.errors import Busy, InvalidRequest, PaymentProviderError
+from ledger.domain.errors import Busy, InvalidRequest
 from ledger.domain.purchase import AUTO_TOP_UP, OPEN_DISPUTE, RESTORED_DISPUTE, Purchase
 from ledger.events.models import CreditAutoRechargeTriggered, CreditPurchaseFailed, CreditsPurchased
 from ledger.events.outbox import notification_put
-from ledger.payments import stripe_api
+from ledger.payments import gateway
 from ledger.store import table
 from ledger.store.purchases import find_payment, get_purchase_item, payment_put, purchase_key
 from ledger.store.writes import Cancelled, Expr, account_key, transact
@@ -67,20 +67,11 @@ def _ask_stripe(payment_intent_id: str) -> tuple[str, str] | None:
     """A PaymentIntent we have no record of (a Checkout payment not yet confirmed to us): its metadata.
 
     One Stripe does not know (``resource_missing``) is not ours: None, so the event is ignored, not retried."""
-    import stripe
-
     if not payment_intent_id.startswith("pi_"):
         return None
-    try:
-        with stripe_api.errors():
-            intent = stripe_api.as_dict(stripe_api.client().v1.payment_intents.retrieve(payment_intent_id))
-    except PaymentProviderError as error:
-        cause = error.__cause__
-        if isinstance(cause, stripe.InvalidRequestError) and (
-            cause.code == "resource_missing" or cause.http_status == 404
-        ):
-            return None
-        raise
+    intent = gateway.find_payment_intent(payment_intent_id)
+    if intent is None:
+        return None
     meta = intent.get("metadata") or {}
     return (meta["account_id"], meta["purchase_id"]) if meta.get("purchase_id") else None
 
