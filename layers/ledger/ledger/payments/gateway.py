@@ -14,6 +14,8 @@ Stripe's failures into domain errors:
 - ``save_card``: a payment method attached to the customer, ready for off-session charges.
 - ``billing_portal_url``: a Customer Portal session for the customer.
 - ``verify_signature``: that a webhook delivery is Stripe's.
+- ``list_payment_intents`` / ``latest_charge`` / ``list_disputes``: what reconciliation compares with the
+  ledger.
 
 Stripe unreachable or failing is PaymentProviderError (HTTP 502); what Stripe refuses about a card the caller
 chose is PaymentMethodRequired. stripe is imported inside each operation: only what talks to Stripe pays for
@@ -22,7 +24,9 @@ its import.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Literal
 
 from ledger.domain.errors import InvalidSignature, PaymentMethodRequired, PaymentProviderError
@@ -290,3 +294,38 @@ def verify_signature(payload: str, signature: str | None) -> None:
         )
     except stripe.SignatureVerificationError as error:
         raise InvalidSignature(f"the Stripe signature does not verify: {error.user_message}") from None
+
+
+def list_payment_intents(start: datetime, end: datetime) -> Iterator[dict[str, Any]]:
+    """The PaymentIntents created in [start, end), oldest page last, as plain data."""
+    import stripe
+
+    low, high = int(start.timestamp()), int(end.timestamp())
+    params: dict[str, Any] = {"limit": 100, "created": {"gte": low, "lt": high}}
+    with errors():
+        try:
+            pages = client().v1.payment_intents.list(params)  # type: ignore[arg-type]
+        except stripe.InvalidRequestError:  # a Stripe that cannot filter by time (localstripe): filter here
+            pages = client().v1.payment_intents.list({"limit": 100})
+        for intent in pages.auto_paging_iter():
+            found = as_dict(intent)
+            if low <= int(found.get("created") or 0) < high:
+                yield found
+
+
+def latest_charge(intent: dict[str, Any]) -> dict[str, Any] | None:
+    """The PaymentIntent's latest charge (retrieved when Stripe gives only its id)."""
+    latest = intent.get("latest_charge")
+    if isinstance(latest, dict):
+        return latest
+    if not latest:
+        return None
+    with errors():
+        return as_dict(client().v1.charges.retrieve(str(latest)))
+
+
+def list_disputes(intent_id: str) -> list[dict[str, Any]]:
+    """The disputes of a PaymentIntent's charges, as Stripe lists them."""
+    with errors():
+        found = client().v1.disputes.list({"payment_intent": intent_id, "limit": 100})
+        return [as_dict(d) for d in found.auto_paging_iter()]
