@@ -18,7 +18,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from ledger.domain.purchase import AUTO_TOP_UP, RESTORED_DISPUTE, Purchase
+from ledger.domain import disputes
+from ledger.domain.purchase import AUTO_TOP_UP, Purchase
 from ledger.domain.reconcile import Drift
 from ledger.payments import gateway
 from ledger.store import table
@@ -135,7 +136,7 @@ def _check_disputes(
                 )
             )
             continue
-        if (theirs.get("status") in RESTORED_DISPUTE) != (known.get("status") in RESTORED_DISPUTE):
+        if disputes.is_restored(theirs.get("status")) != disputes.is_restored(known.get("status")):
             report.drifts.append(
                 Drift(
                     account_id,
