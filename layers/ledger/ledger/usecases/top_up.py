@@ -27,6 +27,7 @@ from ledger.domain.account import Account
 from ledger.domain.changes import epoch, iso, utcnow
 from ledger.domain.errors import PaymentProviderError
 from ledger.domain.purchase import AUTO_TOP_UP, Failure, Purchase
+from ledger.domain.thresholds import spendable_trip
 from ledger.domain.top_up import STALE_AFTER_SECONDS, Attempt, TopUp
 from ledger.payments import gateway
 from ledger.payments.catalog import catalog
@@ -93,13 +94,13 @@ def _claim(top_up: TopUp, account: Account, seq: int, now: datetime) -> Purchase
     claim.set("claimed_seq", max(seq, top_up.claimed_seq or 0)).set("claimed_spent", account.lifetime_spent)
     claim.set("last_attempt_at", iso(now)).set("check_at", epoch(now) + STALE_AFTER_SECONDS)
     claim.set("last_result", attempt_map(Attempt("pending", purchase.id, iso(now))))
-    # still below the threshold: spendable = available - hard_limit, the one figure every write keeps
+    # still below the threshold, said on spendable: the one figure every write keeps
     below = Expr().when(
         "{a_t} = {t} AND {a_s} < {trip}",
         a_t=THRESHOLD_ON_ACCOUNT,
         t=top_up.threshold,
         a_s="spendable",
-        trip=top_up.threshold - account.hard_limit,
+        trip=spendable_trip(top_up.threshold, account.hard_limit),
     )
     if account.hard_limit:
         below.when("{a_h} = {h}", a_h="hard_limit", h=account.hard_limit)
