@@ -27,11 +27,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from ledger.domain.errors import InvalidSignature, PaymentMethodRequired, PaymentProviderError
 from ledger.domain.purchase import Failure
 from ledger.payments.stripe_api import as_dict, client, errors, webhook_secret
+
+if TYPE_CHECKING:
+    import stripe
 
 SIGNATURE_TOLERANCE_SECONDS = 300
 
@@ -193,7 +196,7 @@ def charge_off_session(
     return Answered(as_dict(intent))
 
 
-def _declined(error: Any) -> Declined:
+def _declined(error: stripe.StripeError) -> Declined:
     body: Any = error.json_body or {}
     raw: dict[str, Any] = body.get("error") or {} if isinstance(body, dict) else {}
     named = raw.get("payment_intent")  # Stripe names the declined PaymentIntent: an object, or its id
