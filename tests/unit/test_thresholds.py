@@ -3,7 +3,7 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ledger.domain.thresholds import crossed_below, is_below, shows_low, spendable_trip
+from ledger.domain.thresholds import crossed_below, is_below, shows_low, spendable_trip, threshold_in_force
 from ledger.domain.top_up import TopUp
 from ledger.usecases.top_up_requests import crossing
 
@@ -68,3 +68,12 @@ def test_a_top_up_is_asked_for_below_the_threshold_not_on_it_and_once_per_crossi
     assert crossing("acme", _account(499, 500, 1), _account(400, 500, 2)) is None  # already below
     assert crossing("acme", _account(400, None, 1), _account(400, 500, 2)) is not None  # turned on below
     assert crossing("acme", None, _account(-1, 0, 1)) is not None
+
+
+@given(st.none() | small, st.none() | small, small)
+def test_the_accounts_own_threshold_wins_then_auto_top_ups_then_the_default(
+    own: int | None, top_up: int | None, default: int
+) -> None:
+    expected = own if own is not None else top_up if top_up is not None else default
+    assert threshold_in_force(own, top_up, default) == expected
+    assert threshold_in_force(None, None, default) == default

@@ -5,12 +5,24 @@
   so the notice and the top-up always agree (landing exactly on the threshold does neither).
 - The balance card's ``low_balance`` badge is **at or below**: available <= threshold, a warning shown one
   credit before the crossing that announces it.
+- The low-balance threshold in force is the account's own, else its auto top-up threshold while auto top-up
+  is on, else the deployment's default; auto top-up itself always uses its own.
 - No threshold (auto top-up off) is never below.
 - A write's condition says "below" on the account item's ``spendable`` (available - hard_limit), the one
   figure every write keeps: ``spendable < spendable_trip(threshold, hard_limit)``.
 """
 
 from __future__ import annotations
+
+
+def threshold_in_force(own: int | None, top_up: int | None, default: int) -> int:
+    """The low-balance threshold in force: the account's own, else its auto top-up threshold, else the
+    default."""
+    if own is not None:
+        return own
+    if top_up is not None:
+        return top_up
+    return default
 
 
 def is_below(available: int, threshold: int | None) -> bool:
