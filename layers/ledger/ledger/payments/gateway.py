@@ -18,8 +18,8 @@ Stripe's failures into domain errors:
   ledger.
 
 Stripe unreachable or failing is PaymentProviderError (HTTP 502); what Stripe refuses about a card the caller
-chose is PaymentMethodRequired. stripe is imported inside each operation: only what talks to Stripe pays for
-its import.
+chose is PaymentMethodRequired. stripe is imported only when an operation runs: only what talks to Stripe
+pays for its import.
 """
 
 from __future__ import annotations
