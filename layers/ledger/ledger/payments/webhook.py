@@ -15,8 +15,8 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ledger.domain.changes import digest
-from ledger.domain.errors import Busy, InvalidSignature, PaymentProviderError
-from ledger.payments import stripe_api
+from ledger.domain.errors import Busy, PaymentProviderError
+from ledger.payments import gateway
 from ledger.payments.event_shape import UnreadableEvent, check_envelope, check_object
 from ledger.runtime.log import Logger
 from ledger.store import parked
@@ -24,23 +24,12 @@ from ledger.usecases import payment
 
 logger = Logger()
 
-TOLERANCE_SECONDS = 300
-
 
 def verify(payload: str, signature: str | None) -> dict[str, Any]:
     """The event, if ``signature`` is Stripe's for this exact body, made within the last 5 minutes.
 
     Raises UnreadableEvent (parked) for a signed body that is not an event we can read."""
-    import stripe
-
-    if not signature:
-        raise InvalidSignature("the Stripe-Signature header is missing")
-    try:
-        stripe.WebhookSignature.verify_header(
-            payload, signature, stripe_api.webhook_secret(), tolerance=TOLERANCE_SECONDS
-        )
-    except stripe.SignatureVerificationError as error:
-        raise InvalidSignature(f"the Stripe signature does not verify: {error.user_message}") from None
+    gateway.verify_signature(payload, signature)
     try:
         event = json.loads(payload)
         return check_envelope(event)

@@ -9,6 +9,7 @@ from ledger.domain.account import Account
 from ledger.domain.amounts import MAX_LIMIT
 from ledger.domain.changes import utcnow
 from ledger.domain.errors import Busy, InvalidRequest
+from ledger.domain.thresholds import threshold_in_force
 from ledger.store.results import read_account
 from ledger.store.writes import Cancelled, Expr, account_key, transact
 from ledger.usecases.hot import freeze, frozen_by, unfreeze
@@ -29,11 +30,9 @@ def default_low_balance_threshold() -> int:
 def low_balance_threshold(account: Account) -> int:
     """The account's own threshold; else its auto top-up threshold while auto top-up is on; else the
     deployment's default."""
-    if account.low_balance_threshold is not None:
-        return account.low_balance_threshold
-    if account.top_up_threshold is not None:
-        return account.top_up_threshold
-    return default_low_balance_threshold()
+    return threshold_in_force(
+        account.low_balance_threshold, account.top_up_threshold, default_low_balance_threshold()
+    )
 
 
 def get_limits(account_id: str) -> Limits:
