@@ -23,11 +23,11 @@ from bench.capture import Capture
 from bench.costs import Side
 from bench.operations import schedule
 from bench.stage import TABLE, create_table, environment, invoke_as_deployed
+from credits_local.moto_engine import moto_server
 from ledger.domain.grants import Grant
 from ledger.store import table as ledger_table
 from ledger.store.grants import grant_item
 from ledger.store.holds import hold_expiry_item
-from tests.support.moto_server import moto_server
 
 BATCH = 25
 DUE = 10  # grants that expire together for the sweep row

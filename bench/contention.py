@@ -14,8 +14,8 @@ import boto3
 import ledger
 from bench.capture import Capture
 from bench.stage import create_table, environment
+from credits_local.moto_engine import moto_server
 from ledger.store import table as ledger_table
-from tests.support.moto_server import moto_server
 
 ACCOUNT = "hot"
 SEED = 20261121

@@ -25,10 +25,10 @@ import ledger
 from bench.capture import Capture
 from bench.costs import Side
 from bench.stage import TABLE, create_table, environment
+from credits_local.moto_engine import moto_server
 from ledger.domain.changes import Entry, iso
 from ledger.store import table as ledger_table
 from ledger.usecases.export import lines
-from tests.support.moto_server import moto_server
 
 BATCH = 25  # BatchWriteItem's limit
 ACCOUNT = "exported"

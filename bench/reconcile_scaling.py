@@ -28,14 +28,14 @@ import ledger
 from bench.capture import Capture
 from bench.costs import Side
 from bench.stage import TABLE, create_table, environment, stripe_stack
+from credits_local.moto_engine import moto_server
+from devkit.payments import pay, start_purchase, webhook
+from devkit.stream import StreamPump
 from ledger.store import changed
 from ledger.store import table as ledger_table
 from ledger.store.table import ACCOUNT_SK, account_pk
 from ledger.usecases.reconcile import reconcile_changed
 from ledger.usecases.reconcile_payments import reconcile_payments
-from tests.support.moto_server import moto_server
-from tests.support.payments import pay, start_purchase, webhook
-from tests.support.stream import StreamPump
 
 BATCH = 25
 DEBITS = 20

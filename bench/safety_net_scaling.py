@@ -26,11 +26,12 @@ from bench.capture import Call, Capture
 from bench.costs import Side
 from bench.operations import schedule
 from bench.stage import TABLE, create_table, environment, stripe_stack
+from credits_local.functions import LambdaContext
+from credits_local.moto_engine import moto_server
+from devkit.lambdas import invoke
+from devkit.top_up import enable
 from ledger.store import table as ledger_table
 from ledger.store.table import account_pk
-from tests.support.lambdas import LambdaContext, invoke
-from tests.support.moto_server import moto_server
-from tests.support.top_up import enable
 
 BATCH = 25  # BatchWriteItem's limit
 

@@ -11,8 +11,8 @@ from typing import Any
 from bench.costs import Side
 from bench.operations import with_history
 from bench.stage import TABLE, Stage, stage
+from devkit.http import http_event, owner
 from ledger.store.table import account_pk, entry_sk
-from tests.support.http import http_event, owner
 
 READS = {
     "balance card": ("balance", "/accounts/{account_id}/balance"),

@@ -19,18 +19,19 @@ from moto import mock_aws
 
 from bench.capture import Call, Capture
 from bench.functions import stream_delivery, timeout_ms
+from credits_local.functions import LambdaContext
 from credits_local.localstripe_server import localstripe_process
 from credits_local.moto_engine import roll_back_transactions_in_place
 from credits_local.streams import StreamReader
+from credits_local.template import create_table_kwargs, ttl_attribute
+from devkit.fake_stripe import Recorded, fake_stripe
+from devkit.lambdas import invoke
+from devkit.stripe_events import WEBHOOK_SECRET
+from devkit.stripe_proxy import StripeProxy, proxy
 from ledger.events import publisher
 from ledger.store import changed
 from ledger.store import table as ledger_table
 from ledger.usecases import top_up_requests
-from tests.support.fake_stripe import Recorded, fake_stripe
-from tests.support.lambdas import LambdaContext, invoke
-from tests.support.stripe_events import WEBHOOK_SECRET
-from tests.support.stripe_proxy import StripeProxy, proxy
-from tests.support.template import create_table_kwargs, ttl_attribute
 
 TABLE = "ledger-bench"
 

@@ -21,9 +21,9 @@ from bench.capture import Capture
 from bench.costs import Side
 from bench.operations import expired_grant, schedule
 from bench.stage import TABLE, create_table, environment, invoke_as_deployed
+from credits_local.moto_engine import moto_server
 from ledger.store import table as ledger_table
 from ledger.store.table import ACCOUNT_SK, account_pk
-from tests.support.moto_server import moto_server
 
 BATCH = 25  # BatchWriteItem's limit
 
