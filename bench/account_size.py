@@ -22,8 +22,9 @@ import ledger
 from bench.capture import Capture
 from bench.costs import Side
 from bench.operations import schedule
-from bench.stage import TABLE, create_table, environment, invoke_as_deployed
+from bench.stage import TABLE, environment, invoke_as_deployed
 from credits_local.moto_engine import moto_server
+from devkit.tables import create_table
 from ledger.domain.grants import Grant
 from ledger.store import table as ledger_table
 from ledger.store.grants import grant_item
@@ -151,7 +152,7 @@ def measure(sizes: list[AccountSize], progress: Callable[[str], None] = lambda _
     now = datetime.now(UTC).replace(microsecond=0)
     with moto_server() as url, environment({"DYNAMODB_ENDPOINT_URL": url}):
         db = boto3.client("dynamodb", endpoint_url=url)
-        create_table(db)
+        create_table(db, TABLE)
         capture = Capture(ledger_table.client(), side=db)
         for n, size in enumerate(sizes):
             progress(f"operations on an account with {size.label}")

@@ -13,8 +13,9 @@ import boto3
 
 import ledger
 from bench.capture import Capture
-from bench.stage import create_table, environment
+from bench.stage import TABLE, environment
 from credits_local.moto_engine import moto_server
+from devkit.tables import create_table
 from ledger.store import table as ledger_table
 
 ACCOUNT = "hot"
@@ -57,7 +58,7 @@ def _worker(index: int, per_thread: int, start: threading.Barrier) -> tuple[list
 def measure(threads: int, per_thread: int) -> Contention:
     granted = threads * per_thread * MAX_AMOUNT // 4  # about half the requested credits
     with moto_server() as url, environment({"DYNAMODB_ENDPOINT_URL": url}):
-        create_table(boto3.client("dynamodb", endpoint_url=url))
+        create_table(boto3.client("dynamodb", endpoint_url=url), TABLE)
         ledger.grant(ACCOUNT, granted, "promotional", "welcome")
         capture = Capture(ledger_table.client())
         start = threading.Barrier(threads)

@@ -24,8 +24,9 @@ import boto3
 import ledger
 from bench.capture import Capture
 from bench.costs import Side
-from bench.stage import TABLE, create_table, environment
+from bench.stage import TABLE, environment
 from credits_local.moto_engine import moto_server
+from devkit.tables import create_table
 from ledger.domain.changes import Entry, iso
 from ledger.store import table as ledger_table
 from ledger.usecases.export import lines
@@ -124,7 +125,7 @@ def measure(sizes: list[int], progress: Callable[[str], None] = lambda _: None) 
     rows: list[ExportRow] = []
     with moto_server() as url, environment({"DYNAMODB_ENDPOINT_URL": url}):
         db = boto3.client("dynamodb", endpoint_url=url)
-        create_table(db)
+        create_table(db, TABLE)
         capture = _LeanCapture(ledger_table.client(), side=db)
         have = 0
         for size in sorted(sizes):

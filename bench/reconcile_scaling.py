@@ -27,10 +27,11 @@ import stripe as stripe_module
 import ledger
 from bench.capture import Capture
 from bench.costs import Side
-from bench.stage import TABLE, create_table, environment, stripe_stack
+from bench.stage import TABLE, environment, stripe_stack
 from credits_local.moto_engine import moto_server
 from devkit.payments import pay, start_purchase, webhook
 from devkit.stream import StreamPump
+from devkit.tables import create_table
 from ledger.store import changed
 from ledger.store import table as ledger_table
 from ledger.store.table import ACCOUNT_SK, account_pk
@@ -94,7 +95,7 @@ def measure(
     now = datetime.now(UTC)
     with moto_server() as url, environment({"DYNAMODB_ENDPOINT_URL": url}):
         db = boto3.client("dynamodb", endpoint_url=url)
-        create_table(db)
+        create_table(db, TABLE)
         model = _model(db, "model")
         _unmark(db, ["model"], now)  # a model only
         entries = sum(1 for i in model if i["sk"]["S"].startswith("E#"))
@@ -159,7 +160,7 @@ def measure_payments(payments: int, progress: Callable[[str], None] = lambda _: 
         environment({"DYNAMODB_ENDPOINT_URL": url, "STRIPE_API_BASE": stripe.url}),
     ):
         db = boto3.client("dynamodb", endpoint_url=url)
-        create_table(db)
+        create_table(db, TABLE)
         client = stripe_module.StripeClient(os.environ["STRIPE_API_KEY"], base_addresses={"api": stripe.url})
         start = datetime.now(UTC) - timedelta(minutes=1)
         for i in range(payments):

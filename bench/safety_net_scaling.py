@@ -25,10 +25,11 @@ import ledger
 from bench.capture import Call, Capture
 from bench.costs import Side
 from bench.operations import schedule
-from bench.stage import TABLE, create_table, environment, stripe_stack
+from bench.stage import TABLE, environment, stripe_stack
 from credits_local.functions import LambdaContext
 from credits_local.moto_engine import moto_server
 from devkit.lambdas import invoke
+from devkit.tables import create_table
 from devkit.top_up import enable
 from ledger.store import table as ledger_table
 from ledger.store.table import account_pk
@@ -106,7 +107,7 @@ def measure(steps: list[tuple[int, int]], progress: Callable[[str], None] = lamb
         environment({"DYNAMODB_ENDPOINT_URL": url, "STRIPE_API_BASE": stripe.url}),
     ):
         db = boto3.client("dynamodb", endpoint_url=url)
-        create_table(db)
+        create_table(db, TABLE)
         above = _model(db, "on-0", _on(500))
         below = _model(db, "low-0", _on(500, spend=450))
         off = _model(db, "off", lambda a: ledger.grant(a, 500, "promotional", "welcome"))

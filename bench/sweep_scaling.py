@@ -20,8 +20,9 @@ import ledger
 from bench.capture import Capture
 from bench.costs import Side
 from bench.operations import expired_grant, schedule
-from bench.stage import TABLE, create_table, environment, invoke_as_deployed
+from bench.stage import TABLE, environment, invoke_as_deployed
 from credits_local.moto_engine import moto_server
+from devkit.tables import create_table
 from ledger.store import table as ledger_table
 from ledger.store.table import ACCOUNT_SK, account_pk
 
@@ -77,7 +78,7 @@ def measure(sizes: list[int], due: int, progress: Callable[[str], None] = lambda
     now = datetime.now(UTC)
     with moto_server() as url, environment({"DYNAMODB_ENDPOINT_URL": url}):
         db = boto3.client("dynamodb", endpoint_url=url)
-        create_table(db)
+        create_table(db, TABLE)
         later = now + timedelta(days=90)
         live = _model(
             db, "live-0", lambda a: ledger.grant(a, 1_000, "promotional", "promo", expires_at=later)

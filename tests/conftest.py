@@ -15,8 +15,7 @@ from moto import mock_aws
 
 from credits_local.moto_engine import moto_server as start_moto_server
 from credits_local.moto_engine import roll_back_transactions_in_place
-from credits_local.template import create_table_kwargs, ttl_attribute
-from devkit import localstripe
+from devkit import localstripe, tables
 from devkit.stream import StreamPump
 from devkit.stripe_events import WEBHOOK_SECRET
 from ledger.events import publisher
@@ -70,12 +69,7 @@ def _environment() -> Iterator[None]:
 
 
 def create_table(name: str = TABLE, endpoint_url: str | None = None) -> None:
-    db = boto3.client("dynamodb", endpoint_url=endpoint_url)
-    db.create_table(**create_table_kwargs(name))
-    if attribute := ttl_attribute():
-        db.update_time_to_live(
-            TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": attribute}
-        )
+    tables.create_table(boto3.client("dynamodb", endpoint_url=endpoint_url), name)
 
 
 @pytest.fixture
