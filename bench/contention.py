@@ -9,13 +9,9 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-import boto3
-
 import ledger
 from bench.capture import Capture
-from bench.stage import TABLE, environment
-from credits_local.moto_engine import moto_server
-from devkit.tables import create_table
+from bench.fill import served_table
 from ledger.store import table as ledger_table
 
 ACCOUNT = "hot"
@@ -57,8 +53,7 @@ def _worker(index: int, per_thread: int, start: threading.Barrier) -> tuple[list
 
 def measure(threads: int, per_thread: int) -> Contention:
     granted = threads * per_thread * MAX_AMOUNT // 4  # about half the requested credits
-    with moto_server() as url, environment({"DYNAMODB_ENDPOINT_URL": url}):
-        create_table(boto3.client("dynamodb", endpoint_url=url), TABLE)
+    with served_table():
         ledger.grant(ACCOUNT, granted, "promotional", "welcome")
         capture = Capture(ledger_table.client())
         start = threading.Barrier(threads)
