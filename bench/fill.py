@@ -34,15 +34,16 @@ def served_table(extra: dict[str, str] | None = None) -> Iterator[Any]:
 
 def put(db: Any, items: Iterable[Item]) -> None:
     """Write ``items`` (taken lazily: a generator of 100k copies stays small), ``BATCH`` per request."""
-    rest = iter(items)
-    while batch := [{"PutRequest": {"Item": item}} for item in islice(rest, BATCH)]:
-        db.batch_write_item(RequestItems={TABLE: batch})
+    _write(db, ({"PutRequest": {"Item": item}} for item in items))
 
 
 def delete(db: Any, keys: Iterable[Item]) -> None:
     """Delete the items of ``keys`` ({"pk": ..., "sk": ...}), ``BATCH`` per request."""
-    rest = iter(keys)
-    while batch := [{"DeleteRequest": {"Key": key}} for key in islice(rest, BATCH)]:
+    _write(db, ({"DeleteRequest": {"Key": key}} for key in keys))
+
+
+def _write(db: Any, requests: Iterator[dict[str, Any]]) -> None:
+    while batch := list(islice(requests, BATCH)):
         db.batch_write_item(RequestItems={TABLE: batch})
 
 
