@@ -25,7 +25,7 @@ from bench.costs import Scenario
 from bench.functions import timeout_ms
 from bench.stage import ENVIRONMENT
 from bench.stub import Script, stub_endpoint
-from tests.support.stripe_events import sign
+from devkit.stripe_events import sign
 
 ROOT = Path(__file__).resolve().parents[1]
 LAYER_REQUIREMENTS = ROOT / "layers" / "ledger" / "requirements.txt"
