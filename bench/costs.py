@@ -16,7 +16,7 @@ from bench.capture import Call
 from bench.operations import OPERATIONS, Operation
 from bench.stage import Stage, stage
 from devkit.fake_stripe import Recorded
-from ledger.store.table import ACCOUNT_SK, account_pk
+from ledger.store.schema import ACCOUNT_SK, account_pk
 
 
 @dataclass

@@ -36,7 +36,7 @@ from devkit.http import http_event
 from ledger.journal import MAX_POSTED_CHANGES
 from ledger.store import entries as entry_store
 from ledger.store import table as ledger_table
-from ledger.store.shards import SHARD_SK
+from ledger.store.schema import SHARD_SK
 
 PARTITION_WCU_PER_SECOND = 1_000  # per partition and per item (and per index partition)
 TRIGGER_BATCH = 100  # the journal trigger's BatchSize (template.yaml)

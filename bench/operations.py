@@ -19,7 +19,7 @@ from devkit.http import http_event, owner
 from devkit.lambdas import invoke
 from devkit.stripe_events import checkout_session, signed_delivery
 from devkit.top_up import enable, receive, sqs_event
-from ledger.store.table import account_pk
+from ledger.store.schema import account_pk
 
 ACCOUNT_ROUTE = "/accounts/{account_id}"
 RETURN_URL = "https://app.example.com/billing"

@@ -32,7 +32,7 @@ from devkit.payments import pay, start_purchase, webhook
 from devkit.stream import StreamPump
 from ledger.store import changed
 from ledger.store import table as ledger_table
-from ledger.store.table import ACCOUNT_SK
+from ledger.store.schema import ACCOUNT_SK
 from ledger.usecases.reconcile import reconcile_changed
 from ledger.usecases.reconcile_payments import reconcile_payments
 

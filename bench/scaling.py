@@ -12,7 +12,7 @@ from bench.fill import put
 from bench.operations import with_history
 from bench.stage import TABLE, Stage, stage
 from devkit.http import http_event, owner
-from ledger.store.table import account_pk, entry_sk
+from ledger.store.schema import account_pk, entry_sk
 
 READS = {
     "balance card": ("balance", "/accounts/{account_id}/balance"),

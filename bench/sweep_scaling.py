@@ -21,7 +21,7 @@ from bench.fill import account_items, copies, put, served_table
 from bench.operations import expired_grant, schedule
 from bench.stage import invoke_as_deployed
 from ledger.store import table as ledger_table
-from ledger.store.table import ACCOUNT_SK
+from ledger.store.schema import ACCOUNT_SK
 
 
 @dataclass

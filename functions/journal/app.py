@@ -13,8 +13,8 @@ from ledger import journal
 from ledger.domain.changes import iso, utcnow
 from ledger.runtime.batch import each_record
 from ledger.runtime.log import Logger
-from ledger.store import changed, parked, table
-from ledger.store.shards import SHARD_SK
+from ledger.store import changed, parked, schema, table
+from ledger.store.schema import SHARD_SK
 
 logger = Logger()
 
@@ -35,9 +35,9 @@ def apply(record: dict[str, Any]) -> None:
         if keys.get("sk") == SHARD_SK:
             postings.post_with(raw)  # a hot account's shard write: posted onto its account item
             return
-        if keys.get("sk") != table.ACCOUNT_SK or "NewImage" not in raw:
+        if keys.get("sk") != schema.ACCOUNT_SK or "NewImage" not in raw:
             return
-        account_id = journal.account_id_of(keys["pk"])
+        account_id = schema.account_id_of(keys["pk"])
         old, new = table.from_item(raw.get("OldImage")), table.from_item(raw["NewImage"]) or {}
         journal.record(account_id, old, new)
         changed.mark_changed(account_id, utcnow())  # what reconciliation reads (once per account and day)

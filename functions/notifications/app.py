@@ -9,7 +9,8 @@ them) is parked for an operator and the batch goes on."""
 
 from typing import Any
 
-from ledger.events import publisher, stream
+from ledger.events import publisher
+from ledger.notifications import stream
 from ledger.runtime.batch import each_record
 from ledger.runtime.log import Logger
 from ledger.store import parked

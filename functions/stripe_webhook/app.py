@@ -2,7 +2,7 @@
 
 from ledger.api.http import lambda_handler, resolver
 from ledger.api.purchase_models import WebhookOut
-from ledger.payments.webhook import handle, verify
+from ledger.usecases.stripe_webhook import handle, verify
 
 app = resolver("public")
 

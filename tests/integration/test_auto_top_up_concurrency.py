@@ -39,7 +39,7 @@ from devkit.top_up import (
 from ledger.events import publisher
 from ledger.store import table as ledger_table
 from ledger.store.results import read_account
-from ledger.store.top_up_item import TOP_UP_SK
+from ledger.store.schema import TOP_UP_SK
 from ledger.usecases import payment, top_up
 from ledger.usecases.top_up import Started, top_up_if_due
 from ledger.usecases.top_up_requests import TopUpRequest

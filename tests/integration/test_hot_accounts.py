@@ -18,7 +18,7 @@ import ledger
 from devkit.stream import StreamPump
 from devkit.tables import scan
 from ledger.store import table as ledger_table
-from ledger.store.shards import shard_of
+from ledger.store.schema import shard_of
 
 T0 = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 

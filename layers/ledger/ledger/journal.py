@@ -15,10 +15,11 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from ledger.domain.changes import Change, Entry, digest, parse_iso, utcnow
-from ledger.store import entries, table
+from ledger.store import entries, schema, table
 from ledger.store.batches import changes_of
 from ledger.store.results import entry_attr
-from ledger.store.shards import SHARD_SK, post, shard_of
+from ledger.store.schema import SHARD_SK, shard_of
+from ledger.store.shards import post
 
 CONSUMPTION_TYPES = ("consumption", "capture")
 UNSPECIFIED_OPERATION = "unspecified"
@@ -52,14 +53,14 @@ def record(account_id: str, old: dict[str, Any] | None, new: dict[str, Any]) -> 
     for change, entry in made:
         if not change.record:
             continue
-        if (beside := table.numbered_key(account_id, change.record)) is not None:
+        if (beside := schema.numbered_key(account_id, change.record)) is not None:
             # a record on a key of its own (a hot account's usage): the entry is put beside it, in the batch
             puts.append({**beside, "entry": entry.to_map(), "ttl": _record_ttl(change)})
             continue
         try:
             table.client().update_item(
                 TableName=table.table_name(),
-                Key=table.to_item(table.record_key(account_id, change.record)),
+                Key=table.to_item(schema.record_key(account_id, change.record)),
                 UpdateExpression="SET #e = :e",
                 ConditionExpression="attribute_exists(pk)",
                 ExpressionAttributeNames={"#e": entry_attr(change.type)},
@@ -98,7 +99,7 @@ def _roll_up(account_id: str, made: list[tuple[Change, Entry]]) -> None:
         try:
             table.client().update_item(
                 TableName=table.table_name(),
-                Key=table.to_item({"pk": table.account_pk(account_id), "sk": table.usage_sk(day)}),
+                Key=table.to_item({"pk": schema.account_pk(account_id), "sk": schema.usage_sk(day)}),
                 UpdateExpression="SET " + ", ".join(sets),
                 ConditionExpression="attribute_not_exists(#seq) OR #seq < :seq",
                 ExpressionAttributeNames=names,
@@ -107,10 +108,6 @@ def _roll_up(account_id: str, made: list[tuple[Change, Entry]]) -> None:
         except ClientError as error:
             if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
                 raise  # a failed condition means this write was already counted
-
-
-def account_id_of(pk: str) -> str:
-    return pk.removeprefix("ACCOUNT#")
 
 
 UNRECORDED = "unrecorded"

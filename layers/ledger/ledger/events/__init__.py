@@ -1,2 +1,2 @@
-"""Notifications: their detail models, the outbox items that carry them, their derivation from the account's
-stream images, and the EventBridge publisher."""
+"""Notifications on EventBridge: their detail models, the outbox items that carry them, and the publisher.
+What the table's stream announces is worked out above the use cases, in ``ledger.notifications``."""

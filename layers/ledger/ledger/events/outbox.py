@@ -14,15 +14,11 @@ from typing import Any
 
 from ledger.domain.changes import epoch, iso
 from ledger.events.models import NOTIFICATIONS, Notification
-from ledger.store import table
+from ledger.store import schema
+from ledger.store.schema import outbox_sk
 from ledger.store.writes import put
 
-OUTBOX_PREFIX = "N#"
 OUTBOX_TTL = timedelta(days=7)
-
-
-def outbox_sk(notification_id: str) -> str:
-    return OUTBOX_PREFIX + notification_id
 
 
 def notification_put(account_id: str, name: str, detail: Notification, now: datetime) -> dict[str, Any]:
@@ -32,7 +28,7 @@ def notification_put(account_id: str, name: str, detail: Notification, now: date
     if detail.account_id != account_id:
         raise ValueError(f"the detail is about account {detail.account_id!r}, not {account_id!r}")
     item = {
-        "pk": table.account_pk(account_id),
+        "pk": schema.account_pk(account_id),
         "sk": outbox_sk(detail.id),
         "detail_type": name,
         "detail": detail.model_dump(mode="json"),

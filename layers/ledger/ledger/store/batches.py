@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ledger.domain.changes import Change
-from ledger.store import table
+from ledger.store import schema, table
 from ledger.store.writes import put
 
 BATCH_TTL = timedelta(days=8)  # the stream keeps records 24 h; the journal reads a batch well before
@@ -25,7 +25,7 @@ def batch_put(
     """``pk``: a partition key of its own (a hot account's batches: store/shards.py), else the account's."""
     return put(
         {
-            "pk": pk or table.account_pk(account_id),
+            "pk": pk or schema.account_pk(account_id),
             "sk": batch_sk,
             "changes": [c.to_map() for c in changes],
             "ttl": int((now + BATCH_TTL).timestamp()),
@@ -51,12 +51,12 @@ def changes_of(account_id: str, item: dict[str, Any]) -> list[Change]:
     last = item.get("last") or []
     if len(last) == 1 and "posted" in last[0]:  # a hot account's posting (store/shards.py)
         ref = last[0]
-        key = table.posting_key(account_id, int(ref["posted"]), int(ref["from"]), int(ref["to"]))
+        key = schema.posting_key(account_id, int(ref["posted"]), int(ref["from"]), int(ref["to"]))
         return _stored_changes(key)
     batch = batch_ref(last)
     if batch is None:
         return [Change.from_map(c) for c in last]
-    return _stored_changes({"pk": last[0].get("pk") or table.account_pk(account_id), "sk": batch})
+    return _stored_changes({"pk": last[0].get("pk") or schema.account_pk(account_id), "sk": batch})
 
 
 def _stored_changes(key: dict[str, str]) -> list[Change]:

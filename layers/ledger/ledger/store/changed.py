@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta
 
 from ledger.domain.changes import digest
 from ledger.store import table
+from ledger.store.schema import changed_pk
 
 SHARDS = 32
 TTL = timedelta(days=35)
@@ -23,17 +24,13 @@ REMEMBERED = int(os.environ.get("CHANGED_MARKS_REMEMBERED", "10000"))
 _marked: set[tuple[str, str]] = set()
 
 
-def _pk(day: str, shard: int) -> str:
-    return f"CHANGED#{day}#{shard:02d}"
-
-
 def _shard(account_id: str) -> int:
     return int(digest(account_id, size=8), 16) % SHARDS
 
 
 def marker_pk(day: str, account_id: str) -> str:
     """The partition of ``account_id``'s marker for ``day`` (YYYY-MM-DD)."""
-    return _pk(day, _shard(account_id))
+    return changed_pk(day, _shard(account_id))
 
 
 def mark_changed(account_id: str, now: datetime) -> None:
@@ -58,7 +55,7 @@ def changed_on(day: date) -> Iterator[str]:
         kwargs = {
             "TableName": table.table_name(),
             "KeyConditionExpression": "pk = :pk",
-            "ExpressionAttributeValues": table.to_item({":pk": _pk(day.isoformat(), shard)}),
+            "ExpressionAttributeValues": table.to_item({":pk": changed_pk(day.isoformat(), shard)}),
         }
         while True:
             page = table.client().query(**kwargs)  # type: ignore[arg-type]

@@ -36,19 +36,13 @@ from botocore.exceptions import ClientError
 
 from ledger.domain.changes import Entry
 from ledger.domain.errors import InvalidRequest
-from ledger.store import table
+from ledger.store import schema, table
+from ledger.store.schema import BLOCK, BY_TYPE_INDEX, TYPE_PK, block_pk
 
-BLOCK = 200
 BLOCKS_FROM = "blocks_from"  # on the account item: the first seq kept in blocks (absent: none is)
-INDEX = "by_type"
-TYPE_PK = "type_pk"
 HOT_TYPE = "consumption"  # the type a hot account writes at volume: its index partition is per block too
-NEWEST = table.SEQ_SPAN - 1
+NEWEST = schema.SEQ_SPAN - 1
 FIRST = 1
-
-
-def block_pk(account_id: str, block: int) -> str:
-    return f"{table.account_pk(account_id)}#E{block}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,14 +61,14 @@ class Layout:
         pk = (
             block_pk(self.account_id, seq // BLOCK)
             if self.in_blocks(seq)
-            else table.account_pk(self.account_id)
+            else schema.account_pk(self.account_id)
         )
-        return {"pk": pk, "sk": table.entry_sk(seq)}
+        return {"pk": pk, "sk": schema.entry_sk(seq)}
 
     def type_pk(self, seq: int, entry_type: str) -> str:
         if entry_type == HOT_TYPE and self.in_blocks(seq):
-            return f"{block_pk(self.account_id, seq // BLOCK)}#{entry_type}"
-        return f"{table.account_pk(self.account_id)}#{entry_type}"
+            return schema.type_pk(block_pk(self.account_id, seq // BLOCK), entry_type)
+        return schema.type_pk(schema.account_pk(self.account_id), entry_type)
 
     def item(self, entry: Entry) -> dict[str, Any]:
         seq = entry.seq or 0
@@ -93,12 +87,18 @@ class Layout:
                 seq = min(high, block * BLOCK + BLOCK - 1)
                 if entry_type is None or entry_type == HOT_TYPE:
                     pk = block_pk(self.account_id, block)
-                    out.append((f"{pk}#{entry_type}" if entry_type else pk, seq, max(bottom, block * BLOCK)))
+                    out.append(
+                        (
+                            schema.type_pk(pk, entry_type) if entry_type else pk,
+                            seq,
+                            max(bottom, block * BLOCK),
+                        )
+                    )
             if entry_type is None or entry_type == HOT_TYPE:
                 high = self.blocks_from - 1
         if high >= low:
-            pk = table.account_pk(self.account_id)
-            out.append((f"{pk}#{entry_type}" if entry_type else pk, high, low))
+            pk = schema.account_pk(self.account_id)
+            out.append((schema.type_pk(pk, entry_type) if entry_type else pk, high, low))
         return out
 
 
@@ -115,7 +115,7 @@ def read_layout(account_id: str) -> Layout:
     """The account's layout, from a strongly consistent read of two attributes of its account item."""
     response = table.client().get_item(
         TableName=table.table_name(),
-        Key=table.to_item({"pk": table.account_pk(account_id), "sk": table.ACCOUNT_SK}),
+        Key=table.to_item({"pk": schema.account_pk(account_id), "sk": schema.ACCOUNT_SK}),
         ProjectionExpression="#s, #b",
         ExpressionAttributeNames={"#s": "seq", "#b": BLOCKS_FROM},
         ConsistentRead=True,
@@ -159,13 +159,13 @@ def _query(
         "KeyConditionExpression": "#p = :p AND sk BETWEEN :hi AND :lo",
         "ExpressionAttributeNames": {"#p": TYPE_PK if index else "pk"},
         "ExpressionAttributeValues": table.to_item(
-            {":p": pk, ":hi": table.entry_sk(high), ":lo": table.entry_sk(low)}
+            {":p": pk, ":hi": schema.entry_sk(high), ":lo": schema.entry_sk(low)}
         ),
         "ScanIndexForward": newest_first,  # E#<10^15 - seq>: ascending keys are newest first
         **kwargs,
     }
     if index:
-        request["IndexName"] = INDEX
+        request["IndexName"] = BY_TYPE_INDEX
     while True:
         response = table.client().query(**request)
         items, next_key = response.get("Items", []), response.get("LastEvaluatedKey")
@@ -215,7 +215,7 @@ def after(layout: Layout, seq: int, page_size: int = 1000) -> Iterator[Entry]:
 def _cursor_out(layout: Layout, entries: list[Entry], limit: int, entry_type: str | None) -> str | None:
     if len(entries) < limit or not entries:
         return None
-    data: dict[str, Any] = {"sk": table.entry_sk(entries[-1].seq or 0)}
+    data: dict[str, Any] = {"sk": schema.entry_sk(entries[-1].seq or 0)}
     if layout.blocks_from is not None:
         data["b"] = layout.blocks_from
     if entry_type:
@@ -228,7 +228,12 @@ def _cursor_in(account_id: str, cursor: str, entry_type: str | None) -> tuple[La
     try:
         data = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
         sk, blocks_from = data["sk"], data.get("b")
-        if not isinstance(sk, str) or not sk.startswith("E#") or not sk[2:].isdigit() or len(sk) != 17:
+        if (
+            not isinstance(sk, str)
+            or not sk.startswith(schema.ENTRY_PREFIX)
+            or not sk[2:].isdigit()
+            or len(sk) != 17
+        ):
             raise ValueError(sk)
         if blocks_from is not None and (type(blocks_from) is not int or blocks_from < FIRST):
             raise ValueError(blocks_from)
@@ -238,10 +243,10 @@ def _cursor_in(account_id: str, cursor: str, entry_type: str | None) -> tuple[La
         kind = " for this type" if entry_type else ""
         raise InvalidRequest(f"cursor is not one this API returned{kind}") from error
     if blocks_from is None:  # all its entries below the cursor are in the account's own partition
-        return Layout(account_id), table.seq_of_entry_sk(sk)
+        return Layout(account_id), schema.seq_of_entry_sk(sk)
     # the account's own layout, never the cursor's word: its seq bounds the blocks a page may walk (a forged
     # cursor could otherwise send a page through trillions of empty blocks)
-    return read_layout(account_id), table.seq_of_entry_sk(sk)
+    return read_layout(account_id), schema.seq_of_entry_sk(sk)
 
 
 def page(account_id: str, limit: int, cursor: str | None) -> tuple[list[Entry], str | None]:
@@ -257,17 +262,17 @@ def page(account_id: str, limit: int, cursor: str | None) -> tuple[list[Entry], 
         TableName=table.table_name(),
         KeyConditionExpression="pk = :pk AND sk BETWEEN :a AND :e",
         ExpressionAttributeValues=table.to_item(
-            {":pk": table.account_pk(account_id), ":a": table.ACCOUNT_SK, ":e": "E#~"}
+            {":pk": schema.account_pk(account_id), ":a": schema.ACCOUNT_SK, ":e": schema.LAST_ENTRY_SK}
         ),
         Limit=limit + 2,  # the account item and its auto top-up item come first
     )
     items = [table.from_item(i) or {} for i in response.get("Items", [])]
-    account_item = next((i for i in items if i["sk"] == table.ACCOUNT_SK), None)
+    account_item = next((i for i in items if i["sk"] == schema.ACCOUNT_SK), None)
     layout = layout_of(account_id, account_item)
     if layout.blocks_from is not None:
         found = newest(layout, limit)
         return found, _cursor_out(layout, found, limit, None)
-    listed = [Entry.from_map(i) for i in items if i["sk"].startswith("E#")]
+    listed = [Entry.from_map(i) for i in items if i["sk"].startswith(schema.ENTRY_PREFIX)]
     if "LastEvaluatedKey" not in response and len(listed) <= limit:
         return listed, None  # the Query reached the oldest entry
     return listed[:limit], _cursor_out(layout, listed[:limit], limit, None)

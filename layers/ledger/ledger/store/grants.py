@@ -17,18 +17,18 @@ from typing import Any
 
 from ledger.domain.account import Account
 from ledger.domain.grants import Grant, source_rank
-from ledger.store import table
+from ledger.store import schema, table
 
 FIRST_PAGE = 2  # most reads need the first grant of a range and the one after it
 LAST_PAGE = 100
 
 
 def grant_key(account_id: str, grant: Grant) -> dict[str, str]:
-    return {"pk": table.account_pk(account_id), "sk": sk_of(grant)}
+    return {"pk": schema.account_pk(account_id), "sk": sk_of(grant)}
 
 
 def sk_of(grant: Grant) -> str:
-    return table.grant_sk(
+    return schema.grant_sk(
         grant.priority, grant.expires_at, source_rank(grant.source), grant.created_at, grant.id
     )
 
@@ -81,8 +81,8 @@ def _range_items(
 ) -> Iterator[dict[str, Any]]:
     """The grant items of one priority (None: all), in key order, in pages that grow. ``through``: read the
     grants expiring by then in one Query first (all of them are needed), then the rest page by page."""
-    prefix = table.GRANT_PREFIX if priority is None else table.grant_range(priority)
-    pk = table.account_pk(account_id)
+    prefix = schema.GRANT_PREFIX if priority is None else schema.grant_range(priority)
+    pk = schema.account_pk(account_id)
     base: dict[str, Any] = {"TableName": table.table_name(), "ConsistentRead": True}
     rest: dict[str, Any] = {
         **base,

@@ -6,11 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from ledger.domain.account import OpenHold
-from ledger.store import table
-
-
-def hold_expiry_key(account_id: str, hold_id: str, expires_at: int) -> dict[str, str]:
-    return {"pk": table.account_pk(account_id), "sk": table.hold_expiry_sk(expires_at, hold_id)}
+from ledger.store import schema, table
+from ledger.store.schema import hold_expiry_key
 
 
 def hold_expiry_item(account_id: str, hold_id: str, amount: int, expires_at: int) -> dict[str, Any]:
@@ -22,7 +19,7 @@ def _query(account_id: str, condition: str, low: str, high: str, limit: int) -> 
         TableName=table.table_name(),
         KeyConditionExpression=f"pk = :pk AND {condition}",
         ExpressionAttributeValues=table.to_item(
-            {":pk": table.account_pk(account_id), ":lo": low, ":hi": high}
+            {":pk": schema.account_pk(account_id), ":lo": low, ":hi": high}
         ),
         ConsistentRead=True,
         Limit=limit,
@@ -38,7 +35,7 @@ def _query(account_id: str, condition: str, low: str, high: str, limit: int) -> 
 def lapsed_and_next(account_id: str, at: int, limit: int) -> list[OpenHold]:
     """Up to ``limit`` open holds that lapsed by ``at``, oldest first, then the next open hold (if any): the
     one that tells the next moment a hold falls due (when more than ``limit`` lapsed, that one has too)."""
-    prefix = table.HOLD_EXPIRY_PREFIX
+    prefix = schema.HOLD_EXPIRY_PREFIX
     bound = f"{prefix}{at:011d}#~"
     lapsed = _query(account_id, "sk BETWEEN :lo AND :hi", prefix, bound, limit + 1)
     if len(lapsed) > limit:
@@ -49,7 +46,7 @@ def lapsed_and_next(account_id: str, at: int, limit: int) -> list[OpenHold]:
 def open_holds(account_id: str) -> list[OpenHold]:
     """Every open hold of the account, soonest to lapse first (an operator's or a test's read)."""
     holds: list[OpenHold] = []
-    prefix = table.HOLD_EXPIRY_PREFIX
+    prefix = schema.HOLD_EXPIRY_PREFIX
     while True:
         low = f"{prefix}{holds[-1].expires_at:011d}#{holds[-1].id}" if holds else prefix
         page = _query(account_id, "sk BETWEEN :lo AND :hi", low, prefix + "~", 1000)

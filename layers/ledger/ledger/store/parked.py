@@ -17,8 +17,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from ledger.domain.changes import iso, utcnow
 from ledger.store import table
+from ledger.store.schema import PARKED_PK, parked_sk
 
-PARKED_PK = "PARKED"
 MAX_ORIGINAL = 300_000
 MAX_ERROR = 2_000
 # DynamoDB refusing what it was given: a retry sends the same and is refused the same
@@ -32,10 +32,6 @@ def is_transient(error: BaseException) -> bool:
     if isinstance(error, ClientError):
         return error.response.get("Error", {}).get("Code") not in REFUSED_CONTENT
     return False
-
-
-def parked_sk(where: str, ident: str) -> str:
-    return f"{where}#{ident}"
 
 
 def park(

@@ -11,21 +11,8 @@ from typing import Any
 
 from ledger.domain.purchase import Failure, Purchase
 from ledger.store import table
+from ledger.store.schema import payment_key, purchase_key, purchase_sk
 from ledger.store.writes import put
-
-PAYMENT_SK = "STRIPE"
-
-
-def purchase_sk(purchase_id: str) -> str:
-    return f"P#{purchase_id}"
-
-
-def purchase_key(account_id: str, purchase_id: str) -> dict[str, str]:
-    return {"pk": table.account_pk(account_id), "sk": purchase_sk(purchase_id)}
-
-
-def payment_key(stripe_id: str) -> dict[str, str]:
-    return {"pk": f"STRIPE#{stripe_id}", "sk": PAYMENT_SK}
 
 
 def purchase_item(purchase: Purchase) -> dict[str, Any]:

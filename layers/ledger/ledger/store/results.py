@@ -15,7 +15,7 @@ from typing import Any
 
 from ledger.domain.account import Account
 from ledger.domain.changes import Change, Entry, parse_iso
-from ledger.store import table
+from ledger.store import schema, table
 from ledger.store.account_item import parse_account
 from ledger.store.batches import batch_ref, holds_no_changes
 from ledger.store.shards import hot_view
@@ -26,7 +26,7 @@ def entry_attr(change_type: str) -> str:
 
 
 def get_account_item(account_id: str) -> dict[str, Any] | None:
-    return table.get_item(account_id, table.ACCOUNT_SK)
+    return table.get_item(account_id, schema.ACCOUNT_SK)
 
 
 def read_account(account_id: str) -> Account:
@@ -55,9 +55,9 @@ def _where_recorded(account_id: str, change: Change) -> tuple[dict[str, str], st
     """The item and attribute where the journal records the change's numbered entry (journal.py)."""
     if change.record is None:
         return None
-    if (beside := table.numbered_key(account_id, change.record)) is not None:
+    if (beside := schema.numbered_key(account_id, change.record)) is not None:
         return beside, "entry"
-    return table.record_key(account_id, change.record), entry_attr(change.type)
+    return schema.record_key(account_id, change.record), entry_attr(change.type)
 
 
 def _recorded_entry(account_id: str, change: Change) -> Entry | None:

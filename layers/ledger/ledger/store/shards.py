@@ -32,30 +32,18 @@ from botocore.exceptions import ClientError
 
 from ledger.domain.account import Account
 from ledger.domain.changes import Change, parse_iso
-from ledger.store import table
+from ledger.store import schema, table
 from ledger.store.account_item import daily_spend_attr, parse_account, stale_daily_spend_attr
 from ledger.store.batches import BATCH_TTL
-from ledger.store.writes import Expr, account_key
+from ledger.store.schema import account_key, shard_key, shard_of
+from ledger.store.writes import Expr
 
-SHARD_SK = "S"
 MAX_SHARDS = 32
-
-
-def shard_key(account_id: str, shard: int) -> dict[str, str]:
-    return {"pk": table.shard_pk(account_id, shard), "sk": SHARD_SK}
 
 
 def posted_attr(shard: int) -> str:
     """The account item's count of shard ``shard``'s writes already posted."""
     return f"ps{shard}"
-
-
-def shard_of(pk: str) -> tuple[str, int] | None:
-    """(account id, shard) of a shard item's partition key; None for any other key."""
-    head, sep, tail = pk.rpartition("#S")
-    if not sep or not head.startswith("ACCOUNT#") or not tail.isdigit() or "#" in head[8:]:
-        return None
-    return head.removeprefix("ACCOUNT#"), int(tail)
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,7 +124,7 @@ def post(account_id: str, shard: int, writes: list[tuple[int, list[Change]]], no
             TableName=table.table_name(),
             Item=table.to_item(
                 {
-                    **table.posting_key(account_id, shard, first, last),
+                    **schema.posting_key(account_id, shard, first, last),
                     "changes": [c.to_map() for c in changes],
                     "ttl": int((now + BATCH_TTL).timestamp()),
                 }
@@ -148,7 +136,7 @@ def post(account_id: str, shard: int, writes: list[tuple[int, list[Change]]], no
         except ClientError as error:
             if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
                 raise
-        posted = (table.get_item(account_id, table.ACCOUNT_SK, posted_attr(shard)) or {}).get(
+        posted = (table.get_item(account_id, schema.ACCOUNT_SK, posted_attr(shard)) or {}).get(
             posted_attr(shard), 0
         )
         if posted < first - 1:
@@ -174,6 +162,42 @@ def _posting(
         expr.remove(stale)
     expr.add("seq", len(changes))
     expr.set("last", [{"posted": shard, "from": first, "to": last, "count": len(changes)}])
-    expr.set("schema", table.SCHEMA_VERSION)
+    expr.set("schema", schema.SCHEMA_VERSION)
     action = expr.update(account_key(account_id), return_old_on_failure=False)
     return dict(action["Update"])
+
+
+def set_frozen(account_id: str, token: str, until: int) -> dict[str, Any] | None:
+    """Mark a hot account frozen by ``token`` until ``until`` (epoch seconds); its account item as written, or
+    None when the account is not hot."""
+    try:
+        response = table.client().update_item(
+            TableName=table.table_name(),
+            Key=table.to_item(account_key(account_id)),
+            UpdateExpression="SET #f = :t, #fu = :u",
+            ConditionExpression="attribute_exists(#s)",
+            ExpressionAttributeNames={"#f": "frozen", "#fu": "frozen_until", "#s": "shards"},
+            ExpressionAttributeValues=table.to_item({":t": token, ":u": until}),
+            ReturnValues="ALL_NEW",
+        )
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+            raise
+        return None
+    return table.from_item(response["Attributes"])
+
+
+def clear_frozen(account_id: str, token: str) -> None:
+    """Lift the freeze ``token`` made (nothing, if another write lifted it already)."""
+    try:
+        table.client().update_item(
+            TableName=table.table_name(),
+            Key=table.to_item(account_key(account_id)),
+            UpdateExpression="REMOVE #f, #fu",
+            ConditionExpression="#f = :t",
+            ExpressionAttributeNames={"#f": "frozen", "#fu": "frozen_until"},
+            ExpressionAttributeValues=table.to_item({":t": token}),
+        )
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+            raise

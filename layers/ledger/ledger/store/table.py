@@ -1,41 +1,10 @@
-"""The single-table schema and the low-level DynamoDB client.
-
-One partition per account, ``pk = ACCOUNT#<account_id>``:
-
-    sk = "A"                   the account item: O(1) state, whatever the account's age, grants or holds:
-                               figures (balance, held, spendable, lifetime totals), limits, ``seq``,
-                               ``unsettled`` (consumption not yet allocated to grants), the ``due`` guard,
-                               daily spend of the last 8 days (sd_<yyyymmdd>), the priorities of its live
-                               grants (``prios``), counters (``grant_items``, ``arrived``, ``settlements``,
-                               ``pending``), grants that arrived since the last settlement (b#<id>: their
-                               base, s#<id>: their arrival; at most MAX_PENDING), ``schema`` (the layout's
-                               version) and ``last``: the change(s) the latest write made, for the journal
-                               (or, for a batch of usage, the batch item that holds them)
-    sk = "AT"                  auto top-up settings and state (store/top_up_item.py)
-    sk = "E#<inverted seq>"    entries, newest first in key order (written by the journal from the stream); a
-                               hot account's from ``blocks_from`` on are on keys of their own (store/entries.py)
-    sk = "G#<burn key>"        live grants, one item each, in burn order: G#<priority>#<expiry or never>#
-                               <source rank>#<created ms>#<grant id>; so within one priority they are in
-                               expiry order too. A grant used up or expired is deleted by the settlement
-                               that finds it so (its history stays in the entries).
-    sk = "H#<hold_id>"         holds (also the idempotency record of the hold that created them)
-    sk = "HX#<expiry>#<id>"    one per open hold, in expiry order: what the settlement releases when it lapses
-    sk = "I#<idempotency_key>" idempotency records of debits and grants (TTL: ``ttl``)
-    sk = "N#..."               outbox items (events/outbox.py); "P#..." purchases; "R#..." reminders
-    sk = "U#<yyyy-mm-dd>"      per-day usage rollups (written by the journal)
-    sk = "UB#<batch id>"       the changes of a batch of usage events, in order, for the journal (TTL: ``ttl``);
-                               after every entry in key order, so never in the balance card's Query
-
-"A" sorts just before "AT" and "E#", so one Query from "A" returns the account item, its auto top-up item
-and its newest entries. Sparse GSI ``due`` (due_pk, due): accounts with something due (a grant expiring, a
-hold expiring) and reminders.
-"""
+"""The low-level DynamoDB client of the one table (its layout, every key and index: store/schema.py)."""
 
 from __future__ import annotations
 
 import os
-import re
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from decimal import Decimal
@@ -44,112 +13,29 @@ from typing import TYPE_CHECKING, Any
 
 import boto3
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
 
-from ledger.domain.errors import Busy, InvalidRequest
+from ledger.domain.errors import Busy
+
+# Keys callers have long named through this module (``table.account_pk``); they are defined in schema.py.
+from ledger.store.schema import ACCOUNT_SK as ACCOUNT_SK
+from ledger.store.schema import DUE_PK as DUE_PK
+from ledger.store.schema import account_pk as account_pk
+from ledger.store.schema import entry_sk as entry_sk
+from ledger.store.schema import hold_sk as hold_sk
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
-
-ACCOUNT_SK = "A"
-SEQ_SPAN = 10**15
-DUE_PK = "DUE"
-SCHEMA_VERSION = 2  # the account layout: grants and holds in their own items
-GRANT_PREFIX = "G#"
-HOLD_EXPIRY_PREFIX = "HX#"
-NEVER_EXPIRES = 99_999_999_999  # sorts never-expiring grants after every expiry (epoch seconds, 11 digits)
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 
 
-ACCOUNT_ID = re.compile(r"^[^#\x00-\x1f\x7f]{1,128}$")
+# What a DynamoDB request raises when DynamoDB answers with an error (a refused condition or value, throttling
+# beyond the SDK's retries): what a caller that goes on past one account's failure catches.
+DynamoDBError = ClientError
 
-
-def account_pk(account_id: str) -> str:
-    if not ACCOUNT_ID.match(account_id):
-        raise InvalidRequest("account_id must be 1-128 characters, without '#' or control characters")
-    return f"ACCOUNT#{account_id}"
-
-
-def entry_sk(seq: int) -> str:
-    return f"E#{SEQ_SPAN - seq:015d}"
-
-
-def seq_of_entry_sk(sk: str) -> int:
-    return SEQ_SPAN - int(sk[2:])
-
-
-def hold_sk(hold_id: str) -> str:
-    return f"H#{hold_id}"
-
-
-def grant_range(priority: int) -> str:
-    """The prefix of the live grants of one priority (in expiry order within it)."""
-    return f"{GRANT_PREFIX}{priority:04d}#"
-
-
-def grant_sk(priority: int, expires_at: int | None, rank: int, created_at: int, grant_id: str) -> str:
-    """A live grant's key: lexicographic order is burn order (see domain/grants.py: burn_key)."""
-    expiry = NEVER_EXPIRES if expires_at is None else expires_at
-    return f"{grant_range(priority)}{expiry:011d}#{rank}#{created_at:013d}#{grant_id}"
-
-
-def hold_expiry_sk(expires_at: int, hold_id: str) -> str:
-    return f"{HOLD_EXPIRY_PREFIX}{expires_at:011d}#{hold_id}"
-
-
-def batch_sk(batch_id: str) -> str:
-    return f"UB#{batch_id}"
-
-
-def idempotency_sk(key: str) -> str:
-    return f"I#{key}"
-
-
-RECORD_SK = "I"
 IDEMPOTENCY_TTL = timedelta(days=8)  # keys are remembered at least 7 days
-
-
-def own_record(key: str) -> str:
-    """A record on a partition key of its own (a hot account's usage: store/shards.py), as ``Change.record``
-    names it: the suffix of its partition key."""
-    return f"#I#{key}"
-
-
-def record_key(account_id: str, record: str) -> dict[str, str]:
-    """The key of the item ``Change.record`` names: a sort key in the account's partition, or (starting with
-    ``#``) a partition key of its own."""
-    if record.startswith("#"):
-        return {"pk": account_pk(account_id) + record, "sk": RECORD_SK}
-    return {"pk": account_pk(account_id), "sk": record}
-
-
-NUMBERED_SK = "E"
-
-
-def numbered_key(account_id: str, record: str) -> dict[str, str] | None:
-    """Where the journal puts the numbered entry of a change whose record has a partition key of its own
-    (beside the record, so a retry reads both with one Query); None for a record in the account's partition,
-    whose entry the journal sets on the record itself."""
-    if not record.startswith("#"):
-        return None
-    return {"pk": account_pk(account_id) + record, "sk": NUMBERED_SK}
-
-
-def shard_pk(account_id: str, shard: int) -> str:
-    """The partition key of a hot account's spend shard (store/shards.py)."""
-    return f"{account_pk(account_id)}#S{shard}"
-
-
-def posting_key(account_id: str, shard: int, first: int, last: int) -> dict[str, str]:
-    """Where a posting of shard writes ``first``..``last`` keeps their changes: a partition key of its own."""
-    return {"pk": f"{shard_pk(account_id, shard)}#{first}-{last}", "sk": "P"}
-
-
-def usage_sk(day: str) -> str:
-    return f"U#{day}"
-
-
 OPERATION_PREFIX = "o_"  # a usage rollup keeps one attribute per operation: o_<operation>
 
 
@@ -194,6 +80,18 @@ def from_item(item: dict[str, Any] | None) -> dict[str, Any] | None:
 def get_item(account_id: str, sk: str, attribute: str | None = None) -> dict[str, Any] | None:
     """One item of the account's partition, strongly consistent (only ``attribute`` of it, if named)."""
     return read_item({"pk": account_pk(account_id), "sk": sk}, attribute)
+
+
+def query_pages(**request: Any) -> Iterator[list[dict[str, Any]]]:
+    """The items of a Query, one page (one request) at a time, following ``LastEvaluatedKey``; the next
+    page is read only when the caller asks for it."""
+    request = {"TableName": table_name(), **request}
+    while True:
+        page = client().query(**request)
+        yield [from_item(raw) or {} for raw in page.get("Items", [])]
+        if "LastEvaluatedKey" not in page:
+            return
+        request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
 def read_item(key: dict[str, str], attribute: str | None = None) -> dict[str, Any] | None:

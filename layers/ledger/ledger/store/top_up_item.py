@@ -11,20 +11,19 @@ threshold (``top_up_threshold``, only while auto top-up is on) so the stream see
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import suppress
 from dataclasses import asdict
+from datetime import datetime
 from typing import Any
 
+from ledger.domain.changes import epoch
 from ledger.domain.top_up import Attempt, PaymentMethod, TopUp
-from ledger.store import table
+from ledger.store import schema, table
+from ledger.store.schema import TOP_UP_INDEX, TOP_UP_INDEX_PK, TOP_UP_SK, account_id_of, top_up_key
+from ledger.store.writes import Cancelled, Expr, transact
 
-TOP_UP_SK = "AT"
-INDEX = "top_up"
-INDEX_PK = "TOPUP"
 THRESHOLD_ON_ACCOUNT = "top_up_threshold"
-
-
-def top_up_key(account_id: str) -> dict[str, str]:
-    return {"pk": table.account_pk(account_id), "sk": TOP_UP_SK}
 
 
 def parse_top_up(account_id: str, item: dict[str, Any] | None) -> TopUp:
@@ -72,11 +71,33 @@ def read_with_account(account_id: str) -> tuple[dict[str, Any] | None, TopUp]:
             TableName=table.table_name(),
             KeyConditionExpression="pk = :pk AND sk BETWEEN :a AND :at",
             ExpressionAttributeValues=table.to_item(
-                {":pk": table.account_pk(account_id), ":a": table.ACCOUNT_SK, ":at": TOP_UP_SK}
+                {":pk": schema.account_pk(account_id), ":a": schema.ACCOUNT_SK, ":at": TOP_UP_SK}
             ),
             ConsistentRead=True,
         )
         .get("Items", [])
     ]
     by_sk = {item["sk"]: item for item in items}
-    return by_sk.get(table.ACCOUNT_SK), parse_top_up(account_id, by_sk.get(TOP_UP_SK))
+    return by_sk.get(schema.ACCOUNT_SK), parse_top_up(account_id, by_sk.get(TOP_UP_SK))
+
+
+def to_check(now: datetime, page_size: int) -> Iterator[list[TopUp]]:
+    """The accounts in the ``top_up`` index due a look by ``now`` (``check_at <= now``), one page at a time."""
+    pages = table.query_pages(
+        IndexName=TOP_UP_INDEX,
+        KeyConditionExpression="top_up_pk = :pk AND check_at <= :now",
+        ExpressionAttributeValues=table.to_item({":pk": TOP_UP_INDEX_PK, ":now": epoch(now)}),
+        Limit=page_size,
+    )
+    for items in pages:
+        yield [parse_top_up(account_id_of(item["pk"]), item) for item in items]
+
+
+def forget(account_id: str) -> None:
+    """Take an account whose auto top-up is off out of the index (unless it was turned on again meanwhile)."""
+    expr = Expr().when(
+        "{a_e} = {no} AND attribute_not_exists({a_f})", a_e="enabled", no=False, a_f="in_flight"
+    )
+    expr.remove("top_up_pk").remove("check_at")
+    with suppress(Cancelled):
+        transact([expr.update(top_up_key(account_id), return_old_on_failure=False)])

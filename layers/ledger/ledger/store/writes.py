@@ -13,7 +13,7 @@ from botocore.exceptions import ClientError
 
 from ledger.domain.changes import Change
 from ledger.domain.errors import Busy
-from ledger.store import table
+from ledger.store import schema, table
 from ledger.store.account_item import daily_spend_attr, stale_daily_spend_attr
 
 CONFLICT_RETRIES = 8
@@ -139,16 +139,12 @@ def put(item: dict[str, Any], *, only_if_new: bool = True) -> dict[str, Any]:
     return {"Put": action}
 
 
-def account_key(account_id: str) -> dict[str, str]:
-    return {"pk": table.account_pk(account_id), "sk": table.ACCOUNT_SK}
-
-
 def stamp(expr: Expr, changes: list[Change]) -> Expr:
     """Every write that changes the account advances ``seq``, leaves its changes in ``last`` and records the
     layout it wrote (``schema``)."""
     expr.add("seq", len(changes))
     expr.set("last", [c.to_map() for c in changes])
-    expr.set("schema", table.SCHEMA_VERSION)
+    expr.set("schema", schema.SCHEMA_VERSION)
     return expr
 
 
@@ -157,7 +153,7 @@ def stamp_batch(expr: Expr, batch_sk: str, count: int) -> Expr:
     changes (store/batches.py), so the account item stays small."""
     expr.add("seq", count)
     expr.set("last", [{"batch": batch_sk, "count": count}])
-    expr.set("schema", table.SCHEMA_VERSION)
+    expr.set("schema", schema.SCHEMA_VERSION)
     return expr
 
 
@@ -207,7 +203,7 @@ def lower_due(expr: Expr, moment: int, lower: bool) -> Expr:
     ``lower``: set it, on condition it was later or absent; otherwise: on condition it already is."""
     if lower:
         expr.when("attribute_not_exists({a_due}) OR {a_due} > {at}", a_due="due", at=moment)
-        return expr.set("due", moment).set("due_pk", table.DUE_PK)
+        return expr.set("due", moment).set("due_pk", schema.DUE_PK)
     return expr.when("{a_due} <= {at}", a_due="due", at=moment)
 
 

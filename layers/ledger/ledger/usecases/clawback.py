@@ -16,10 +16,11 @@ from typing import Any, Literal
 from ledger.domain.amounts import is_amount
 from ledger.domain.changes import Change, digest, iso, utcnow
 from ledger.domain.errors import Busy, InsufficientCredits, InvalidRequest
-from ledger.store import table
+from ledger.store import schema
 from ledger.store.account_item import parse_account
 from ledger.store.results import resolve
-from ledger.store.writes import Cancelled, Expr, account_key, guard_due, stamp, transact
+from ledger.store.schema import account_key
+from ledger.store.writes import Cancelled, Expr, guard_due, stamp, transact
 from ledger.usecases.common import WriteResult, check_key, record_put, replayed_change, write_with_due
 from ledger.usecases.hot import freeze, frozen_by, unfreeze
 
@@ -53,7 +54,7 @@ def clawback(
         created_at=iso(now),
         reference=reference,
         description=description,
-        record=table.idempotency_sk(key),
+        record=schema.idempotency_sk(key),
     )
 
     token: str | None = None  # a hot account is frozen while credits are taken back (usecases/hot.py)

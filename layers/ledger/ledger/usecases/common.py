@@ -11,7 +11,7 @@ from typing import Any
 from ledger.domain.account import Account
 from ledger.domain.changes import Change, Entry, request_hash
 from ledger.domain.errors import Busy, IdempotencyConflict, InvalidRequest
-from ledger.store import table
+from ledger.store import schema, table
 from ledger.store.writes import Cancelled, absent, put
 from ledger.usecases.expire import settle_due
 
@@ -50,7 +50,7 @@ def record_put(
     """The idempotency record, written in the same transaction as the change it guards, where the change's
     ``record`` says (in the account's partition, or on a key of its own for a hot account's usage)."""
     item = {
-        **table.record_key(account_id, change.record or table.idempotency_sk(key)),
+        **schema.record_key(account_id, change.record or schema.idempotency_sk(key)),
         "operation": operation,
         "request_hash": request_hash({"operation": operation, **request}),
         "change": change.to_map(),
@@ -65,13 +65,13 @@ def record_elsewhere(account_id: str, key: str, hot: bool) -> dict[str, Any]:
     """The check that a usage key was not used in the other place its record may be (in the week after an
     account was made hot or not): on a key of its own when ``hot`` is False, in the account's partition when
     True."""
-    other = table.idempotency_sk(key) if hot else table.own_record(key)
-    return absent(table.record_key(account_id, other))
+    other = schema.idempotency_sk(key) if hot else schema.own_record(key)
+    return absent(schema.record_key(account_id, other))
 
 
 def find_record(account_id: str, key: str) -> dict[str, Any] | None:
     """The idempotency record of ``key``, if a write under it committed."""
-    return table.get_item(account_id, table.idempotency_sk(key))
+    return table.get_item(account_id, schema.idempotency_sk(key))
 
 
 def replayed_change(old: dict[str, Any] | None, key: str, operation: str, request: dict[str, Any]) -> Change:

@@ -10,14 +10,14 @@ from ledger.domain.amounts import is_amount
 from ledger.domain.changes import Change, digest, iso, utcnow
 from ledger.domain.errors import Busy, InsufficientCredits, InvalidRequest
 from ledger.domain.text import check_metadata, check_operation
-from ledger.store import table
+from ledger.store import schema
 from ledger.store.account_item import parse_account
 from ledger.store.results import resolve, resolve_unposted
-from ledger.store.shards import parse_shard, shard_key, spend
+from ledger.store.schema import account_key, shard_key
+from ledger.store.shards import parse_shard, spend
 from ledger.store.writes import (
     Cancelled,
     Expr,
-    account_key,
     count_consumption,
     guard_due,
     keys_in_place,
@@ -62,7 +62,7 @@ def usage_change(
         created_at=iso(now),
         operation=operation,
         reference=key,
-        record=table.idempotency_sk(key),
+        record=schema.idempotency_sk(key),
         extra={"metadata": metadata} if metadata else {},
     )
     return change, request
@@ -135,7 +135,7 @@ def _debit_hot(
     account_id: str, change: Change, request: dict[str, Any], key: str, amount: int, now: datetime
 ) -> WriteResult:
     """A hot account's debit: one shard's write and the idempotency record, on keys of their own."""
-    change = replace(change, record=table.own_record(key))
+    change = replace(change, record=schema.own_record(key))
     shard = pick_shard(hot_accounts.shards(account_id))
     both_places = False  # made hot lately: the key may have been used on the account item
     for _ in range(HOT_ATTEMPTS):

@@ -29,7 +29,7 @@ from ledger.domain.errors import (
     InvalidRequest,
     LedgerError,
 )
-from ledger.store import table
+from ledger.store import schema
 from ledger.store.account_item import parse_account
 from ledger.store.batches import batch_put
 from ledger.store.results import (
@@ -38,11 +38,11 @@ from ledger.store.results import (
     resolve_batch,
     wait_for_entries,
 )
-from ledger.store.shards import parse_shard, shard_key, spend
+from ledger.store.schema import account_key, shard_key
+from ledger.store.shards import parse_shard, spend
 from ledger.store.writes import (
     Cancelled,
     Expr,
-    account_key,
     count_consumption,
     guard_due,
     keys_in_place,
@@ -136,7 +136,7 @@ def _event(index: int, raw: Any, now: datetime) -> _Event:
     )
     if not isinstance(account_id, str):
         raise InvalidRequest("account_id must be a string")
-    table.account_pk(account_id)  # refuses ids the table cannot key
+    schema.account_pk(account_id)  # refuses ids the table cannot key
     if type(amount) is not int:
         raise InvalidRequest("amount must be an integer from 1 to 1000000000000")
     if not isinstance(operation, str):
@@ -170,7 +170,7 @@ def _apply(
             break
         # named after its events (and the attempt): the same request makes the same writes, and a batch item
         # left by keys used long ago (their records expired first) cannot block the next attempt
-        batch_sk = table.batch_sk(digest(account_id, str(attempt), *(e.key for e in live)))
+        batch_sk = schema.batch_sk(digest(account_id, str(attempt), *(e.key for e in live)))
         try:
             transact(_actions(account_id, live, batch_sk, now, both_places))
         except Cancelled as cancelled:
@@ -228,23 +228,25 @@ def _apply_hot(
     """A hot account's chunk: one shard's write of the chunk's sum, its batch item and the records, each on
     a partition key of its own (store/shards.py). A shard short of credits borrows (usecases/hot.py); when
     the whole account is, the events are taken in request order against all its credits."""
-    live = [replace(e, change=replace(e.change, record=table.own_record(e.key))) for e in chunk]
+    live = [replace(e, change=replace(e.change, record=schema.own_record(e.key))) for e in chunk]
     replays = replays if replays is not None else []
     shard = pick_shard(hot_accounts.shards(account_id))
     for attempt in range(ATTEMPTS):
         if not live:
             break
         batch_id = digest(account_id, "hot", str(attempt), *(e.key for e in live))
-        batch_pk = f"{table.shard_pk(account_id, shard)}#B#{batch_id}"
+        batch_pk = schema.shard_batch_pk(account_id, shard, batch_id)
         total = sum(e.amount for e in live)
-        expr = spend(shard, total, now).set("last", [{"batch": "B", "pk": batch_pk, "count": len(live)}])
+        expr = spend(shard, total, now).set(
+            "last", [{"batch": schema.SHARD_BATCH_SK, "pk": batch_pk, "count": len(live)}]
+        )
         if not both_places:
             keys_in_place(expr, now)
         try:
             transact(
                 [
                     expr.update(shard_key(account_id, shard)),
-                    batch_put(account_id, "B", [e.change for e in live], now, pk=batch_pk),
+                    batch_put(account_id, schema.SHARD_BATCH_SK, [e.change for e in live], now, pk=batch_pk),
                     *(record_put(account_id, e.key, "debit", e.request, e.change, now) for e in live),
                     *(record_elsewhere(account_id, e.key, hot=True) for e in live if both_places),
                 ]

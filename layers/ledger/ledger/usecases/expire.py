@@ -24,12 +24,13 @@ from ledger.domain.changes import Change, digest, epoch, iso, utcnow
 from ledger.domain.errors import Busy
 from ledger.domain.grants import Grant
 from ledger.domain.settlement import DuePlan, plan_due
-from ledger.store import table
+from ledger.store import schema, table
 from ledger.store.account_item import pending_arrival_attr, pending_base_attr
 from ledger.store.grants import GrantRead, grant_key, read_grants
-from ledger.store.holds import hold_expiry_key, lapsed_and_next
+from ledger.store.holds import lapsed_and_next
 from ledger.store.results import read_account
-from ledger.store.writes import Cancelled, Expr, account_key, delete, stamp, transact
+from ledger.store.schema import account_key, hold_expiry_key
+from ledger.store.writes import Cancelled, Expr, delete, stamp, transact
 from ledger.usecases.hot import freeze, unfreeze
 
 MAX_STORED = 32  # used-up grants one step deletes at most
@@ -63,7 +64,7 @@ def settle_if_due(account_id: str, now: datetime) -> None:
     """Settle the account when something on it is due by ``now`` (one read of its guard when nothing is): what
     a write that never reached the account item's guard does first (a hot account's retry, found on its own
     record's key), so that it answers as a write on any account would."""
-    due = (table.get_item(account_id, table.ACCOUNT_SK, "due") or {}).get("due")
+    due = (table.get_item(account_id, schema.ACCOUNT_SK, "due") or {}).get("due")
     if due is not None and due <= epoch(now):
         settle_due(account_id, now)
 
@@ -137,7 +138,7 @@ def _step(account_id: str, now: datetime, expire: bool, token: str | None) -> tu
     for hold in plan.expired_holds:
         record = Expr().when("{a_status} = {open}", a_status="status", open="open")
         record.set("status", "expired").set("released", hold.amount).set("resolved_at", iso(now))
-        actions.append(record.update({"pk": table.account_pk(account_id), "sk": table.hold_sk(hold.id)}))
+        actions.append(record.update({"pk": schema.account_pk(account_id), "sk": schema.hold_sk(hold.id)}))
         actions.append(delete(hold_expiry_key(account_id, hold.id, hold.expires_at)))
     transact(actions)
     more = read.partial or (expiring_step and plan.due is not None and plan.due <= at)
@@ -165,7 +166,7 @@ def _changes(account_id: str, plan: DuePlan, now: datetime) -> list[Change]:
             created_at=iso(now),
             reference=h.id,
             description="hold expired",
-            record=table.hold_sk(h.id),
+            record=schema.hold_sk(h.id),
             extra={"hold_id": h.id},
         )
         for h in plan.expired_holds
@@ -225,7 +226,7 @@ def _account_update(
         if plan.due is None:
             expr.remove("due").remove("due_pk")
         else:
-            expr.set("due", plan.due).set("due_pk", table.DUE_PK)
+            expr.set("due", plan.due).set("due_pk", schema.DUE_PK)
     if changes:
         stamp(expr, changes)
     return expr.update(account_key(account.account_id))

@@ -17,11 +17,12 @@ from ledger.domain.changes import ENTRY_TYPE_OF_SOURCE, Change, digest, epoch, i
 from ledger.domain.errors import Busy, InvalidRequest
 from ledger.domain.grants import DEFAULT_PRIORITY, SOURCES, Grant
 from ledger.domain.text import check_description
-from ledger.store import table
+from ledger.store import schema
 from ledger.store.account_item import MAX_PENDING, pending_arrival_attr, pending_base_attr
 from ledger.store.grants import grant_item
 from ledger.store.results import resolve
-from ledger.store.writes import Cancelled, Expr, account_key, due_hints, lower_due, put, stamp, transact
+from ledger.store.schema import account_key
+from ledger.store.writes import Cancelled, Expr, due_hints, lower_due, put, stamp, transact
 from ledger.usecases.common import WriteResult, check_key, find_record, record_put, replayed_change
 from ledger.usecases.expire import materialize
 from ledger.usecases.hot import freeze, frozen_by, unfreeze
@@ -101,7 +102,7 @@ def grant(
         created_at=iso(now),
         reference=reference or key,
         description=description,
-        record=table.idempotency_sk(key),
+        record=schema.idempotency_sk(key),
         extra={"grant_id": new.id},
     )
 

@@ -26,14 +26,14 @@ from ledger.domain.errors import (
     NotFound,
 )
 from ledger.domain.text import check_operation
-from ledger.store import table
+from ledger.store import schema, table
 from ledger.store.account_item import parse_account
-from ledger.store.holds import hold_expiry_item, hold_expiry_key
+from ledger.store.holds import hold_expiry_item
 from ledger.store.results import entry_attr, read_account, resolve
+from ledger.store.schema import account_key, hold_expiry_key
 from ledger.store.writes import (
     Cancelled,
     Expr,
-    account_key,
     count_consumption,
     delete,
     due_hints,
@@ -87,7 +87,7 @@ class CaptureResult:
 
 
 def _hold_key(account_id: str, hold_id: str) -> dict[str, str]:
-    return {"pk": table.account_pk(account_id), "sk": table.hold_sk(hold_id)}
+    return {"pk": schema.account_pk(account_id), "sk": schema.hold_sk(hold_id)}
 
 
 def place_hold(
@@ -111,8 +111,8 @@ def place_hold(
     expires = int((now + timedelta(seconds=seconds)).timestamp())
     request = {"amount": amount, "expires_in_seconds": expires_in_seconds, "operation": operation}
     item = {
-        "pk": table.account_pk(account_id),
-        "sk": table.hold_sk(hold_id),
+        "pk": schema.account_pk(account_id),
+        "sk": schema.hold_sk(hold_id),
         "hold_id": hold_id,
         "account_id": account_id,
         "amount": amount,
@@ -133,7 +133,7 @@ def place_hold(
         created_at=iso(now),
         operation=operation,
         reference=key,
-        record=table.hold_sk(hold_id),
+        record=schema.hold_sk(hold_id),
         extra={"hold_id": hold_id},
     )
     # the first hold after a quiet spell lowers ``due``; holds placed while it is open leave it as it is
@@ -179,7 +179,7 @@ HOLD_ID = re.compile(r"^hold_[0-9a-f]{24}$")
 
 
 def _hold_item(account_id: str, hold_id: str) -> dict[str, Any]:
-    if not HOLD_ID.match(hold_id) or (item := table.get_item(account_id, table.hold_sk(hold_id))) is None:
+    if not HOLD_ID.match(hold_id) or (item := table.get_item(account_id, schema.hold_sk(hold_id))) is None:
         raise NotFound(f"hold {hold_id[:40]} not found")
     return item
 
@@ -204,7 +204,7 @@ def _resolution(account_id: str, hold: Hold, status: str, captured: int, at: str
         created_at=at,
         operation=hold.operation,
         reference=hold.hold_id,
-        record=table.hold_sk(hold.hold_id),
+        record=schema.hold_sk(hold.hold_id),
         extra={"hold_id": hold.hold_id},
     )
 

@@ -21,16 +21,15 @@ import time
 from datetime import datetime
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from ledger.domain.changes import utcnow
 from ledger.domain.errors import Busy, InsufficientCredits, InvalidRequest, NotFound
 from ledger.store import table
 from ledger.store.account_item import parse_account
 from ledger.store.entries import BLOCKS_FROM
 from ledger.store.results import get_account_item
-from ledger.store.shards import MAX_SHARDS, read_shards, shard_key, snapshot
-from ledger.store.writes import KEYS_MOVED, Cancelled, Expr, account_key, transact
+from ledger.store.schema import account_key, shard_key
+from ledger.store.shards import MAX_SHARDS, clear_frozen, read_shards, set_frozen, snapshot
+from ledger.store.writes import KEYS_MOVED, Cancelled, Expr, transact
 
 FREEZE_SECONDS = 10
 LEND_ATTEMPTS = 12
@@ -200,24 +199,11 @@ def freeze(account_id: str, now: datetime) -> str | None:
     """Freeze a hot account and gather its shards' allotments; returns the freeze's token (None when the
     account is not hot: nothing to freeze)."""
     token = secrets.token_hex(8)
-    try:
-        response = table.client().update_item(
-            TableName=table.table_name(),
-            Key=table.to_item(account_key(account_id)),
-            UpdateExpression="SET #f = :t, #fu = :u",
-            ConditionExpression="attribute_exists(#s)",
-            ExpressionAttributeNames={"#f": "frozen", "#fu": "frozen_until", "#s": "shards"},
-            ExpressionAttributeValues=table.to_item(
-                {":t": token, ":u": int(now.timestamp()) + FREEZE_SECONDS}
-            ),
-            ReturnValues="ALL_NEW",
-        )
-    except ClientError as error:
-        if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
-            raise
+    item = set_frozen(account_id, token, int(now.timestamp()) + FREEZE_SECONDS)
+    if item is None:
         hot_accounts.saw(account_id, None)
         return None
-    shards = hot_accounts.saw(account_id, table.from_item(response["Attributes"]))
+    shards = hot_accounts.saw(account_id, item)
     gather(account_id, shards)
     return token
 
@@ -231,18 +217,7 @@ def frozen_by(expr: Expr, token: str | None) -> Expr:
 
 
 def unfreeze(account_id: str, token: str) -> None:
-    try:
-        table.client().update_item(
-            TableName=table.table_name(),
-            Key=table.to_item(account_key(account_id)),
-            UpdateExpression="REMOVE #f, #fu",
-            ConditionExpression="#f = :t",
-            ExpressionAttributeNames={"#f": "frozen", "#fu": "frozen_until"},
-            ExpressionAttributeValues=table.to_item({":t": token}),
-        )
-    except ClientError as error:
-        if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
-            raise
+    clear_frozen(account_id, token)
 
 
 def is_hot_refusal(old_account: dict[str, Any] | None) -> bool:

@@ -11,7 +11,8 @@ from ledger.domain.changes import utcnow
 from ledger.domain.errors import Busy, InvalidRequest
 from ledger.domain.thresholds import threshold_in_force
 from ledger.store.results import read_account
-from ledger.store.writes import Cancelled, Expr, account_key, transact
+from ledger.store.schema import account_key
+from ledger.store.writes import Cancelled, Expr, transact
 from ledger.usecases.hot import freeze, frozen_by, unfreeze
 
 RETRIES = 5

@@ -20,8 +20,9 @@ from ledger.events.outbox import notification_put
 from ledger.payments import gateway
 from ledger.runtime.log import Logger
 from ledger.store import table
-from ledger.store.purchases import find_payment, get_purchase_item, payment_put, purchase_key
-from ledger.store.writes import Cancelled, Expr, account_key, transact
+from ledger.store.purchases import find_payment, get_purchase_item, payment_put
+from ledger.store.schema import account_key, purchase_key
+from ledger.store.writes import Cancelled, Expr, transact
 from ledger.usecases import top_up_outcome
 from ledger.usecases.clawback import clawback
 from ledger.usecases.grant import grant, grant_id

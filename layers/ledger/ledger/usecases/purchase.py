@@ -14,7 +14,8 @@ from ledger.payments import gateway
 from ledger.payments.catalog import catalog
 from ledger.store import table
 from ledger.store.purchases import get_purchase_item, payment_put, purchase_item
-from ledger.store.writes import Expr, account_key, put, transact
+from ledger.store.schema import account_key
+from ledger.store.writes import Expr, put, transact
 
 
 @dataclass(frozen=True, slots=True)

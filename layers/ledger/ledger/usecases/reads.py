@@ -14,12 +14,13 @@ from ledger.domain.grants import Grant
 from ledger.domain.settlement import as_of
 from ledger.domain.thresholds import shows_low
 from ledger.domain.top_up import TopUp
-from ledger.store import entries, table
+from ledger.store import entries, schema, table
 from ledger.store.account_item import parse_account
 from ledger.store.grants import all_grants, read_grants
 from ledger.store.holds import lapsed_and_next
+from ledger.store.schema import TOP_UP_SK
 from ledger.store.shards import hot_view
-from ledger.store.top_up_item import TOP_UP_SK, parse_top_up
+from ledger.store.top_up_item import parse_top_up
 from ledger.usecases.limits import low_balance_threshold
 
 RECENT = 5
@@ -63,19 +64,19 @@ def balance_card(account_id: str, now: datetime | None = None) -> BalanceCard:
     response = _query(
         KeyConditionExpression="pk = :pk AND sk BETWEEN :a AND :e",
         ExpressionAttributeValues=table.to_item(
-            {":pk": table.account_pk(account_id), ":a": "A", ":e": "E#~"}
+            {":pk": schema.account_pk(account_id), ":a": schema.ACCOUNT_SK, ":e": schema.LAST_ENTRY_SK}
         ),
         Limit=2 + RECENT,
         ConsistentRead=True,
     )
     items = [table.from_item(i) or {} for i in response.get("Items", [])]
-    account_item = items[0] if items and items[0]["sk"] == "A" else None
+    account_item = items[0] if items and items[0]["sk"] == schema.ACCOUNT_SK else None
     at = int(now.timestamp())
     account = hot_view(account_id, parse_account(account_id, account_item), now)
     account = _as_of(account, at, int((now + EXPIRING_SOON).timestamp()))
     layout = entries.layout_of(account_id, account_item)
     if layout.blocks_from is None:
-        recent = [Entry.from_map(i) for i in items if i["sk"].startswith("E#")][:RECENT]
+        recent = [Entry.from_map(i) for i in items if i["sk"].startswith(schema.ENTRY_PREFIX)][:RECENT]
     else:  # its newest entries are in blocks of their own (store/entries.py)
         recent = entries.newest(layout, RECENT)
     top_up = parse_top_up(account_id, next((i for i in items if i["sk"] == TOP_UP_SK), None))
@@ -118,7 +119,7 @@ def _as_of(account: Account, at: int, horizon: int) -> Account:
         holds = lapsed_and_next(account.account_id, at, 10_000) if account.held else []
         # while something is due the balance itself comes from the grants and holds just read: they must be
         # those of the account as read, not of a settlement or arrival that committed in between
-        again = parse_account(account.account_id, table.get_item(account.account_id, table.ACCOUNT_SK))
+        again = parse_account(account.account_id, table.get_item(account.account_id, schema.ACCOUNT_SK))
         if (again.settlements, again.arrived) == (account.settlements, account.arrived):
             return as_of(replace(account, grants=read.grants, holds=holds), at)
         account = hot_view(account.account_id, again, from_epoch(at))
@@ -130,7 +131,7 @@ def live_grants(account_id: str, now: datetime | None = None) -> list[Grant]:
     and tests; the balance card reads only the few it shows)."""
     now = now or utcnow()
     at = int(now.timestamp())
-    account = parse_account(account_id, table.get_item(account_id, table.ACCOUNT_SK))
+    account = parse_account(account_id, table.get_item(account_id, schema.ACCOUNT_SK))
     account = hot_view(account_id, account, now)
     return as_of(replace(account, grants=all_grants(account)), at).grants
 
@@ -173,28 +174,23 @@ def usage(account_id: str, start: date, end: date) -> Usage:
     if (end - start).days + 1 > MAX_USAGE_DAYS:
         raise InvalidRequest(f"a usage breakdown spans at most {MAX_USAGE_DAYS} days")
     values = {
-        ":pk": table.account_pk(account_id),
-        ":a": table.usage_sk(start.isoformat()),
-        ":b": table.usage_sk(end.isoformat()),
+        ":pk": schema.account_pk(account_id),
+        ":a": schema.usage_sk(start.isoformat()),
+        ":b": schema.usage_sk(end.isoformat()),
     }
     kwargs: dict[str, Any] = {
         "KeyConditionExpression": "pk = :pk AND sk BETWEEN :a AND :b",
         "ExpressionAttributeValues": table.to_item(values),
     }
     days: list[UsageDay] = []
-    while True:
-        response = _query(**kwargs)
-        for raw in response.get("Items", []):
-            item = table.from_item(raw) or {}
+    for page in table.query_pages(**kwargs):
+        for item in page:
             ops = {
                 k[len(table.OPERATION_PREFIX) :]: v
                 for k, v in item.items()
                 if k.startswith(table.OPERATION_PREFIX) and v
             }
             days.append(UsageDay(date=item["sk"][2:], total=item.get("total", 0), by_operation=ops))
-        if "LastEvaluatedKey" not in response:
-            break
-        kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
     totals: dict[str, int] = {}
     for day in days:
         for op, credits in day.by_operation.items():

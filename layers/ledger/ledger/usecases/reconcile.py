@@ -26,18 +26,17 @@ from ledger.domain.reconcile import Checked, Drift, EntryWalk, check_account
 from ledger.events.models import LedgerDriftDetected
 from ledger.events.outbox import notification_put
 from ledger.journal import UNRECORDED
-from ledger.store import entries, table
+from ledger.store import entries, schema, table
 from ledger.store.account_item import parse_account
 from ledger.store.batches import changes_of
 from ledger.store.changed import changed_on
 from ledger.store.grants import all_grants, sk_of
 from ledger.store.holds import open_holds
 from ledger.store.results import get_account_item
+from ledger.store.schema import CHECKPOINT_SK, RUN_PK, RUN_SK
 from ledger.store.writes import transact
 from ledger.usecases.reconcile_payments import PaymentsReport, reconcile_payments
 
-CHECKPOINT_SK = "RC"
-RUN_PK, RUN_SK = "RECONCILE", "RUN"
 JOURNAL_GRACE = timedelta(minutes=5)  # the journal writes an entry seconds after its write
 PAYMENT_GRACE = timedelta(hours=1)  # Stripe delivers a payment's webhook within seconds, retries for days
 DEFAULT_SWEEP_SECONDS = 86_400
@@ -112,7 +111,7 @@ def reconcile_account(
     settled = latest is None or now - latest >= JOURNAL_GRACE
     grants = [(sk_of(g), g.remaining, g.expires_at) for g in all_grants(account)]
     holds = [
-        (table.hold_expiry_sk(h.expires_at, h.id), h.amount, h.expires_at) for h in open_holds(account_id)
+        (schema.hold_expiry_sk(h.expires_at, h.id), h.amount, h.expires_at) for h in open_holds(account_id)
     ]
     drifts = walk.drifts + check_account(
         account, walk.at, grants, holds, epoch(now), sweep_grace() if grace is None else grace, settled
@@ -122,7 +121,7 @@ def reconcile_account(
             TableName=table.table_name(),
             Item=table.to_item(
                 {
-                    "pk": table.account_pk(account_id),
+                    "pk": schema.account_pk(account_id),
                     "sk": CHECKPOINT_SK,
                     "seq": walk.at.seq,
                     "balance": walk.at.balance,

@@ -24,7 +24,8 @@ from ledger.domain.reconcile import Drift
 from ledger.payments import gateway
 from ledger.store import table
 from ledger.store.entries import of_type
-from ledger.store.purchases import get_purchase_item, parse_purchase, purchase_sk
+from ledger.store.purchases import get_purchase_item, parse_purchase
+from ledger.store.schema import purchase_sk
 
 
 @dataclass

@@ -22,12 +22,12 @@ from ledger.domain.grants import Grant
 from ledger.domain.settlement import as_of
 from ledger.events.models import CreditsExpiring
 from ledger.events.outbox import notification_put
-from ledger.store import table
+from ledger.store import schema, table
 from ledger.store.grants import parse_grant, read_grants, sk_of
 from ledger.store.results import read_account
+from ledger.store.schema import REMINDER_PREFIX, reminder_sk
 from ledger.store.writes import Cancelled, put, transact
 
-REMINDER_PREFIX = "R#"
 DAY = 86_400
 DEFAULT_REMINDER_DAYS = "30,7,1"
 
@@ -41,10 +41,6 @@ def reminder_days() -> list[int]:
     return sorted(days, reverse=True)
 
 
-def reminder_sk(grant_id: str, days: int) -> str:
-    return f"{REMINDER_PREFIX}{grant_id}#{days}"
-
-
 def reminder_puts(account_id: str, grant: Grant, now: datetime) -> list[dict[str, Any]]:
     """Puts of the reminder items of a new grant: one per reminder day whose moment is still ahead."""
     if grant.expires_at is None:
@@ -55,9 +51,9 @@ def reminder_puts(account_id: str, grant: Grant, now: datetime) -> list[dict[str
         if moment <= epoch(now):
             continue
         item = {
-            "pk": table.account_pk(account_id),
+            "pk": schema.account_pk(account_id),
             "sk": reminder_sk(grant.id, days),
-            "due_pk": table.DUE_PK,
+            "due_pk": schema.DUE_PK,
             "due": moment,
             "grant_sk": sk_of(grant),
             "ttl": grant.expires_at + DAY,
@@ -73,7 +69,7 @@ def send_reminder(account_id: str, sk: str, now: datetime) -> bool:
     delete = {
         "Delete": {
             "TableName": table.table_name(),
-            "Key": table.to_item({"pk": table.account_pk(account_id), "sk": sk}),
+            "Key": table.to_item({"pk": schema.account_pk(account_id), "sk": sk}),
             "ConditionExpression": "attribute_exists(pk)",
         }
     }

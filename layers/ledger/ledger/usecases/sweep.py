@@ -10,22 +10,19 @@ logged and counted, and the sweep goes on with the others.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from botocore.exceptions import ClientError
-
-from ledger.domain.changes import epoch
 from ledger.domain.errors import LedgerError
-from ledger.journal import account_id_of
 from ledger.runtime.log import Logger
-from ledger.store import table
+from ledger.store import schema
+from ledger.store.due import due_keys
+from ledger.store.schema import REMINDER_PREFIX
+from ledger.store.table import DynamoDBError
 from ledger.usecases.expire import settle_due
-from ledger.usecases.reminders import REMINDER_PREFIX, send_reminder
+from ledger.usecases.reminders import send_reminder
 
-DUE_INDEX = "due"
 PAGE_SIZE = 100
 
 logger = Logger(child=True)
@@ -41,41 +38,21 @@ class SweepReport:
     complete: bool = True  # False: stopped for time, the rest is left to the next run
 
 
-def due_keys(now: datetime) -> Iterator[tuple[str, str]]:
-    """(account id, sort key) of every item due by ``now``, oldest first, one page at a time."""
-    kwargs: dict[str, Any] = {
-        "TableName": table.table_name(),
-        "IndexName": DUE_INDEX,
-        "KeyConditionExpression": "due_pk = :pk AND #due <= :now",
-        "ExpressionAttributeNames": {"#due": "due"},
-        "ExpressionAttributeValues": table.to_item({":pk": table.DUE_PK, ":now": epoch(now)}),
-        "Limit": PAGE_SIZE,
-    }
-    while True:
-        page = table.client().query(**kwargs)
-        for raw in page.get("Items", []):
-            key = table.from_item(raw) or {}
-            yield account_id_of(key["pk"]), key["sk"]
-        if "LastEvaluatedKey" not in page:
-            return
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-
-
 def sweep(now: datetime, has_time: Callable[[], bool] = lambda: True) -> SweepReport:
     report = SweepReport()
-    for account_id, sk in due_keys(now):
+    for account_id, sk in due_keys(now, PAGE_SIZE):
         if not has_time():
             report.complete = False
             break
         try:
-            if sk == table.ACCOUNT_SK:
+            if sk == schema.ACCOUNT_SK:
                 settled = settle_due(account_id, now)
                 report.accounts += 1
                 report.expired += settled.expired
                 report.released += settled.released
             elif sk.startswith(REMINDER_PREFIX) and send_reminder(account_id, sk, now):
                 report.reminders += 1
-        except (LedgerError, ClientError):
+        except (LedgerError, DynamoDBError):
             logger.exception("could not settle what is due", extra={"account_id": account_id, "sk": sk})
             report.failed += 1
     return report

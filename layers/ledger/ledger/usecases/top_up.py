@@ -31,9 +31,10 @@ from ledger.payments import gateway
 from ledger.payments.catalog import catalog
 from ledger.runtime.log import Logger
 from ledger.store.account_item import parse_account
-from ledger.store.purchases import get_purchase_item, payment_put, purchase_item, purchase_key
-from ledger.store.top_up_item import THRESHOLD_ON_ACCOUNT, attempt_map, read_with_account, top_up_key
-from ledger.store.writes import Cancelled, Expr, account_key, put, transact
+from ledger.store.purchases import get_purchase_item, payment_put, purchase_item
+from ledger.store.schema import account_key, purchase_key, top_up_key
+from ledger.store.top_up_item import THRESHOLD_ON_ACCOUNT, attempt_map, read_with_account
+from ledger.store.writes import Cancelled, Expr, put, transact
 from ledger.usecases import payment, top_up_outcome
 from ledger.usecases.purchase import ensure_customer
 

@@ -8,23 +8,20 @@ The rules of ``TopUp.may_start`` decide, as for the stream; the claim makes star
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import suppress
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from ledger.domain.changes import epoch
 from ledger.domain.errors import LedgerError
 from ledger.domain.top_up import TopUp
-from ledger.journal import account_id_of
 from ledger.runtime.log import Logger
-from ledger.store import table
+from ledger.store import schema, table
 from ledger.store.account_item import parse_account
-from ledger.store.top_up_item import INDEX, INDEX_PK, parse_top_up, top_up_key
-from ledger.store.writes import Cancelled, Expr, transact
+from ledger.store.schema import account_id_of
+from ledger.store.table import DynamoDBError
+from ledger.store.top_up_item import forget, to_check
 from ledger.usecases.top_up import top_up_if_due
 
 PAGE_SIZE = 100
@@ -41,26 +38,9 @@ class NetReport:
     complete: bool = True
 
 
-def _pages(now: datetime) -> Iterator[list[TopUp]]:
-    kwargs: dict[str, Any] = {
-        "TableName": table.table_name(),
-        "IndexName": INDEX,
-        "KeyConditionExpression": "top_up_pk = :pk AND check_at <= :now",
-        "ExpressionAttributeValues": table.to_item({":pk": INDEX_PK, ":now": epoch(now)}),
-        "Limit": PAGE_SIZE,
-    }
-    while True:
-        page = table.client().query(**kwargs)
-        items = [table.from_item(raw) or {} for raw in page.get("Items", [])]
-        yield [parse_top_up(account_id_of(item["pk"]), item) for item in items]
-        if "LastEvaluatedKey" not in page:
-            return
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-
-
 def _figures(account_ids: list[str]) -> dict[str, dict[str, Any]]:
     """The figures the rules need, of up to 100 accounts in one BatchGetItem (retrying what it leaves)."""
-    keys = [{"pk": table.account_pk(a), "sk": table.ACCOUNT_SK} for a in account_ids]
+    keys = [{"pk": schema.account_pk(a), "sk": schema.ACCOUNT_SK} for a in account_ids]
     items = table.batch_get(keys, attributes=list(FIGURES), consistent=False)
     return {account_id_of(item["pk"]): item for item in items}
 
@@ -74,25 +54,15 @@ def _due(top_up: TopUp, figures: dict[str, Any] | None, now: int) -> bool:
     return top_up.may_start(account.available, account.seq, account.lifetime_spent, now, False)
 
 
-def _forget(top_up: TopUp) -> None:
-    """Take an account whose auto top-up is off out of the index (unless it was turned on again meanwhile)."""
-    expr = Expr().when(
-        "{a_e} = {no} AND attribute_not_exists({a_f})", a_e="enabled", no=False, a_f="in_flight"
-    )
-    expr.remove("top_up_pk").remove("check_at")
-    with suppress(Cancelled):
-        transact([expr.update(top_up_key(top_up.account_id), return_old_on_failure=False)])
-
-
 def safety_net(now: datetime, has_time: Callable[[], bool] = lambda: True) -> NetReport:
     report = NetReport()
     at = epoch(now)
-    for page in _pages(now):
+    for page in to_check(now, PAGE_SIZE):
         report.looked += len(page)
         figures = _figures([t.account_id for t in page if not t.stale(at)]) if page else {}
         for top_up in page:
             if not top_up.enabled and top_up.in_flight is None:
-                _forget(top_up)  # turned off while a charge was in flight, now settled
+                forget(top_up.account_id)  # turned off while a charge was in flight, now settled
                 continue
             if not _due(top_up, figures.get(top_up.account_id), at):
                 continue
@@ -102,7 +72,7 @@ def safety_net(now: datetime, has_time: Callable[[], bool] = lambda: True) -> Ne
             try:
                 if top_up_if_due(top_up.account_id, None, now).purchase_id:
                     report.started += 1
-            except (LedgerError, ClientError):
+            except (LedgerError, DynamoDBError):
                 logger.exception("auto top-up could not start", extra={"account_id": top_up.account_id})
                 report.failed += 1
     return report

@@ -13,8 +13,9 @@ from typing import Any
 from ledger.domain.changes import epoch, iso
 from ledger.domain.purchase import Purchase
 from ledger.domain.top_up import DEFAULT_COOLDOWN_SECONDS, STALE_AFTER_SECONDS, Attempt, after_failure
-from ledger.store.top_up_item import THRESHOLD_ON_ACCOUNT, attempt_map, get_top_up, top_up_key
-from ledger.store.writes import Expr, account_key
+from ledger.store.schema import account_key, top_up_key
+from ledger.store.top_up_item import THRESHOLD_ON_ACCOUNT, attempt_map, get_top_up
+from ledger.store.writes import Expr
 
 
 def cooldown_seconds() -> int:

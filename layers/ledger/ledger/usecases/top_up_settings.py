@@ -12,14 +12,10 @@ from ledger.domain.top_up import PaymentMethod, TopUp, check_settings
 from ledger.payments import gateway
 from ledger.payments.catalog import catalog
 from ledger.store import table
-from ledger.store.top_up_item import (
-    INDEX_PK,
-    THRESHOLD_ON_ACCOUNT,
-    get_top_up,
-    method_map,
-    top_up_key,
-)
-from ledger.store.writes import Expr, account_key, transact
+from ledger.store.schema import TOP_UP_INDEX_PK as INDEX_PK
+from ledger.store.schema import account_key, top_up_key
+from ledger.store.top_up_item import THRESHOLD_ON_ACCOUNT, get_top_up, method_map
+from ledger.store.writes import Expr, transact
 from ledger.usecases.purchase import ensure_customer
 
 MIN_CHARGE = 50  # minor units: Stripe refuses smaller card charges (US$0.50)

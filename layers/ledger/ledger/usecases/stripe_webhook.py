@@ -1,4 +1,5 @@
-"""Stripe webhook deliveries: verify the signature on the raw body, then route each event to its outcome.
+"""Stripe webhook deliveries: verify the signature on the raw body (``payments/gateway.py``), then route each
+event to its outcome (``usecases/payment.py``).
 
 A signed event we cannot act on however often it comes (a shape we cannot read, a value the ledger refuses)
 answers 400 ``unreadable_event`` and is parked for an operator (``store/parked.py``), so Stripe stops
@@ -11,8 +12,6 @@ import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
-
-from botocore.exceptions import BotoCoreError, ClientError
 
 from ledger.domain.changes import digest
 from ledger.domain.errors import Busy, PaymentProviderError
@@ -28,7 +27,8 @@ logger = Logger()
 def verify(payload: str, signature: str | None) -> dict[str, Any]:
     """The event, if ``signature`` is Stripe's for this exact body, made within the last 5 minutes.
 
-    Raises UnreadableEvent (parked) for a signed body that is not an event we can read."""
+    Raises InvalidSignature otherwise, UnreadableEvent (parked) for a signed body that is not an event we can
+    read."""
     gateway.verify_signature(payload, signature)
     try:
         event = json.loads(payload)
@@ -77,13 +77,11 @@ def handle(event: dict[str, Any]) -> payment.Outcome:
     try:
         obj = check_object(event)
         outcome = act(obj, datetime.fromtimestamp(int(event.get("created", 0)), UTC))
-    except (BotoCoreError, ClientError) as error:
-        if parked.is_transient(error):
-            raise
-        raise _unreadable(event, event.get("id"), error) from error
     except (Busy, PaymentProviderError):
         raise  # a retry can help
     except Exception as error:
+        if parked.is_transient(error):
+            raise  # AWS unreachable or asking to slow down: a retry can help
         raise _unreadable(event, event.get("id"), error) from error
     logger.info(
         "stripe event handled",

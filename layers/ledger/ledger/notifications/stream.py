@@ -13,11 +13,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ledger.domain.changes import parse_iso
-from ledger.events.derive import account_notifications
-from ledger.events.outbox import OUTBOX_PREFIX
 from ledger.events.publisher import Outgoing
-from ledger.journal import account_id_of
-from ledger.store import table
+from ledger.notifications.derive import account_notifications
+from ledger.store import schema, table
+from ledger.store.schema import OUTBOX_PREFIX, account_id_of
 from ledger.usecases.top_up_requests import TopUpRequest, crossing
 
 
@@ -29,7 +28,7 @@ def outgoing(record: dict[str, Any]) -> list[Outgoing]:
     if new is None:
         return []
     sk = keys["sk"]
-    if sk == table.ACCOUNT_SK:
+    if sk == schema.ACCOUNT_SK:
         written = datetime.fromtimestamp(float(stream["ApproximateCreationDateTime"]), UTC)
         old = table.from_item(stream.get("OldImage"))
         found = account_notifications(account_id_of(keys["pk"]), old, new)
@@ -44,6 +43,6 @@ def top_up_request(record: dict[str, Any]) -> TopUpRequest | None:
     stream = record["dynamodb"]
     keys = table.from_item(stream["Keys"]) or {}
     new = table.from_item(stream.get("NewImage"))
-    if new is None or keys.get("sk") != table.ACCOUNT_SK:
+    if new is None or keys.get("sk") != schema.ACCOUNT_SK:
         return None
     return crossing(account_id_of(keys["pk"]), table.from_item(stream.get("OldImage")), new)
