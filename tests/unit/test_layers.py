@@ -1,7 +1,8 @@
 """The layer's packages depend one way: a module imports only its own layer and the layers under it.
 
     domain                                  pure rules: imports nothing of ours but domain
-    store, journal, payments, events        adapters (DynamoDB, Stripe, EventBridge): domain and each other
+    store, journal, payments, events,       adapters (DynamoDB, Stripe, EventBridge, Lambda's logs and
+    runtime                                 metrics): domain and each other
     usecases                                one module per operation: adapters and domain
     api, notifications, ledger/__init__.py  what the functions call: use cases and everything under them
 
@@ -27,6 +28,7 @@ LAYERS: dict[str, int] = {
     "journal": 1,  # it numbers entries: store-level
     "payments": 1,
     "events": 1,
+    "runtime": 1,  # what Lambda itself gives every function: logs, metrics, batch answers, schedule time
     "usecases": 2,
     "api": 3,
     "notifications": 3,
