@@ -41,27 +41,27 @@ class Request(Model):
     model_config = ConfigDict(extra="forbid")
 
 
-class DebitRequest(Request):
+class DebitIn(Request):
     amount: Amount
     operation: Operation
     idempotency_key: IdempotencyKey
     metadata: Metadata | None = None
 
 
-class HoldRequest(Request):
+class HoldIn(Request):
     amount: Amount
     idempotency_key: IdempotencyKey
     expires_in_seconds: Annotated[int, Field(strict=True, ge=1, le=MAX_HOLD_SECONDS)] | None = None
     operation: Operation | None = None
 
 
-class CaptureRequest(Request):
+class CaptureIn(Request):
     amount: Amount | None = Field(
         default=None, description="Credits to capture; the rest is released. Default all."
     )
 
 
-class GrantRequest(Request):
+class GrantIn(Request):
     amount: Amount
     source: Source
     idempotency_key: IdempotencyKey
@@ -70,7 +70,7 @@ class GrantRequest(Request):
     description: Annotated[str, Field(max_length=200)] | None = None
 
 
-class AdjustmentRequest(Request):
+class AdjustmentIn(Request):
     amount: Annotated[
         int,
         Field(
@@ -94,12 +94,14 @@ class AdjustmentRequest(Request):
     ] = False
 
 
-class LimitsBody(Request):
+class LimitsIn(Request):
     low_balance_threshold: Annotated[int, Field(strict=True, ge=0, le=MAX_LIMIT)]
     hard_limit: Annotated[int, Field(strict=True, ge=-MAX_LIMIT, le=MAX_LIMIT)]
 
+
+class LimitsOut(LimitsIn):
     @classmethod
-    def of(cls, limits: Limits) -> LimitsBody:
+    def of(cls, limits: Limits) -> LimitsOut:
         return cls(low_balance_threshold=limits.low_balance_threshold, hard_limit=limits.hard_limit)
 
 
@@ -121,13 +123,13 @@ class EntryOut(Model):
         return cls.model_validate(entry, from_attributes=True)  # the public fields of the ledger's entry
 
 
-class DebitResponse(Model):
+class WriteOut(Model):
     entry: EntryOut
     balance: int
     available: int
 
     @classmethod
-    def of(cls, result: WriteResult) -> DebitResponse:
+    def of(cls, result: WriteResult) -> WriteOut:
         return cls(entry=EntryOut.of(result.entry), balance=result.balance, available=result.available)
 
 
@@ -153,7 +155,7 @@ class HoldOut(Model):
         )
 
 
-class HoldResolution(Model):
+class HoldResolutionOut(Model):
     """A capture or release: what was captured, what went back to available, and the entry it made."""
 
     hold_id: str
@@ -165,7 +167,7 @@ class HoldResolution(Model):
     available: int
 
     @classmethod
-    def of(cls, done: CaptureResult) -> HoldResolution:
+    def of(cls, done: CaptureResult) -> HoldResolutionOut:
         return cls(
             hold_id=done.hold.hold_id,
             status=done.hold.status,  # type: ignore[arg-type]
@@ -188,14 +190,14 @@ class GrantOut(Model):
     description: str | None = None
 
 
-class GrantResponse(Model):
+class GrantResultOut(Model):
     grant: GrantOut
     entry: EntryOut
     balance: int
     available: int
 
     @classmethod
-    def of(cls, made: GrantResult) -> GrantResponse:
+    def of(cls, made: GrantResult) -> GrantResultOut:
         g = made.grant
         grant = GrantOut(
             id=g.id,
@@ -297,12 +299,12 @@ class BalanceAtOut(Model):
         )
 
 
-class TransactionsPage(Model):
+class TransactionsPageOut(Model):
     items: list[EntryOut]
     next_cursor: str | None
 
     @classmethod
-    def of(cls, page: Page) -> TransactionsPage:
+    def of(cls, page: Page) -> TransactionsPageOut:
         return cls(items=[EntryOut.of(e) for e in page.items], next_cursor=page.next_cursor)
 
 

@@ -49,7 +49,7 @@ class PackagesOut(Model):
         )
 
 
-class PurchaseRequest(Model):
+class PurchaseIn(Model):
     """Either ``package_id`` or ``credits`` (the use case checks, for library callers too)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -124,7 +124,7 @@ class NewPurchaseOut(PurchaseOut):
         return cls(**base, client_secret=new.client_secret, checkout_url=new.checkout_url)
 
 
-class BillingPortalRequest(Model):
+class BillingPortalIn(Model):
     model_config = ConfigDict(extra="forbid")
 
     return_url: HttpUrl

@@ -11,7 +11,7 @@ from ledger.api.models import EntryOut
 from ledger.usecases.debit_many import MAX_EVENTS, UsageResult
 
 
-class UsageBatchRequest(Model):
+class UsageBatchIn(Model):
     model_config = ConfigDict(extra="forbid")
 
     events: Annotated[list[Any], Field(min_length=1, max_length=MAX_EVENTS)] = Field(
@@ -51,5 +51,5 @@ class UsageResultOut(Model):
         return cls(status=outcome.status, error=outcome.error.code, message=outcome.error.message, **details)
 
 
-class UsageBatchResponse(Model):
+class UsageBatchOut(Model):
     results: list[UsageResultOut] = Field(description="One result per event, in request order.")
