@@ -20,7 +20,7 @@ SAM_CLI_VERSION := 1.170.0
 BUILD_DIR := .aws-sam/build
 
 # Source directories that exist (lint runs only on those).
-LINT_DIRS := $(wildcard layers functions tests scripts bench credits_local credits_admin console/tests)
+LINT_DIRS := $(wildcard layers functions devkit tests scripts bench credits_local credits_admin console/tests)
 
 export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0

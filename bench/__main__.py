@@ -22,7 +22,7 @@ from bench import (
 )
 from bench.account_size import AccountSize
 from bench.bill import StreamTimes, bill
-from bench.report import Results, export_size_section, hot_account_section, write
+from bench.report import Results, write
 
 THREADS = 16
 
@@ -137,10 +137,10 @@ def main() -> int:
         sized,
         reconciled,
         paid,
+        exported,
+        hot,
     )
     write(results, out)
-    export_size_section(exported, out)
-    hot_account_section(hot, out)
     step(f"wrote {out / 'results.md'} and {out / 'results.json'}")
     if contended.overdrafts:
         print(f"FAILED: {contended.overdrafts} overdraft(s) under contention", file=sys.stderr)

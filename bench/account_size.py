@@ -16,20 +16,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import boto3
-
 import ledger
 from bench.capture import Capture
 from bench.costs import Side
+from bench.fill import put, served_table
 from bench.operations import schedule
-from bench.stage import TABLE, create_table, environment, invoke_as_deployed
+from bench.stage import TABLE, invoke_as_deployed
 from ledger.domain.grants import Grant
 from ledger.store import table as ledger_table
 from ledger.store.grants import grant_item
 from ledger.store.holds import hold_expiry_item
-from tests.support.moto_server import moto_server
 
-BATCH = 25
 DUE = 10  # grants that expire together for the sweep row
 
 
@@ -50,12 +47,6 @@ class SizeRow:
     account_item_bytes: int  # the account item once set up
     sides: dict[str, Side]  # operation → its DynamoDB figures
     sweep_items_per_due_grant: float
-
-
-def _put_all(db: Any, items: list[dict[str, Any]]) -> None:
-    for first in range(0, len(items), BATCH):
-        batch = [{"PutRequest": {"Item": ledger_table.to_item(i)}} for i in items[first : first + BATCH]]
-        db.batch_write_item(RequestItems={TABLE: batch})
 
 
 def _grow(db: Any, account: str, size: AccountSize, now: datetime) -> None:
@@ -86,7 +77,7 @@ def _grow(db: Any, account: str, size: AccountSize, now: datetime) -> None:
             seq = 2 * n + offset + 1
             entry = {"id": f"ent_{seq:024x}", "type": kind, "amount": amount, "balance_after": 0, "seq": seq}
             items.append({"pk": pk, "sk": ledger_table.entry_sk(seq), "created_at": "2026-01-01", **entry})
-    _put_all(db, items)
+    put(db, (ledger_table.to_item(i) for i in items))
     credits, held = 100 * size.grants, size.holds
     added = credits + 100 * size.used_up
     db.update_item(
@@ -149,9 +140,7 @@ def _account_bytes(db: Any, account: str) -> int:
 def measure(sizes: list[AccountSize], progress: Callable[[str], None] = lambda _: None) -> list[SizeRow]:
     rows = []
     now = datetime.now(UTC).replace(microsecond=0)
-    with moto_server() as url, environment({"DYNAMODB_ENDPOINT_URL": url}):
-        db = boto3.client("dynamodb", endpoint_url=url)
-        create_table(db)
+    with served_table() as db:
         capture = Capture(ledger_table.client(), side=db)
         for n, size in enumerate(sizes):
             progress(f"operations on an account with {size.label}")

@@ -9,13 +9,10 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-import boto3
-
 import ledger
 from bench.capture import Capture
-from bench.stage import create_table, environment
+from bench.fill import served_table
 from ledger.store import table as ledger_table
-from tests.support.moto_server import moto_server
 
 ACCOUNT = "hot"
 SEED = 20261121
@@ -56,8 +53,7 @@ def _worker(index: int, per_thread: int, start: threading.Barrier) -> tuple[list
 
 def measure(threads: int, per_thread: int) -> Contention:
     granted = threads * per_thread * MAX_AMOUNT // 4  # about half the requested credits
-    with moto_server() as url, environment({"DYNAMODB_ENDPOINT_URL": url}):
-        create_table(boto3.client("dynamodb", endpoint_url=url))
+    with served_table():
         ledger.grant(ACCOUNT, granted, "promotional", "welcome")
         capture = Capture(ledger_table.client())
         start = threading.Barrier(threads)

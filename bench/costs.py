@@ -15,8 +15,8 @@ from typing import Any
 from bench.capture import Call
 from bench.operations import OPERATIONS, Operation
 from bench.stage import Stage, stage
+from devkit.fake_stripe import Recorded
 from ledger.store.schema import ACCOUNT_SK, account_pk
-from tests.support.fake_stripe import Recorded
 
 
 @dataclass

@@ -19,18 +19,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import boto3
-
 import ledger
 from bench.capture import Capture
 from bench.costs import Side
-from bench.stage import TABLE, create_table, environment
+from bench.fill import put, served_table
 from ledger.domain.changes import Entry, iso
 from ledger.store import table as ledger_table
 from ledger.usecases.export import lines
-from tests.support.moto_server import moto_server
 
-BATCH = 25  # BatchWriteItem's limit
 ACCOUNT = "exported"
 
 
@@ -70,10 +66,7 @@ def _grow(db: Any, start: int, end: int) -> None:
         }
         for seq in range(start + 1, end + 1)
     )
-    while batch := [
-        {"PutRequest": {"Item": ledger_table.to_item(i)}} for _, i in zip(range(BATCH), items, strict=False)
-    ]:
-        db.batch_write_item(RequestItems={TABLE: batch})
+    put(db, (ledger_table.to_item(i) for i in items))
 
 
 class _Sink:
@@ -122,9 +115,7 @@ def _export(start: datetime | None = None, end: datetime | None = None) -> Calla
 
 def measure(sizes: list[int], progress: Callable[[str], None] = lambda _: None) -> list[ExportRow]:
     rows: list[ExportRow] = []
-    with moto_server() as url, environment({"DYNAMODB_ENDPOINT_URL": url}):
-        db = boto3.client("dynamodb", endpoint_url=url)
-        create_table(db)
+    with served_table() as db:
         capture = _LeanCapture(ledger_table.client(), side=db)
         have = 0
         for size in sorted(sizes):

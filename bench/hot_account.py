@@ -32,11 +32,11 @@ import ledger
 from bench.capture import Call
 from bench.operations import debit_event
 from bench.stage import Stage, invoke_as_deployed, stage
+from devkit.http import http_event
 from ledger.journal import MAX_POSTED_CHANGES
 from ledger.store import entries as entry_store
 from ledger.store import table as ledger_table
 from ledger.store.schema import SHARD_SK
-from tests.support.http import http_event
 
 PARTITION_WCU_PER_SECOND = 1_000  # per partition and per item (and per index partition)
 TRIGGER_BATCH = 100  # the journal trigger's BatchSize (template.yaml)

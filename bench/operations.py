@@ -14,12 +14,12 @@ import boto3
 
 import ledger
 from bench.stage import ENVIRONMENT, Stage
+from credits_local.template import ROOT
+from devkit.http import http_event, owner
+from devkit.lambdas import invoke
+from devkit.stripe_events import checkout_session, signed_delivery
+from devkit.top_up import enable, receive, sqs_event
 from ledger.store.schema import account_pk
-from tests.support.http import http_event, owner
-from tests.support.lambdas import invoke
-from tests.support.stripe_events import checkout_session, signed_delivery
-from tests.support.template import ROOT
-from tests.support.top_up import enable, receive, sqs_event
 
 ACCOUNT_ROUTE = "/accounts/{account_id}"
 RETURN_URL = "https://app.example.com/billing"
@@ -183,7 +183,7 @@ def _purchase(stage: Stage, account: str) -> dict[str, Any]:
 
 
 def _started_purchase(account: str) -> dict[str, Any]:
-    from tests.support.http import parse
+    from devkit.http import parse
 
     status, made = parse(invoke("purchase", purchase_event(account)))
     assert status == 201, made

@@ -16,28 +16,26 @@ window; Stripe's round trips are counted by the recording proxy, per payment.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import boto3
 import stripe as stripe_module
 
 import ledger
 from bench.capture import Capture
 from bench.costs import Side
-from bench.stage import TABLE, create_table, environment, stripe_stack
+from bench.fill import account_items, copies, delete, put, served_table
+from bench.stage import TABLE, stripe_stack
+from devkit.payments import pay, start_purchase, webhook
+from devkit.stream import StreamPump
 from ledger.store import changed
 from ledger.store import table as ledger_table
-from ledger.store.schema import ACCOUNT_SK, account_pk
+from ledger.store.schema import ACCOUNT_SK
 from ledger.usecases.reconcile import reconcile_changed
 from ledger.usecases.reconcile_payments import reconcile_payments
-from tests.support.moto_server import moto_server
-from tests.support.payments import pay, start_purchase, webhook
-from tests.support.stream import StreamPump
 
-BATCH = 25
 DEBITS = 20
 
 
@@ -68,23 +66,11 @@ def _model(db: Any, account: str) -> list[dict[str, Any]]:
         ledger.debit(account, 10 + i, "render", f"d{i}")
     ledger.place_hold(account, 50, "h", expires_in_seconds=86_400)
     StreamPump(TABLE, endpoint_url=db.meta.endpoint_url).pump()
-    items: list[dict[str, Any]] = db.query(
-        TableName=TABLE,
-        KeyConditionExpression="pk = :pk",
-        ExpressionAttributeValues={":pk": {"S": account_pk(account)}},
-        ConsistentRead=True,
-    )["Items"]
-    return items
-
-
-def _put(db: Any, items: Iterator[dict[str, Any]]) -> None:
-    while batch := [{"PutRequest": {"Item": item}} for _, item in zip(range(BATCH), items, strict=False)]:
-        db.batch_write_item(RequestItems={TABLE: batch})
+    return account_items(db, account)
 
 
 def _copies(db: Any, model: list[dict[str, Any]], names: list[str], only_account: bool) -> None:
-    kept = [i for i in model if i["sk"]["S"] == ACCOUNT_SK] if only_account else model
-    _put(db, ({**item, "pk": {"S": account_pk(name)}} for name in names for item in kept))
+    put(db, copies([i for i in model if i["sk"]["S"] == ACCOUNT_SK] if only_account else model, names))
 
 
 def measure(
@@ -92,9 +78,7 @@ def measure(
 ) -> list[ReconcileRow]:
     rows = []
     now = datetime.now(UTC)
-    with moto_server() as url, environment({"DYNAMODB_ENDPOINT_URL": url}):
-        db = boto3.client("dynamodb", endpoint_url=url)
-        create_table(db)
+    with served_table() as db:
         model = _model(db, "model")
         _unmark(db, ["model"], now)  # a model only
         entries = sum(1 for i in model if i["sk"]["S"].startswith("E#"))
@@ -144,22 +128,12 @@ def _per_account(call: Any) -> bool:
 
 def _unmark(db: Any, names: list[str], now: datetime) -> None:
     day = now.date().isoformat()
-    keys = [{"pk": {"S": changed.marker_pk(day, name)}, "sk": {"S": name}} for name in names]
-    for start in range(0, len(keys), BATCH):
-        db.batch_write_item(
-            RequestItems={TABLE: [{"DeleteRequest": {"Key": k}} for k in keys[start : start + BATCH]]}
-        )
+    delete(db, ({"pk": {"S": changed.marker_pk(day, name)}, "sk": {"S": name}} for name in names))
 
 
 def measure_payments(payments: int, progress: Callable[[str], None] = lambda _: None) -> PaymentsRow:
     progress(f"reconcile {payments} payments against Stripe")
-    with (
-        stripe_stack() as stripe,
-        moto_server() as url,
-        environment({"DYNAMODB_ENDPOINT_URL": url, "STRIPE_API_BASE": stripe.url}),
-    ):
-        db = boto3.client("dynamodb", endpoint_url=url)
-        create_table(db)
+    with stripe_stack() as stripe, served_table({"STRIPE_API_BASE": stripe.url}) as db:
         client = stripe_module.StripeClient(os.environ["STRIPE_API_KEY"], base_addresses={"api": stripe.url})
         start = datetime.now(UTC) - timedelta(minutes=1)
         for i in range(payments):
@@ -168,7 +142,7 @@ def measure_payments(payments: int, progress: Callable[[str], None] = lambda _: 
             status, _ = webhook("payment_intent.succeeded", intent)
             if status != 200:
                 raise RuntimeError(f"payment {i} was not credited")
-        StreamPump(TABLE, endpoint_url=url).pump()
+        StreamPump(TABLE, endpoint_url=db.meta.endpoint_url).pump()
         capture = Capture(ledger_table.client(), side=db)
         sent = len(stripe.requests)
         with capture.active():

@@ -19,20 +19,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import boto3
-
 import ledger
 from bench.capture import Call, Capture
 from bench.costs import Side
+from bench.fill import account_items, copies, delete, put, served_table
 from bench.operations import schedule
-from bench.stage import TABLE, create_table, environment, stripe_stack
+from bench.stage import stripe_stack
+from credits_local.functions import LambdaContext
+from devkit.lambdas import invoke
+from devkit.top_up import enable
 from ledger.store import table as ledger_table
-from ledger.store.schema import account_pk
-from tests.support.lambdas import LambdaContext, invoke
-from tests.support.moto_server import moto_server
-from tests.support.top_up import enable
-
-BATCH = 25  # BatchWriteItem's limit
 
 
 def is_look(call: Call) -> bool:
@@ -69,20 +65,12 @@ class NetRow:
 def _model(db: Any, account: str, write: Callable[[str], Any]) -> list[dict[str, Any]]:
     """The items of an account the real code wrote."""
     write(account)
-    found: list[dict[str, Any]] = db.query(
-        TableName=TABLE,
-        KeyConditionExpression="pk = :pk",
-        ExpressionAttributeValues={":pk": {"S": account_pk(account)}},
-        ConsistentRead=True,
-    )["Items"]
-    return [i for i in found if i["sk"]["S"] in ("A", "AT")]  # the account and its auto top-up settings
+    # the account and its auto top-up settings
+    return [i for i in account_items(db, account) if i["sk"]["S"] in ("A", "AT")]
 
 
 def _copies(db: Any, model: list[dict[str, Any]], prefix: str, start: int, end: int) -> None:
-    items = [{**item, "pk": {"S": account_pk(f"{prefix}-{i}")}} for i in range(start, end) for item in model]
-    for first in range(0, len(items), BATCH):
-        puts = [{"PutRequest": {"Item": item}} for item in items[first : first + BATCH]]
-        db.batch_write_item(RequestItems={TABLE: puts})
+    put(db, copies(model, (f"{prefix}-{i}" for i in range(start, end))))
 
 
 def _on(balance: int, spend: int = 0) -> Callable[[str], None]:
@@ -99,19 +87,12 @@ def measure(steps: list[tuple[int, int]], progress: Callable[[str], None] = lamb
     """``steps``: (accounts with auto top-up on, accounts in all), each step adding to the table of the one
     before."""
     rows = []
-    with (
-        stripe_stack() as stripe,
-        moto_server() as url,
-        environment({"DYNAMODB_ENDPOINT_URL": url, "STRIPE_API_BASE": stripe.url}),
-    ):
-        db = boto3.client("dynamodb", endpoint_url=url)
-        create_table(db)
+    with stripe_stack() as stripe, served_table({"STRIPE_API_BASE": stripe.url}) as db:
         above = _model(db, "on-0", _on(500))
         below = _model(db, "low-0", _on(500, spend=450))
         off = _model(db, "off", lambda a: ledger.grant(a, 500, "promotional", "welcome"))
-        db.batch_write_item(
-            RequestItems={TABLE: [{"DeleteRequest": {"Key": {k: i[k] for k in ("pk", "sk")}}} for i in off]}
-        )  # a model only: the accounts without auto top-up are its copies
+        # a model only: the accounts without auto top-up are its copies
+        delete(db, ({k: i[k] for k in ("pk", "sk")} for i in off))
         capture = Capture(ledger_table.client(), side=db)
         have_on, have_off = 1, 0  # on-0 (low-0, the other model, is written again below)
         for enabled, accounts in steps:

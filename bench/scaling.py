@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
 
 from bench.costs import Side
+from bench.fill import put
 from bench.operations import with_history
 from bench.stage import TABLE, Stage, stage
+from devkit.http import http_event, owner
 from ledger.store.schema import account_pk, entry_sk
-from tests.support.http import http_event, owner
 
 READS = {
     "balance card": ("balance", "/accounts/{account_id}/balance"),
@@ -39,13 +39,13 @@ def _fill(stage: Stage, account: str, entries: int) -> None:
         ConsistentRead=True,
     )["Items"]
     model, have = found[0], len(found)
-    batch: list[dict[str, Any]] = []
-    for seq in range(have + 1, entries + 1):
-        item = {**model, "sk": {"S": entry_sk(seq)}, "seq": {"N": str(seq)}, "id": {"S": f"ent_copy{seq}"}}
-        batch.append({"PutRequest": {"Item": item}})
-        if len(batch) == 25 or seq == entries:
-            stage.db.batch_write_item(RequestItems={TABLE: batch})
-            batch = []
+    put(
+        stage.db,
+        (
+            {**model, "sk": {"S": entry_sk(seq)}, "seq": {"N": str(seq)}, "id": {"S": f"ent_copy{seq}"}}
+            for seq in range(have + 1, entries + 1)
+        ),
+    )
 
 
 def measure(sizes: list[int]) -> list[ScalingRow]:

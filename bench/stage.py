@@ -19,18 +19,19 @@ from moto import mock_aws
 
 from bench.capture import Call, Capture
 from bench.functions import stream_delivery, timeout_ms
+from credits_local.functions import LambdaContext
 from credits_local.localstripe_server import localstripe_process
 from credits_local.moto_engine import roll_back_transactions_in_place
 from credits_local.streams import StreamReader
+from devkit.fake_stripe import Recorded, fake_stripe
+from devkit.lambdas import invoke
+from devkit.stripe_events import WEBHOOK_SECRET
+from devkit.stripe_proxy import StripeProxy, proxy
+from devkit.tables import create_table
 from ledger.events import publisher
 from ledger.store import changed
 from ledger.store import table as ledger_table
 from ledger.usecases import top_up_requests
-from tests.support.fake_stripe import Recorded, fake_stripe
-from tests.support.lambdas import LambdaContext, invoke
-from tests.support.stripe_events import WEBHOOK_SECRET
-from tests.support.stripe_proxy import StripeProxy, proxy
-from tests.support.template import create_table_kwargs, ttl_attribute
 
 TABLE = "ledger-bench"
 
@@ -46,6 +47,7 @@ ENVIRONMENT = {
     "POWERTOOLS_SERVICE_NAME": "prepaid-credits",
     "POWERTOOLS_METRICS_NAMESPACE": "PrepaidCredits",
     "POWERTOOLS_LOG_LEVEL": "WARNING",
+    "PYDANTIC_DISABLE_PLUGINS": "__all__",
     "LEDGER_RESULT_WAIT_SECONDS": "0",
     "STRIPE_API_KEY": "sk_test_bench",
     "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
@@ -202,14 +204,6 @@ def stripe_stack() -> Iterator[StripeProxy]:
         yield front
 
 
-def create_table(db: Any, name: str = TABLE) -> None:
-    db.create_table(**create_table_kwargs(name))
-    if attribute := ttl_attribute():
-        db.update_time_to_live(
-            TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": attribute}
-        )
-
-
 @contextmanager
 def stage() -> Iterator[Stage]:
     with ExitStack() as stack:
@@ -218,7 +212,7 @@ def stage() -> Iterator[Stage]:
         roll_back_transactions_in_place()  # as the local stack's moto does: no table copy per transaction item
         stack.enter_context(mock_aws())
         db = boto3.client("dynamodb")
-        create_table(db)
+        create_table(db, TABLE)
         boto3.client("events").create_event_bus(Name=os.environ["EVENT_BUS_NAME"])
         boto3.client("sqs").create_queue(QueueName=QUEUE)
         clients = (ledger_table.client(), publisher.client(), top_up_requests.client())

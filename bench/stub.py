@@ -18,7 +18,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from bench.costs import Exchange, StripeAnswer
-from tests.support.fake_stripe import ROUTES as STRIPE_ROUTES
+from devkit.fake_stripe import ROUTES as STRIPE_ROUTES
 
 
 class Script:

@@ -14,18 +14,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import boto3
-
 import ledger
 from bench.capture import Capture
 from bench.costs import Side
+from bench.fill import account_items, copies, put, served_table
 from bench.operations import expired_grant, schedule
-from bench.stage import TABLE, create_table, environment, invoke_as_deployed
+from bench.stage import invoke_as_deployed
 from ledger.store import table as ledger_table
-from ledger.store.schema import ACCOUNT_SK, account_pk
-from tests.support.moto_server import moto_server
-
-BATCH = 25  # BatchWriteItem's limit
+from ledger.store.schema import ACCOUNT_SK
 
 
 @dataclass
@@ -46,38 +42,20 @@ class SweepRow:
 def _model(db: Any, account: str, write: Callable[[str], Any]) -> list[dict[str, Any]]:
     """The account item and its grant items, as the real code wrote them."""
     write(account)
-    items: list[dict[str, Any]] = db.query(
-        TableName=TABLE,
-        KeyConditionExpression="pk = :pk AND (sk BETWEEN :a AND :b)",
-        ExpressionAttributeValues={
-            ":pk": {"S": account_pk(account)},
-            ":a": {"S": ACCOUNT_SK},
-            ":b": {"S": "A"},
-        },
-        ConsistentRead=True,
-    )["Items"]
-    items += db.query(
-        TableName=TABLE,
-        KeyConditionExpression="pk = :pk AND begins_with(sk, :g)",
-        ExpressionAttributeValues={":pk": {"S": account_pk(account)}, ":g": {"S": "G#"}},
-        ConsistentRead=True,
-    )["Items"]
-    return items
+    return [
+        i for i in account_items(db, account) if i["sk"]["S"] == ACCOUNT_SK or i["sk"]["S"].startswith("G#")
+    ]
 
 
 def _copies(db: Any, model: list[dict[str, Any]], prefix: str, start: int, end: int) -> None:
     """Accounts ``prefix-start`` .. ``prefix-(end-1)``, each a copy of ``model``'s account and grant items."""
-    copies = ({**item, "pk": {"S": account_pk(f"{prefix}-{i}")}} for i in range(start, end) for item in model)
-    while batch := [{"PutRequest": {"Item": item}} for _, item in zip(range(BATCH), copies, strict=False)]:
-        db.batch_write_item(RequestItems={TABLE: batch})
+    put(db, copies(model, (f"{prefix}-{i}" for i in range(start, end))))
 
 
 def measure(sizes: list[int], due: int, progress: Callable[[str], None] = lambda _: None) -> list[SweepRow]:
     rows = []
     now = datetime.now(UTC)
-    with moto_server() as url, environment({"DYNAMODB_ENDPOINT_URL": url}):
-        db = boto3.client("dynamodb", endpoint_url=url)
-        create_table(db)
+    with served_table() as db:
         later = now + timedelta(days=90)
         live = _model(
             db, "live-0", lambda a: ledger.grant(a, 1_000, "promotional", "promo", expires_at=later)

@@ -11,11 +11,13 @@ from __future__ import annotations
 import copy
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -23,14 +25,51 @@ from bench.costs import Scenario
 from bench.functions import timeout_ms
 from bench.stage import ENVIRONMENT
 from bench.stub import Script, stub_endpoint
-from tests.support.stripe_events import sign
+from devkit.stripe_events import sign
 
 ROOT = Path(__file__).resolve().parents[1]
+LAYER_REQUIREMENTS = ROOT / "layers" / "ledger" / "requirements.txt"
 WORKER = ROOT / "bench" / "worker.py"
 BARE = ROOT / "bench" / "bare.py"
 STRIPE_FUNCTIONS = {"stripe_webhook", "purchase", "billing_portal", "auto_top_up", "auto_top_up_settings"}
 BASELINE = "baseline: boto3 client + 1 GetItem"
 COLD_TARGET, COLD_TARGET_STRIPE, WARM_TARGET = 1.3, 1.6, 2.0
+
+
+# what the Lambda runtime provides besides the layer's requirements
+RUNTIME_DISTRIBUTIONS = ("boto3",)
+
+
+def _closure(names: list[str]) -> set[str]:
+    """The distributions ``names`` need, their own requirements included (extras left out)."""
+    seen: set[str] = set()
+    while names:
+        name = re.split(r"[^A-Za-z0-9_.\-]", names.pop().strip(), maxsplit=1)[0].lower().replace("_", "-")
+        if not name or name in seen:
+            continue
+        seen.add(name)
+        try:
+            requires = metadata.distribution(name).requires or []
+        except metadata.PackageNotFoundError:
+            continue
+        names.extend(r for r in requires if "extra ==" not in r and "extra==" not in r)
+    return seen
+
+
+def not_in_layer() -> list[str]:
+    """The installed top-level modules a deployed function cannot import: all but the layer's requirements and
+    the runtime's boto3, with what they require. The dev environment holds more (localstripe brings aiohttp,
+    which stripe imports at start-up when it finds it), and a cold start must not pay for what the function
+    will not have."""
+    wanted = [
+        line for line in LAYER_REQUIREMENTS.read_text().splitlines() if line and not line.startswith("#")
+    ]
+    allowed = _closure([*wanted, *RUNTIME_DISTRIBUTIONS])
+    return sorted(
+        module
+        for module, owners in metadata.packages_distributions().items()
+        if not any(owner.lower().replace("_", "-") in allowed for owner in owners)
+    )
 
 
 def _env(url: str) -> dict[str, str]:
@@ -108,12 +147,13 @@ def cold_starts(scenarios: list[Scenario], baseline: Scenario, runs: int) -> lis
         *[(s.function, s, _handler_spec(s)) for s in chosen],
     ]
     times: dict[str, list[tuple[float, float]]] = {name: [] for name, _, _ in cases}
+    absent = not_in_layer()
     with stub_endpoint() as (url, script):
         for run in range(runs):
             shift = run % len(cases)
             for name, scenario, handler in cases[shift:] + cases[:shift]:
                 script.load(scenario.exchanges, scenario.stripe)
-                spec = {**handler, "event": _fresh(scenario.event)}
+                spec = {**handler, "event": _fresh(scenario.event), "not_in_layer": absent}
                 result = _run(spec, url, script, f"cold start of {name}")
                 times[name].append((result["cold_ms"], result["import_ms"]))
     base = statistics.median(t for t, _ in times[BASELINE])

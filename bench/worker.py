@@ -32,9 +32,24 @@ def load(path, name):
     return module
 
 
+class OnlyTheLayer:
+    """Refuses the installed modules a deployed function would not have (see ``timing.not_in_layer``), as an
+    import of a missing package fails in Lambda: libraries that look for optional packages then go without."""
+
+    def __init__(self, absent):
+        self.absent = set(absent)
+
+    def find_spec(self, name, path=None, target=None):
+        if path is None and name in self.absent:
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return None
+
+
 def main():
     with open(sys.argv[1]) as f:
         spec = json.load(f)
+    if "not_in_layer" in spec:
+        sys.meta_path.insert(0, OnlyTheLayer(spec["not_in_layer"]))
     event, context = spec["event"], Context(spec.get("remaining_ms", 10_000))
 
     started = time.perf_counter()

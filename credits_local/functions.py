@@ -29,10 +29,8 @@ PRELOAD = [
     "boto3",
     "botocore.session",
     "pydantic",
-    "aws_lambda_powertools",
-    "aws_lambda_powertools.event_handler",
-    "aws_lambda_powertools.utilities.batch",
-    "aws_lambda_powertools.utilities.parser",
+    "pydantic.main",
+    "pydantic.type_adapter",
 ]
 
 _forkserver = multiprocessing.get_context("forkserver")

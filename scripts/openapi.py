@@ -14,8 +14,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "layers" / "ledger"), str(ROOT)]
 
-from tests.support.lambdas import function_module  # noqa: E402
-from tests.support.template import function_dirs, http_routes  # noqa: E402
+from credits_local.template import function_dirs, http_routes  # noqa: E402
+from devkit.lambdas import function_module  # noqa: E402
 
 DOCUMENT = ROOT / "docs" / "openapi.json"
 ERROR_SCHEMA = {"schema": {"$ref": "#/components/schemas/ErrorOut"}}

@@ -13,15 +13,14 @@ import pytest
 import stripe
 from moto import mock_aws
 
+from credits_local.moto_engine import moto_server as start_moto_server
 from credits_local.moto_engine import roll_back_transactions_in_place
+from devkit import localstripe, tables
+from devkit.stream import StreamPump
+from devkit.stripe_events import WEBHOOK_SECRET
 from ledger.events import publisher
 from ledger.store import changed
 from ledger.store import table as ledger_table
-from tests.support import localstripe
-from tests.support.moto_server import moto_server as start_moto_server
-from tests.support.stream import StreamPump
-from tests.support.stripe_events import WEBHOOK_SECRET
-from tests.support.template import create_table_kwargs, ttl_attribute
 
 # in-process moto as the local stack's server runs it: a transaction backs up the items it names, not every
 # table it touches once per item (a 100-item transaction copied the whole table, stream and all, 100 times)
@@ -70,12 +69,7 @@ def _environment() -> Iterator[None]:
 
 
 def create_table(name: str = TABLE, endpoint_url: str | None = None) -> None:
-    db = boto3.client("dynamodb", endpoint_url=endpoint_url)
-    db.create_table(**create_table_kwargs(name))
-    if attribute := ttl_attribute():
-        db.update_time_to_live(
-            TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": attribute}
-        )
+    tables.create_table(boto3.client("dynamodb", endpoint_url=endpoint_url), name)
 
 
 @pytest.fixture

@@ -2,13 +2,11 @@
 
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Body
-
 import ledger
 from ledger.api.auth import require_service
 from ledger.api.http import created, lambda_handler, resolver
-from ledger.api.models import AdjustmentRequest, DebitResponse, ErrorOut
+from ledger.api.models import AdjustmentIn, ErrorOut, WriteOut
+from ledger.api.router import Body, Response
 
 app = resolver("service")
 
@@ -16,7 +14,7 @@ app = resolver("service")
 @app.post(
     "/accounts/<account_id>/adjustments",
     responses={
-        201: {"description": "Adjusted", "content": {"application/json": {"model": DebitResponse}}},
+        201: {"description": "Adjusted", "content": {"application/json": {"model": WriteOut}}},
         402: {
             "description": "A negative adjustment would take available below the floor",
             "content": {"application/json": {"model": ErrorOut}},
@@ -27,12 +25,12 @@ app = resolver("service")
         },
     },
 )
-def post_adjustment(account_id: str, body: Annotated[AdjustmentRequest, Body()]) -> Response[Any]:
+def post_adjustment(account_id: str, body: Annotated[AdjustmentIn, Body()]) -> Response[Any]:
     require_service(app)
     result = ledger.adjust(
         account_id, body.amount, body.reason, body.idempotency_key, allow_below_floor=body.allow_below_floor
     )
-    return created(DebitResponse.of(result))
+    return created(WriteOut.of(result))
 
 
 handler = lambda_handler(app)

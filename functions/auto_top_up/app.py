@@ -11,14 +11,10 @@ the top-up in flight is stale and is resumed with the same idempotency key."""
 from dataclasses import asdict
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.parser import parse
-from aws_lambda_powertools.utilities.parser.models import EventBridgeModel, SqsRecordModel
-from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import Json
-
+from ledger.runtime.batch import each_record
+from ledger.runtime.log import Logger
+from ledger.runtime.metrics import add_metric, log_metrics
+from ledger.runtime.schedule import scheduled_time
 from ledger.usecases.top_up import top_up_if_due
 from ledger.usecases.top_up_net import safety_net
 from ledger.usecases.top_up_requests import TopUpRequest
@@ -26,39 +22,26 @@ from ledger.usecases.top_up_requests import TopUpRequest
 STOP_MARGIN_MS = 15_000
 
 logger = Logger()
-metrics = Metrics()
 
 
-class TopUpRequestRecord(SqsRecordModel):
-    body: Json[TopUpRequest]
-
-
-# a batch that fails whole is reported like a partial failure, not raised: Lambda retries it the same way
-processor = BatchProcessor(
-    event_type=EventType.SQS, model=TopUpRequestRecord, raise_on_entire_batch_failure=False
-)
-
-
-def start(record: TopUpRequestRecord) -> None:
-    request = record.body
+def start(record: dict[str, Any]) -> None:
+    request = TopUpRequest.model_validate_json(record["body"])
     started = top_up_if_due(request.account_id, request.seq)
-    metrics.add_metric(name="TopUpRequests", unit=MetricUnit.Count, value=1)
+    add_metric("TopUpRequests", 1)
     logger.info("top-up request", account_id=request.account_id, seq=request.seq, **asdict(started))
 
 
-@metrics.log_metrics
+@log_metrics
 @logger.inject_lambda_context
-def handler(event: dict[str, Any], context: LambdaContext) -> Any:
+def handler(event: dict[str, Any], context: Any) -> Any:
     if "Records" in event:
-        return process_partial_response(
-            event=event, record_handler=start, processor=processor, context=context
-        )
-    scheduled = parse(event=event, model=EventBridgeModel)
+        # a batch that fails whole is reported like a partial failure, not raised: Lambda retries it the same way
+        return each_record(event, start, raise_if_all_failed=False)
     report = safety_net(
-        scheduled.time, has_time=lambda: context.get_remaining_time_in_millis() > STOP_MARGIN_MS
+        scheduled_time(event), has_time=lambda: context.get_remaining_time_in_millis() > STOP_MARGIN_MS
     )
-    metrics.add_metric(name="TopUpAccountsLooked", unit=MetricUnit.Count, value=report.looked)
-    metrics.add_metric(name="TopUpsStartedBySafetyNet", unit=MetricUnit.Count, value=report.started)
-    metrics.add_metric(name="TopUpFailures", unit=MetricUnit.Count, value=report.failed)
+    add_metric("TopUpAccountsLooked", report.looked)
+    add_metric("TopUpsStartedBySafetyNet", report.started)
+    add_metric("TopUpFailures", report.failed)
     logger.info("safety net", extra=asdict(report))
     return asdict(report)

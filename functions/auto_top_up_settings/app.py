@@ -3,11 +3,10 @@
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler.openapi.params import Body
-
 from ledger.api.auth import require_account_admin
 from ledger.api.http import lambda_handler, resolver
 from ledger.api.models import ErrorOut
+from ledger.api.router import Body
 from ledger.api.top_up_models import TopUpSettingsIn, TopUpSettingsOut
 from ledger.usecases.top_up_settings import get_settings, put_settings
 

@@ -3,13 +3,13 @@ history (owner or admin)."""
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic import AwareDatetime
 
 import ledger
 from ledger.api.auth import require_account_admin
 from ledger.api.http import lambda_handler, resolver
 from ledger.api.models import BalanceAtOut, BalanceCardOut
+from ledger.api.router import Query
 
 app = resolver("account")
 

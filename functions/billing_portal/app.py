@@ -2,12 +2,10 @@
 
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Body
-
 from ledger.api.auth import require_account_admin
 from ledger.api.http import created, lambda_handler, resolver
-from ledger.api.purchase_models import BillingPortalOut, BillingPortalRequest
+from ledger.api.purchase_models import BillingPortalIn, BillingPortalOut
+from ledger.api.router import Body, Response
 from ledger.usecases.purchase import billing_portal
 
 app = resolver("account")
@@ -19,7 +17,7 @@ app = resolver("account")
         201: {"description": "Portal session", "content": {"application/json": {"model": BillingPortalOut}}}
     },
 )
-def post_portal(account_id: str, body: Annotated[BillingPortalRequest, Body()]) -> Response[Any]:
+def post_portal(account_id: str, body: Annotated[BillingPortalIn, Body()]) -> Response[Any]:
     require_account_admin(app, account_id)
     return created(BillingPortalOut(url=billing_portal(account_id, str(body.return_url))))
 

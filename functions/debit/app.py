@@ -2,13 +2,11 @@
 
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Body
-
 import ledger
 from ledger.api.auth import require_service
 from ledger.api.http import created, lambda_handler, resolver
-from ledger.api.models import DebitRequest, DebitResponse, ErrorOut
+from ledger.api.models import DebitIn, ErrorOut, WriteOut
+from ledger.api.router import Body, Response
 
 app = resolver("service")
 
@@ -16,7 +14,7 @@ app = resolver("service")
 @app.post(
     "/accounts/<account_id>/usage",
     responses={
-        201: {"description": "Debited", "content": {"application/json": {"model": DebitResponse}}},
+        201: {"description": "Debited", "content": {"application/json": {"model": WriteOut}}},
         402: {"description": "Not enough credits", "content": {"application/json": {"model": ErrorOut}}},
         409: {
             "description": "Key reused with another body",
@@ -24,12 +22,12 @@ app = resolver("service")
         },
     },
 )
-def post_usage(account_id: str, body: Annotated[DebitRequest, Body()]) -> Response[Any]:
+def post_usage(account_id: str, body: Annotated[DebitIn, Body()]) -> Response[Any]:
     require_service(app)
     result = ledger.debit(
         account_id, body.amount, body.operation, body.idempotency_key, metadata=body.metadata
     )
-    return created(DebitResponse.of(result))
+    return created(WriteOut.of(result))
 
 
 handler = lambda_handler(app)

@@ -4,13 +4,12 @@ time with the next page's cursor in ``X-Next-Cursor`` (owner or admin)."""
 from http import HTTPStatus
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic import AwareDatetime
 
 import ledger
 from ledger.api.auth import require_account_admin
 from ledger.api.http import lambda_handler, resolver
+from ledger.api.router import Query, Response
 from ledger.usecases.export import CONTENT_TYPES, MAX_PAGE_ENTRIES, Format
 
 app = resolver("account")
@@ -41,7 +40,7 @@ PAGE = {
 }
 
 
-@app.get("/accounts/<account_id>/transactions/export", responses={200: PAGE})  # type: ignore[dict-item]
+@app.get("/accounts/<account_id>/transactions/export", responses={200: PAGE})
 def export_transactions(
     account_id: str,
     format: Annotated[Format, Query(description="csv (default) or jsonl")] = "csv",

@@ -2,22 +2,20 @@
 
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Body
-
 import ledger
 from ledger.api.auth import require_service
 from ledger.api.http import created, lambda_handler, resolver
-from ledger.api.models import GrantRequest, GrantResponse
+from ledger.api.models import GrantIn, GrantResultOut
+from ledger.api.router import Body, Response
 
 app = resolver("service")
 
 
 @app.post(
     "/accounts/<account_id>/grants",
-    responses={201: {"description": "Granted", "content": {"application/json": {"model": GrantResponse}}}},
+    responses={201: {"description": "Granted", "content": {"application/json": {"model": GrantResultOut}}}},
 )
-def post_grant(account_id: str, body: Annotated[GrantRequest, Body()]) -> Response[Any]:
+def post_grant(account_id: str, body: Annotated[GrantIn, Body()]) -> Response[Any]:
     require_service(app)
     made = ledger.grant(
         account_id,
@@ -28,7 +26,7 @@ def post_grant(account_id: str, body: Annotated[GrantRequest, Body()]) -> Respon
         priority=body.priority,
         description=body.description,
     )
-    return created(GrantResponse.of(made))
+    return created(GrantResultOut.of(made))
 
 
 handler = lambda_handler(app)

@@ -2,13 +2,11 @@
 
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Body
-
 import ledger
 from ledger.api.auth import require_service
 from ledger.api.http import created, lambda_handler, resolver
-from ledger.api.models import CaptureRequest, HoldOut, HoldRequest, HoldResolution
+from ledger.api.models import CaptureIn, HoldIn, HoldOut, HoldResolutionOut
+from ledger.api.router import Body, Response
 
 app = resolver("service")
 
@@ -17,7 +15,7 @@ app = resolver("service")
     "/accounts/<account_id>/holds",
     responses={201: {"description": "Held", "content": {"application/json": {"model": HoldOut}}}},
 )
-def post_hold(account_id: str, body: Annotated[HoldRequest, Body()]) -> Response[Any]:
+def post_hold(account_id: str, body: Annotated[HoldIn, Body()]) -> Response[Any]:
     require_service(app)
     hold, _ = ledger.place_hold(
         account_id,
@@ -31,16 +29,16 @@ def post_hold(account_id: str, body: Annotated[HoldRequest, Body()]) -> Response
 
 @app.post("/accounts/<account_id>/holds/<hold_id>/capture")
 def post_capture(
-    account_id: str, hold_id: str, body: Annotated[CaptureRequest | None, Body()] = None
-) -> HoldResolution:
+    account_id: str, hold_id: str, body: Annotated[CaptureIn | None, Body()] = None
+) -> HoldResolutionOut:
     require_service(app)
-    return HoldResolution.of(ledger.capture_hold(account_id, hold_id, body.amount if body else None))
+    return HoldResolutionOut.of(ledger.capture_hold(account_id, hold_id, body.amount if body else None))
 
 
 @app.post("/accounts/<account_id>/holds/<hold_id>/release")
-def post_release(account_id: str, hold_id: str) -> HoldResolution:
+def post_release(account_id: str, hold_id: str) -> HoldResolutionOut:
     require_service(app)
-    return HoldResolution.of(ledger.release_hold(account_id, hold_id))
+    return HoldResolutionOut.of(ledger.release_hold(account_id, hold_id))
 
 
 @app.get("/accounts/<account_id>/holds/<hold_id>")

@@ -9,22 +9,14 @@ gets an ``unrecorded`` entry in its place, and the stream goes on."""
 from datetime import UTC, datetime
 from typing import Any
 
-from aws_lambda_powertools import Logger
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
-from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
-
 from ledger import journal
 from ledger.domain.changes import iso, utcnow
+from ledger.runtime.batch import each_record
+from ledger.runtime.log import Logger
 from ledger.store import changed, parked, schema, table
 from ledger.store.schema import SHARD_SK
 
 logger = Logger()
-processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
-
-
-class EarlierRecordFailed(Exception):
-    """Not applied: a record before it in the batch failed."""
 
 
 def _created_at(raw: dict[str, Any]) -> str:
@@ -35,10 +27,8 @@ def _created_at(raw: dict[str, Any]) -> str:
 postings = journal.Postings()
 
 
-def apply(record: DynamoDBRecord) -> None:
-    if processor.fail_messages:
-        raise EarlierRecordFailed(record.dynamodb.sequence_number if record.dynamodb else None)
-    raw = record.raw_event["dynamodb"]
+def apply(record: dict[str, Any]) -> None:
+    raw = record["dynamodb"]
     account_id = old = new = None
     try:
         keys = table.from_item(raw["Keys"]) or {}
@@ -54,14 +44,14 @@ def apply(record: DynamoDBRecord) -> None:
     except Exception as error:
         if parked.is_transient(error):
             raise
-        ident = str(raw.get("SequenceNumber") or record.event_id)
-        parked_id = parked.park("journal", ident, record.raw_event, error, account_id)
+        ident = str(raw.get("SequenceNumber") or record.get("eventID"))
+        parked_id = parked.park("journal", ident, record, error, account_id)
         logger.exception("stream record parked: its history could not be written", parked=parked_id)
         if account_id is not None and new is not None:
             journal.record_unwritable(account_id, old, new, parked_id, _created_at(raw))
 
 
 @logger.inject_lambda_context
-def handler(event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     postings.gather(event.get("Records", []))
-    return process_partial_response(event=event, record_handler=apply, processor=processor, context=context)
+    return each_record(event, apply, in_order=True)

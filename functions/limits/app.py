@@ -2,26 +2,25 @@
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler.openapi.params import Body
-
 import ledger
 from ledger.api.auth import require_account_admin
 from ledger.api.http import lambda_handler, resolver
-from ledger.api.models import LimitsBody
+from ledger.api.models import LimitsIn, LimitsOut
+from ledger.api.router import Body
 
 app = resolver("account")
 
 
 @app.get("/accounts/<account_id>/limits")
-def get_limits(account_id: str) -> LimitsBody:
+def get_limits(account_id: str) -> LimitsOut:
     require_account_admin(app, account_id)
-    return LimitsBody.of(ledger.get_limits(account_id))
+    return LimitsOut.of(ledger.get_limits(account_id))
 
 
 @app.put("/accounts/<account_id>/limits")
-def put_limits(account_id: str, body: Annotated[LimitsBody, Body()]) -> LimitsBody:
+def put_limits(account_id: str, body: Annotated[LimitsIn, Body()]) -> LimitsOut:
     require_account_admin(app, account_id)
-    return LimitsBody.of(ledger.set_limits(account_id, body.low_balance_threshold, body.hard_limit))
+    return LimitsOut.of(ledger.set_limits(account_id, body.low_balance_threshold, body.hard_limit))
 
 
 handler = lambda_handler(app)

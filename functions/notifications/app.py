@@ -9,30 +9,26 @@ them) is parked for an operator and the batch goes on."""
 
 from typing import Any
 
-from aws_lambda_powertools import Logger
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
-from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
-
 from ledger.events import publisher
 from ledger.notifications import stream
+from ledger.runtime.batch import each_record
+from ledger.runtime.log import Logger
 from ledger.store import parked
 from ledger.usecases import top_up_requests
 
 logger = Logger()
-processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
 
-def announce(record: DynamoDBRecord) -> None:
+def announce(record: dict[str, Any]) -> None:
     try:
-        outgoing = stream.outgoing(record.raw_event)
-        request = stream.top_up_request(record.raw_event)
+        outgoing = stream.outgoing(record)
+        request = stream.top_up_request(record)
     except Exception as error:
         if parked.is_transient(error):
             raise
-        raw = record.raw_event.get("dynamodb") or {}
-        ident = str(raw.get("SequenceNumber") or record.event_id)
-        parked_id = parked.park("notifications", ident, record.raw_event, error)
+        raw = record.get("dynamodb") or {}
+        ident = str(raw.get("SequenceNumber") or record.get("eventID"))
+        parked_id = parked.park("notifications", ident, record, error)
         logger.exception("stream record parked: no notification could be made of it", parked=parked_id)
         return
     publisher.publish(outgoing)
@@ -41,7 +37,5 @@ def announce(record: DynamoDBRecord) -> None:
 
 
 @logger.inject_lambda_context
-def handler(event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
-    return process_partial_response(
-        event=event, record_handler=announce, processor=processor, context=context
-    )
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return each_record(event, announce)

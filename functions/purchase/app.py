@@ -2,12 +2,10 @@
 
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Body
-
 from ledger.api.auth import require_account_admin
 from ledger.api.http import created, lambda_handler, resolver
-from ledger.api.purchase_models import NewPurchaseOut, PurchaseOut, PurchaseRequest
+from ledger.api.purchase_models import NewPurchaseOut, PurchaseIn, PurchaseOut
+from ledger.api.router import Body, Response
 from ledger.usecases.purchase import create_purchase, get_purchase
 
 app = resolver("account")
@@ -19,7 +17,7 @@ app = resolver("account")
         201: {"description": "Payment started", "content": {"application/json": {"model": NewPurchaseOut}}}
     },
 )
-def post_purchase(account_id: str, body: Annotated[PurchaseRequest, Body()]) -> Response[Any]:
+def post_purchase(account_id: str, body: Annotated[PurchaseIn, Body()]) -> Response[Any]:
     require_account_admin(app, account_id)
     new = create_purchase(
         account_id,

@@ -7,26 +7,21 @@ and says so (``PaymentsUnreconciled``)."""
 
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.parser import event_parser
-from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
-from aws_lambda_powertools.utilities.typing import LambdaContext
-
+from ledger.runtime.log import Logger
+from ledger.runtime.metrics import add_metric, log_metrics
+from ledger.runtime.schedule import scheduled_time
 from ledger.usecases.reconcile import reconcile_changed
 
 logger = Logger()
-metrics = Metrics()
 
 
-@metrics.log_metrics
+@log_metrics
 @logger.inject_lambda_context
-@event_parser(model=EventBridgeModel)
-def handler(event: EventBridgeModel, context: LambdaContext) -> dict[str, Any]:
-    report = reconcile_changed(event.time)
-    metrics.add_metric(name="AccountsReconciled", unit=MetricUnit.Count, value=report.accounts)
-    metrics.add_metric(name="DriftDetected", unit=MetricUnit.Count, value=len(report.drifts))
-    metrics.add_metric(name="PaymentsUnreconciled", unit=MetricUnit.Count, value=report.payments is None)
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    report = reconcile_changed(scheduled_time(event))
+    add_metric("AccountsReconciled", report.accounts)
+    add_metric("DriftDetected", len(report.drifts))
+    add_metric("PaymentsUnreconciled", report.payments is None)
     summary = {
         "accounts": report.accounts,
         "entries_read": report.entries_read,

@@ -2,12 +2,11 @@
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler.openapi.params import Query
-
 import ledger
 from ledger.api.auth import require_account_admin
 from ledger.api.http import lambda_handler, resolver
-from ledger.api.models import TransactionsPage
+from ledger.api.models import TransactionsPageOut
+from ledger.api.router import Query
 from ledger.domain.changes import EntryType
 
 app = resolver("account")
@@ -19,9 +18,9 @@ def get_transactions(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=512)] = None,
     type: Annotated[EntryType | None, Query()] = None,
-) -> TransactionsPage:
+) -> TransactionsPageOut:
     require_account_admin(app, account_id)
-    return TransactionsPage.of(ledger.history(account_id, limit=limit, cursor=cursor, type=type))
+    return TransactionsPageOut.of(ledger.history(account_id, limit=limit, cursor=cursor, type=type))
 
 
 handler = lambda_handler(app)

@@ -3,13 +3,11 @@
 from http import HTTPStatus
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Body
-
 import ledger
 from ledger.api.auth import require_service
 from ledger.api.http import lambda_handler, resolver
-from ledger.api.usage_batch_models import UsageBatchRequest, UsageBatchResponse, UsageResultOut
+from ledger.api.router import Body, Response
+from ledger.api.usage_batch_models import UsageBatchIn, UsageBatchOut, UsageResultOut
 
 MAX_BODY = 1024 * 1024  # 100 events with their metadata fit well within it
 
@@ -21,14 +19,14 @@ app = resolver("service", max_body=MAX_BODY)
     responses={
         200: {
             "description": "One result per event",
-            "content": {"application/json": {"model": UsageBatchResponse}},
+            "content": {"application/json": {"model": UsageBatchOut}},
         }
     },
 )
-def post_usage_batch(body: Annotated[UsageBatchRequest, Body()]) -> Response[Any]:
+def post_usage_batch(body: Annotated[UsageBatchIn, Body()]) -> Response[Any]:
     require_service(app)
     results = ledger.debit_many(body.events)
-    payload = UsageBatchResponse(results=[UsageResultOut.of(r) for r in results])
+    payload = UsageBatchOut(results=[UsageResultOut.of(r) for r in results])
     return Response(
         status_code=HTTPStatus.OK, content_type="application/json", body=payload.model_dump(exclude_none=True)
     )

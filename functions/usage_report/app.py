@@ -3,12 +3,11 @@
 from datetime import date
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler.openapi.params import Query
-
 import ledger
 from ledger.api.auth import require_account_admin
 from ledger.api.http import lambda_handler, resolver
 from ledger.api.models import UsageOut
+from ledger.api.router import Query
 
 app = resolver("account")
 

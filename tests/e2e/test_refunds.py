@@ -8,9 +8,9 @@ import json
 import stripe
 
 from credits_local.localstripe_server import API_KEY
+from devkit.stripe_events import event, sign
 from tests.e2e.conftest import Stack
 from tests.e2e.test_local_commands import purchase, purchase_status
-from tests.support.stripe_events import event, sign
 
 
 def refunded_event(stack: Stack, client: stripe.StripeClient, charge_id: str) -> int:

@@ -17,11 +17,11 @@ import pytest
 
 import ledger
 from bench.sizes import item_size
+from devkit.stream import StreamPump
 from ledger.store import table as ledger_table
 from ledger.store.account_item import MAX_PENDING
 from ledger.store.holds import hold_expiry_item, open_holds
 from ledger.usecases.sweep import sweep
-from tests.support.stream import StreamPump
 
 pytestmark = pytest.mark.slow
 

@@ -11,15 +11,11 @@ import pytest
 import stripe
 
 import ledger
-from ledger.store.results import read_account
-from ledger.usecases import top_up
-from ledger.usecases.top_up import top_up_if_due
-from tests.conftest import TABLE
-from tests.support.bus import Notifications
-from tests.support.payments import webhook
-from tests.support.stripe_proxy import proxy
-from tests.support.tables import scan
-from tests.support.top_up import (
+from devkit.bus import Notifications
+from devkit.payments import webhook
+from devkit.stripe_proxy import proxy
+from devkit.tables import scan
+from devkit.top_up import (
     TopUpQueue,
     enable,
     get_settings,
@@ -28,6 +24,10 @@ from tests.support.top_up import (
     safety_net,
     top_up_grants,
 )
+from ledger.store.results import read_account
+from ledger.usecases import top_up
+from ledger.usecases.top_up import top_up_if_due
+from tests.conftest import TABLE
 
 pytestmark = pytest.mark.usefixtures("aws")
 

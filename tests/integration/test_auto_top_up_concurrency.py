@@ -22,19 +22,12 @@ import stripe
 
 import ledger
 from credits_local.streams import StreamReader
-from ledger.events import publisher
-from ledger.store import table as ledger_table
-from ledger.store.results import read_account
-from ledger.store.schema import TOP_UP_SK
-from ledger.usecases import payment, top_up
-from ledger.usecases.top_up import Started, top_up_if_due
-from ledger.usecases.top_up_requests import TopUpRequest
-from tests.support.bus import Notifications
-from tests.support.http import parse
-from tests.support.lambdas import invoke
-from tests.support.stripe_events import signed_delivery
-from tests.support.tables import scan
-from tests.support.top_up import (
+from devkit.bus import Notifications
+from devkit.http import parse
+from devkit.lambdas import invoke
+from devkit.stripe_events import signed_delivery
+from devkit.tables import scan
+from devkit.top_up import (
     TopUpQueue,
     enable,
     get_settings,
@@ -43,6 +36,13 @@ from tests.support.top_up import (
     put_settings,
     top_up_grants,
 )
+from ledger.events import publisher
+from ledger.store import table as ledger_table
+from ledger.store.results import read_account
+from ledger.store.schema import TOP_UP_SK
+from ledger.usecases import payment, top_up
+from ledger.usecases.top_up import Started, top_up_if_due
+from ledger.usecases.top_up_requests import TopUpRequest
 
 pytestmark = pytest.mark.slow
 

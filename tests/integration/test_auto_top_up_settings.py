@@ -10,9 +10,9 @@ import pytest
 import stripe
 
 import ledger
-from tests.support.http import owner
-from tests.support.payments import pay, start_purchase, webhook
-from tests.support.top_up import enable, get_settings, put_settings
+from devkit.http import owner
+from devkit.payments import pay, start_purchase, webhook
+from devkit.top_up import enable, get_settings, put_settings
 
 pytestmark = pytest.mark.usefixtures("aws")
 
@@ -135,7 +135,7 @@ def test_the_card_of_the_latest_purchase_is_used_when_none_is_given(
 def test_the_balance_card_shows_auto_top_up_and_reports_low_at_its_threshold(
     acme: str, stripe_env: stripe.StripeClient
 ) -> None:
-    from tests.support.lambdas import call
+    from devkit.lambdas import call
 
     ledger.grant(acme, 300, "promotional", "welcome")
     enable(acme, threshold=500, amount=1000, payment_method_id="pm_card_visa")

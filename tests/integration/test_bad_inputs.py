@@ -11,12 +11,12 @@ from typing import Any
 import pytest
 from moto import mock_aws
 
+from devkit.http import http_event, owner, parse
+from devkit.lambdas import invoke
+from devkit.tables import scan as scan_table
 from ledger.domain.changes import digest
 from ledger.store import table as ledger_table
 from tests.conftest import TABLE, create_table, isolated_environment
-from tests.support.http import http_event, owner, parse
-from tests.support.lambdas import invoke
-from tests.support.tables import scan as scan_table
 
 ACCOUNT = "acme"
 HOLD_KEY = "seed-hold"

@@ -9,12 +9,12 @@ from collections.abc import Iterator
 import pytest
 
 import ledger
-from tests.support.fake_stripe import FakeStripe, fake_stripe
-from tests.support.http import owner
-from tests.support.lambdas import call
-from tests.support.payments import purchase, read_purchase, start_purchase, webhook
-from tests.support.stripe_events import WEBHOOK_SECRET, checkout_session
-from tests.support.tables import scan
+from devkit.fake_stripe import FakeStripe, fake_stripe
+from devkit.http import owner
+from devkit.lambdas import call
+from devkit.payments import purchase, read_purchase, start_purchase, webhook
+from devkit.stripe_events import WEBHOOK_SECRET, checkout_session
+from devkit.tables import scan
 
 pytestmark = pytest.mark.usefixtures("aws")
 RETURN_URL = "https://app.example.com/billing/done"

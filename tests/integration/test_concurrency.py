@@ -16,11 +16,11 @@ from datetime import date
 import pytest
 
 import ledger
+from devkit.stream import StreamPump
 from ledger.domain.changes import Entry
 from ledger.store import table as ledger_table
 from ledger.store import writes
 from ledger.store.holds import open_holds as holds_in_order
-from tests.support.stream import StreamPump
 
 ACCOUNT = "acme"
 GRANT = 10_000

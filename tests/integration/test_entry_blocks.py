@@ -11,11 +11,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 import ledger
+from devkit.stream import StreamPump
+from devkit.tables import scan
 from ledger.domain.changes import Entry
 from ledger.store import entries as entry_store
 from ledger.store import table as ledger_table
-from tests.support.stream import StreamPump
-from tests.support.tables import scan
 
 T0 = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 BLOCK = 7

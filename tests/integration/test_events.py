@@ -10,12 +10,13 @@ from typing import Any
 import pytest
 
 import ledger
+from credits_local.functions import LambdaContext
+from credits_local.template import ROOT, function_dirs
+from devkit.bus import Bus
+from devkit.fake_stripe import fake_stripe
+from devkit.lambdas import invoke
+from devkit.stripe_events import sign
 from ledger.store import changed
-from tests.support.bus import Bus
-from tests.support.fake_stripe import fake_stripe
-from tests.support.lambdas import LambdaContext, invoke
-from tests.support.stripe_events import sign
-from tests.support.template import ROOT, function_dirs
 
 EVENTS = ROOT / "events"
 # run in this order: each event finds what the ones before it made

@@ -16,13 +16,14 @@ import pytest
 from botocore.exceptions import ClientError
 
 import ledger
+from credits_local.functions import LambdaContext
+from devkit.lambdas import invoke
+from devkit.stream import StreamPump
 from ledger.domain.changes import epoch
 from ledger.domain.grants import Grant
 from ledger.store import table as ledger_table
 from ledger.store.grants import grant_item
 from ledger.usecases.sweep import SweepReport, sweep
-from tests.support.lambdas import LambdaContext, invoke
-from tests.support.stream import StreamPump
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 EXPIRY = START + timedelta(days=3)

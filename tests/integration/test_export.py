@@ -13,12 +13,12 @@ import boto3
 import pytest
 
 import ledger
+from devkit.http import http_event, owner, parse
+from devkit.lambdas import invoke
+from devkit.stream import StreamPump
 from ledger.domain.changes import Entry, iso
 from ledger.store import table as ledger_table
 from ledger.usecases import export
-from tests.support.http import http_event, owner, parse
-from tests.support.lambdas import invoke
-from tests.support.stream import StreamPump
 
 ACCOUNT = "acme"
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)

@@ -16,11 +16,11 @@ import pytest
 from moto import mock_aws
 
 import ledger
+from devkit.http import http_event, owner, parse
+from devkit.lambdas import invoke
+from devkit.tables import scan
 from ledger.store import table as ledger_table
 from tests.conftest import TABLE, create_table, isolated_environment
-from tests.support.http import http_event, owner, parse
-from tests.support.lambdas import invoke
-from tests.support.tables import scan
 
 ACCOUNT = "acme"
 DEBITS = list(range(1, 12))  # 11 debits of 1..11 credits after a grant of 1000: 12 entries

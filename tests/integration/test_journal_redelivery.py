@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import ledger
-from tests.support.stream import StreamPump
+from devkit.stream import StreamPump
 
 
 def test_refused_and_replayed_writes_between_pumps_leave_no_phantom_entries(journal: StreamPump) -> None:

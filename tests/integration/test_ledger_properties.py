@@ -41,6 +41,11 @@ from hypothesis.stateful import (
 from moto import mock_aws
 
 import ledger
+from credits_local.functions import LambdaContext
+from credits_local.streams import lambda_record
+from devkit.bus import Notifications
+from devkit.lambdas import invoke
+from devkit.stream import StreamPump
 from ledger.domain.grants import Grant
 from ledger.store import table as ledger_table
 from ledger.store.grants import grant_item
@@ -51,9 +56,6 @@ from ledger.usecases import grant as grant_module
 from ledger.usecases.hold import CaptureResult
 from ledger.usecases.reconcile import reconcile_account
 from tests.conftest import TABLE, create_table
-from tests.support.bus import Notifications
-from tests.support.lambdas import LambdaContext, invoke
-from tests.support.stream import StreamPump, lambda_record
 
 ACCOUNT = "acct-prop"
 START = 1_767_225_600  # 2026-01-01T00:00:00Z

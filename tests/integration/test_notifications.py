@@ -11,6 +11,8 @@ from typing import Any
 import pytest
 
 import ledger
+from devkit.bus import Notifications
+from devkit.lambdas import invoke
 from ledger.events.models import CreditsPurchased
 from ledger.events.outbox import notification_put
 from ledger.events.publisher import SOURCE
@@ -18,8 +20,6 @@ from ledger.events.publisher import client as events_client
 from ledger.store.writes import transact
 from ledger.usecases.sweep import sweep
 from tests.conftest import TABLE
-from tests.support.bus import Notifications
-from tests.support.lambdas import invoke
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)  # the deployment's default threshold is 100 (tests' environment)
 

@@ -9,13 +9,13 @@ from typing import Any
 import pytest
 
 import ledger
+from devkit.bus import Notifications
+from devkit.http import http_event, owner, parse
+from devkit.lambdas import invoke
+from devkit.stream import StreamPump
+from devkit.tables import scan
 from ledger.store import parked
 from tests.conftest import TABLE
-from tests.support.bus import Notifications
-from tests.support.http import http_event, owner, parse
-from tests.support.lambdas import invoke
-from tests.support.stream import StreamPump
-from tests.support.tables import scan
 
 USAGE = "/accounts/{account_id}/usage"
 

@@ -8,10 +8,10 @@ import pytest
 import stripe
 
 import ledger
-from tests.support.http import http_event, owner, parse
-from tests.support.lambdas import invoke
-from tests.support.payments import get_purchase, purchase
-from tests.support.tables import scan
+from devkit.http import http_event, owner, parse
+from devkit.lambdas import invoke
+from devkit.payments import get_purchase, purchase
+from devkit.tables import scan
 
 pytestmark = pytest.mark.usefixtures("aws")
 

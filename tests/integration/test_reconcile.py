@@ -11,12 +11,13 @@ import boto3
 import pytest
 
 import ledger
+from credits_local.functions import LambdaContext
+from devkit.bus import Notifications
+from devkit.lambdas import invoke
+from devkit.stream import StreamPump
 from ledger import journal as ledger_journal
 from ledger.store import table as ledger_table
 from ledger.usecases.reconcile import reconcile_account, reconcile_changed
-from tests.support.bus import Notifications
-from tests.support.lambdas import LambdaContext, invoke
-from tests.support.stream import StreamPump
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 

@@ -13,13 +13,13 @@ import boto3
 import pytest
 import stripe
 
+from devkit.fake_stripe import FakeStripe, fake_stripe
+from devkit.payments import pay, start_purchase, webhook
+from devkit.stream import StreamPump
+from devkit.stripe_events import dispute
+from devkit.stripe_proxy import proxy
 from ledger.store import table as ledger_table
 from ledger.usecases.reconcile_payments import reconcile_payments
-from tests.support.fake_stripe import FakeStripe, fake_stripe
-from tests.support.payments import pay, start_purchase, webhook
-from tests.support.stream import StreamPump
-from tests.support.stripe_events import dispute
-from tests.support.stripe_proxy import proxy
 
 pytestmark = pytest.mark.usefixtures("aws")
 

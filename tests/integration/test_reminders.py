@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 
 import ledger
+from devkit.bus import Notifications
 from ledger.store import table as ledger_table
 from ledger.usecases.sweep import sweep
 from tests.conftest import TABLE
-from tests.support.bus import Notifications
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 EXPIRY = START + timedelta(days=40)

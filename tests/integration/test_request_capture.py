@@ -12,11 +12,11 @@ import ledger
 from bench.capture import Capture
 from bench.costs import Publishing, Side
 from bench.sizes import item_size, write_units
+from devkit.bus import Bus
 from ledger.events import publisher
 from ledger.events.models import CreditBalanceLow
 from ledger.events.publisher import Outgoing
 from ledger.store import table as ledger_table
-from tests.support.bus import Bus
 
 pytestmark = pytest.mark.usefixtures("aws")
 

@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 from moto import mock_aws
 
+from devkit.http import http_event, owner, parse
+from devkit.lambdas import invoke
 from ledger.store import table as ledger_table
 from tests.conftest import create_table, isolated_environment
-from tests.support.http import http_event, owner, parse
-from tests.support.lambdas import invoke
 
 ACCOUNT = "acme"
 P = {"account_id": ACCOUNT}

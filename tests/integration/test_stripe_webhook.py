@@ -10,15 +10,15 @@ import pytest
 import stripe
 
 import ledger
+from devkit.bus import Notifications
+from devkit.http import parse
+from devkit.lambdas import invoke
+from devkit.payments import pay, read_purchase, start_purchase, webhook
+from devkit.stream import StreamPump
+from devkit.stripe_events import charge, delivery, dispute, event, sign
+from devkit.tables import scan
 from ledger.store import table as ledger_table
 from tests.conftest import TABLE
-from tests.support.bus import Notifications
-from tests.support.http import parse
-from tests.support.lambdas import invoke
-from tests.support.payments import pay, read_purchase, start_purchase, webhook
-from tests.support.stream import StreamPump
-from tests.support.stripe_events import charge, delivery, dispute, event, sign
-from tests.support.tables import scan
 
 pytestmark = pytest.mark.usefixtures("aws")
 

@@ -15,11 +15,11 @@ from typing import Any
 import pytest
 
 import ledger
+from devkit.http import http_event, owner, parse
+from devkit.lambdas import invoke
+from devkit.stream import StreamPump
+from devkit.tables import scan
 from ledger.store import table as ledger_table
-from tests.support.http import http_event, owner, parse
-from tests.support.lambdas import invoke
-from tests.support.stream import StreamPump
-from tests.support.tables import scan
 
 ROUTE = "/usage/batch"
 

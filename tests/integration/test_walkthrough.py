@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 from unittest import mock
 
 import ledger
-from tests.support.http import http_event, owner, parse
-from tests.support.lambdas import invoke
-from tests.support.stream import StreamPump
+from devkit.http import http_event, owner, parse
+from devkit.lambdas import invoke
+from devkit.stream import StreamPump
 
 
 @contextmanager

@@ -12,11 +12,11 @@ import pytest
 import stripe
 
 import ledger
+from devkit.http import parse
+from devkit.lambdas import invoke
+from devkit.payments import pay, read_purchase, start_purchase
+from devkit.stripe_events import charge, dispute, signed_delivery
 from ledger.store import table as ledger_table
-from tests.support.http import parse
-from tests.support.lambdas import invoke
-from tests.support.payments import pay, read_purchase, start_purchase
-from tests.support.stripe_events import charge, dispute, signed_delivery
 
 COPIES = 10
 SEED = 20261121

@@ -9,12 +9,12 @@ from typing import Any
 import pytest
 import stripe
 
+from devkit.http import parse
+from devkit.lambdas import invoke
+from devkit.payments import pay, start_purchase, webhook
+from devkit.stripe_events import charge, delivery, dispute, event, sign
+from devkit.tables import scan
 from ledger.store import parked
-from tests.support.http import parse
-from tests.support.lambdas import invoke
-from tests.support.payments import pay, start_purchase, webhook
-from tests.support.stripe_events import charge, delivery, dispute, event, sign
-from tests.support.tables import scan
 
 pytestmark = pytest.mark.usefixtures("aws", "stripe_env")
 

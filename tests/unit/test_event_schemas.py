@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from credits_local.template import ROOT
 from ledger.events.models import (
     NOTIFICATIONS,
     CreditBalanceLow,
@@ -17,7 +18,6 @@ from ledger.events.models import (
     CreditsPurchased,
 )
 from ledger.events.outbox import notification_put
-from tests.support.template import ROOT
 
 
 def test_the_committed_schemas_are_current() -> None:

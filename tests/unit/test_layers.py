@@ -2,7 +2,8 @@
 
     domain, settings                        pure rules (domain imports nothing of ours but domain) and the
                                             deployment's settings
-    store, journal, payments, events        adapters (DynamoDB, Stripe, EventBridge): domain and each other
+    store, journal, payments, events,       adapters (DynamoDB, Stripe, EventBridge, Lambda's logs and
+    runtime                                 metrics): domain and each other
     usecases                                one module per operation: adapters and domain
     api, notifications, ledger/__init__.py  what the functions call: use cases and everything under them
 
@@ -29,6 +30,7 @@ LAYERS: dict[str, int] = {
     "journal": 1,  # it numbers entries: store-level
     "payments": 1,
     "events": 1,
+    "runtime": 1,  # what Lambda itself gives every function: logs, metrics, batch answers, schedule time
     "usecases": 2,
     "api": 3,
     "notifications": 3,

@@ -6,7 +6,7 @@ import json
 import subprocess
 import sys
 
-from tests.support.template import ROOT, http_routes
+from credits_local.template import ROOT, http_routes
 
 
 def test_the_committed_document_is_current() -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from credits_local.template import template
 from ledger import settings
-from tests.support.template import template
 
 # setting -> the template parameter whose default it takes, and the setting's value with nothing set
 DEFAULTS = {

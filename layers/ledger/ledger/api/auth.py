@@ -5,12 +5,13 @@ routes check again, so a route is never reached by a caller the gate would refus
 
 from __future__ import annotations
 
-from typing import Any
-
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
+from typing import TYPE_CHECKING, Any
 
 from ledger import settings
 from ledger.domain.errors import Forbidden
+
+if TYPE_CHECKING:
+    from ledger.api.router import Router
 
 ADMIN_ROLES = ("owner", "admin")
 
@@ -34,9 +35,9 @@ def check_service(event: dict[str, Any]) -> None:
         raise Forbidden("this route is for the service's IAM-signed requests")
 
 
-def require_account_admin(app: APIGatewayHttpResolver, account_id: str) -> None:
+def require_account_admin(app: Router, account_id: str) -> None:
     check_account_admin(app.current_event.raw_event, account_id)
 
 
-def require_service(app: APIGatewayHttpResolver) -> None:
+def require_service(app: Router) -> None:
     check_service(app.current_event.raw_event)

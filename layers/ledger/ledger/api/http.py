@@ -9,16 +9,14 @@ from collections.abc import Callable, Mapping
 from http import HTTPStatus
 from typing import Any
 
-from aws_lambda_powertools import Logger
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
-from aws_lambda_powertools.logging import correlation_paths
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import BaseModel
 
 from ledger.api.gate import MAX_BODY_BYTES, Access, screen
+from ledger.api.router import Event, InvalidParameters, Response, Router, rendered
 from ledger.domain import errors
 from ledger.payments.event_shape import UnreadableEvent
+from ledger.runtime.log import Logger
 
 logger = Logger()
 
@@ -70,11 +68,44 @@ def _field(loc: tuple[Any, ...]) -> str:
     return ".".join(str(part) for part in loc if part not in ("body", "query", "path"))
 
 
-class LedgerResolver(APIGatewayHttpResolver):
-    """A resolver whose requests pass the gate (callers first, then the body) before any route sees them."""
+def _invalid(problems: list[dict[str, Any]]) -> Response[dict[str, Any]]:
+    if any(p.get("type") == "json_invalid" for p in problems):
+        return error(HTTPStatus.BAD_REQUEST, "malformed_json", "the request body is not valid JSON")
+    details = [{"field": _field(tuple(p.get("loc", ()))), "problem": p.get("msg", "")} for p in problems]
+    first = details[0] if details else {"field": "", "problem": "invalid"}
+    return error(
+        HTTPStatus.UNPROCESSABLE_ENTITY,
+        "invalid_request",
+        f"{first['field'] or 'request'}: {first['problem']}",
+        details=details,
+    )
+
+
+def _answer(exc: Exception) -> Response[dict[str, Any]]:
+    """The error answer of an exception a route raised; anything else is raised on (a 500: a defect)."""
+    if isinstance(exc, errors.LedgerError):
+        return error(_status_of(exc), exc.code, exc.message, **exc.details)
+    if isinstance(exc, InvalidParameters):
+        return _invalid(exc.problems)
+    if isinstance(exc, BotoCoreError):
+        logger.exception("AWS could not be reached")
+        return error(
+            HTTPStatus.SERVICE_UNAVAILABLE, "service_unavailable", "the ledger is unavailable; retry"
+        )
+    if isinstance(exc, ClientError) and exc.response.get("Error", {}).get("Code") in RETRYABLE_AWS_CODES:
+        logger.warning("AWS asked to slow down", code=exc.response["Error"]["Code"])
+        return error(HTTPStatus.SERVICE_UNAVAILABLE, "service_unavailable", "the ledger is busy; retry")
+    if isinstance(exc, UnicodeDecodeError):
+        return error(HTTPStatus.BAD_REQUEST, "malformed_json", "the request body is not UTF-8 JSON")
+    raise exc
+
+
+class LedgerResolver(Router):
+    """A function's routes, whose requests pass the gate (callers first, then the body) before any route sees
+    them, and whose errors are all answered here."""
 
     def __init__(self, access: Access, max_body: int) -> None:
-        super().__init__(enable_validation=True)
+        super().__init__()
         self.access: Access = access
         self.max_body = max_body
 
@@ -82,55 +113,24 @@ class LedgerResolver(APIGatewayHttpResolver):
         refused = screen(event, self.access, self.max_body)  # type: ignore[arg-type]  # a Lambda event is a dict
         if refused is not None:
             return refused
-        return super().resolve(event, context)
+        self.current_event = Event(event)
+        matched = self.match(event)
+        if matched is None:
+            return rendered(error(HTTPStatus.NOT_FOUND, "not_found", "no such route"))
+        try:
+            return rendered(self.call(*matched))
+        except Exception as exc:  # answered, or raised on by _answer
+            return rendered(_answer(exc))
+
+    def get_openapi_json_schema(self, **info: Any) -> str:
+        """The OpenAPI document of these routes (see ``Router.openapi``)."""
+        return str(self.openapi().get_openapi_json_schema(**info))
 
 
-def resolver(access: Access, max_body: int = MAX_BODY_BYTES) -> APIGatewayHttpResolver:
+def resolver(access: Access, max_body: int = MAX_BODY_BYTES) -> LedgerResolver:
     """The resolver of one function whose routes all take the same callers (see ``gate.Access``) and bodies
     of at most ``max_body`` bytes."""
-    app = LedgerResolver(access, max_body)
-
-    @app.exception_handler(errors.LedgerError)
-    def ledger_error(exc: errors.LedgerError) -> Response[dict[str, Any]]:
-        return error(_status_of(exc), exc.code, exc.message, **exc.details)
-
-    @app.exception_handler(RequestValidationError)
-    def invalid(exc: RequestValidationError) -> Response[dict[str, Any]]:
-        problems = exc.errors()
-        if any(p.get("type") == "json_invalid" for p in problems):
-            return error(HTTPStatus.BAD_REQUEST, "malformed_json", "the request body is not valid JSON")
-        details = [{"field": _field(tuple(p.get("loc", ()))), "problem": p.get("msg", "")} for p in problems]
-        first = details[0] if details else {"field": "", "problem": "invalid"}
-        return error(
-            HTTPStatus.UNPROCESSABLE_ENTITY,
-            "invalid_request",
-            f"{first['field'] or 'request'}: {first['problem']}",
-            details=details,
-        )
-
-    @app.exception_handler(BotoCoreError)
-    def unreachable(exc: BotoCoreError) -> Response[dict[str, Any]]:
-        logger.exception("AWS could not be reached")
-        return error(
-            HTTPStatus.SERVICE_UNAVAILABLE, "service_unavailable", "the ledger is unavailable; retry"
-        )
-
-    @app.exception_handler(ClientError)
-    def refused(exc: ClientError) -> Response[dict[str, Any]]:
-        if exc.response.get("Error", {}).get("Code") not in RETRYABLE_AWS_CODES:
-            raise exc
-        logger.warning("AWS asked to slow down", code=exc.response["Error"]["Code"])
-        return error(HTTPStatus.SERVICE_UNAVAILABLE, "service_unavailable", "the ledger is busy; retry")
-
-    @app.exception_handler(UnicodeDecodeError)
-    def undecodable(_: UnicodeDecodeError) -> Response[dict[str, Any]]:
-        return error(HTTPStatus.BAD_REQUEST, "malformed_json", "the request body is not UTF-8 JSON")
-
-    @app.not_found
-    def not_found(_: Exception) -> Response[dict[str, Any]]:
-        return error(HTTPStatus.NOT_FOUND, "not_found", "no such route")
-
-    return app
+    return LedgerResolver(access, max_body)
 
 
 def created(model: BaseModel) -> Response[Any]:
@@ -139,8 +139,8 @@ def created(model: BaseModel) -> Response[Any]:
     )
 
 
-def lambda_handler(app: APIGatewayHttpResolver) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
-    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+def lambda_handler(app: LedgerResolver) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+    @logger.inject_lambda_context
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         return app.resolve(event, context)
 

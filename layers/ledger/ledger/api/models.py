@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, ConfigDict, Field
 
-from ledger.domain.amounts import MAX_AMOUNT, MAX_LIMIT
+from ledger.api.base import Model
+from ledger.domain.amounts import MAX_AMOUNT, MAX_HOLD_SECONDS, MAX_LIMIT
 from ledger.domain.changes import Entry, EntryType, from_epoch, iso
 from ledger.domain.grants import Source
-from ledger.usecases.common import WriteResult
-from ledger.usecases.grant import GrantResult
-from ledger.usecases.hold import MAX_HOLD_SECONDS, CaptureResult, Hold
-from ledger.usecases.limits import Limits
-from ledger.usecases.reads import BalanceCard, Page, Usage
-from ledger.usecases.timeline import BalanceAt
+
+if TYPE_CHECKING:  # what the models are made from: a function imports only the use cases it calls
+    from ledger.usecases.common import WriteResult
+    from ledger.usecases.grant import GrantResult
+    from ledger.usecases.hold import CaptureResult, Hold
+    from ledger.usecases.limits import Limits
+    from ledger.usecases.reads import BalanceCard, Page, Usage
+    from ledger.usecases.timeline import BalanceAt
 
 Amount = Annotated[int, Field(strict=True, ge=1, le=MAX_AMOUNT, description="Whole credits, 1 to 10^12.")]
 IdempotencyKey = Annotated[
@@ -34,31 +37,31 @@ Metadata = Annotated[
 ]
 
 
-class Request(BaseModel):
+class Request(Model):
     model_config = ConfigDict(extra="forbid")
 
 
-class DebitRequest(Request):
+class DebitIn(Request):
     amount: Amount
     operation: Operation
     idempotency_key: IdempotencyKey
     metadata: Metadata | None = None
 
 
-class HoldRequest(Request):
+class HoldIn(Request):
     amount: Amount
     idempotency_key: IdempotencyKey
     expires_in_seconds: Annotated[int, Field(strict=True, ge=1, le=MAX_HOLD_SECONDS)] | None = None
     operation: Operation | None = None
 
 
-class CaptureRequest(Request):
+class CaptureIn(Request):
     amount: Amount | None = Field(
         default=None, description="Credits to capture; the rest is released. Default all."
     )
 
 
-class GrantRequest(Request):
+class GrantIn(Request):
     amount: Amount
     source: Source
     idempotency_key: IdempotencyKey
@@ -67,7 +70,7 @@ class GrantRequest(Request):
     description: Annotated[str, Field(max_length=200)] | None = None
 
 
-class AdjustmentRequest(Request):
+class AdjustmentIn(Request):
     amount: Annotated[
         int,
         Field(
@@ -91,16 +94,18 @@ class AdjustmentRequest(Request):
     ] = False
 
 
-class LimitsBody(Request):
+class LimitsIn(Request):
     low_balance_threshold: Annotated[int, Field(strict=True, ge=0, le=MAX_LIMIT)]
     hard_limit: Annotated[int, Field(strict=True, ge=-MAX_LIMIT, le=MAX_LIMIT)]
 
+
+class LimitsOut(LimitsIn):
     @classmethod
-    def of(cls, limits: Limits) -> LimitsBody:
+    def of(cls, limits: Limits) -> LimitsOut:
         return cls(low_balance_threshold=limits.low_balance_threshold, hard_limit=limits.hard_limit)
 
 
-class EntryOut(BaseModel):
+class EntryOut(Model):
     id: str
     type: EntryType
     amount: int
@@ -118,17 +123,17 @@ class EntryOut(BaseModel):
         return cls.model_validate(entry, from_attributes=True)  # the public fields of the ledger's entry
 
 
-class DebitResponse(BaseModel):
+class WriteOut(Model):
     entry: EntryOut
     balance: int
     available: int
 
     @classmethod
-    def of(cls, result: WriteResult) -> DebitResponse:
+    def of(cls, result: WriteResult) -> WriteOut:
         return cls(entry=EntryOut.of(result.entry), balance=result.balance, available=result.available)
 
 
-class HoldOut(BaseModel):
+class HoldOut(Model):
     hold_id: str
     amount: int
     expires_at: str
@@ -150,7 +155,7 @@ class HoldOut(BaseModel):
         )
 
 
-class HoldResolution(BaseModel):
+class HoldResolutionOut(Model):
     """A capture or release: what was captured, what went back to available, and the entry it made."""
 
     hold_id: str
@@ -162,7 +167,7 @@ class HoldResolution(BaseModel):
     available: int
 
     @classmethod
-    def of(cls, done: CaptureResult) -> HoldResolution:
+    def of(cls, done: CaptureResult) -> HoldResolutionOut:
         return cls(
             hold_id=done.hold.hold_id,
             status=done.hold.status,  # type: ignore[arg-type]
@@ -174,7 +179,7 @@ class HoldResolution(BaseModel):
         )
 
 
-class GrantOut(BaseModel):
+class GrantOut(Model):
     id: str
     amount: int
     remaining: int
@@ -185,14 +190,14 @@ class GrantOut(BaseModel):
     description: str | None = None
 
 
-class GrantResponse(BaseModel):
+class GrantResultOut(Model):
     grant: GrantOut
     entry: EntryOut
     balance: int
     available: int
 
     @classmethod
-    def of(cls, made: GrantResult) -> GrantResponse:
+    def of(cls, made: GrantResult) -> GrantResultOut:
         g = made.grant
         grant = GrantOut(
             id=g.id,
@@ -210,19 +215,19 @@ class GrantResponse(BaseModel):
         )
 
 
-class ExpiringOut(BaseModel):
+class ExpiringOut(Model):
     amount: int
     expires_at: str
 
 
-class AutoTopUpOut(BaseModel):
+class AutoTopUpOut(Model):
     enabled: bool
     threshold: int | None
     amount: int | None
     disabled_reason: str | None = Field(default=None, description="Why auto top-up turned itself off.")
 
 
-class BalanceCardOut(BaseModel):
+class BalanceCardOut(Model):
     account_id: str
     balance: int
     held: int
@@ -270,7 +275,7 @@ class BalanceCardOut(BaseModel):
         )
 
 
-class BalanceAtOut(BaseModel):
+class BalanceAtOut(Model):
     """The figures as they were at ``at``, from the history: those after ``seq``, the last entry at or before
     ``at`` (``as_of`` its time). Lifetime totals are not included: they would need the whole history."""
 
@@ -294,22 +299,22 @@ class BalanceAtOut(BaseModel):
         )
 
 
-class TransactionsPage(BaseModel):
+class TransactionsPageOut(Model):
     items: list[EntryOut]
     next_cursor: str | None
 
     @classmethod
-    def of(cls, page: Page) -> TransactionsPage:
+    def of(cls, page: Page) -> TransactionsPageOut:
         return cls(items=[EntryOut.of(e) for e in page.items], next_cursor=page.next_cursor)
 
 
-class UsageDayOut(BaseModel):
+class UsageDayOut(Model):
     date: date
     total: int
     by_operation: dict[str, int]
 
 
-class UsageOut(BaseModel):
+class UsageOut(Model):
     model_config = ConfigDict(populate_by_name=True)
 
     from_: date = Field(alias="from")
@@ -333,7 +338,7 @@ class UsageOut(BaseModel):
         return cls.model_validate({**values, "by_day": days})
 
 
-class ErrorOut(BaseModel):
+class ErrorOut(Model):
     error: str = Field(
         description="A stable code, e.g. insufficient_credits, idempotency_conflict, forbidden."
     )

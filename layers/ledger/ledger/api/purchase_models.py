@@ -5,21 +5,22 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl
+from pydantic import ConfigDict, Field, HttpUrl
 
+from ledger.api.base import Model
 from ledger.domain.purchase import PaymentMode, Purchase, PurchaseStatus
 from ledger.payments.catalog import MAX_CREDITS, Catalog, Tier
 from ledger.usecases.purchase import NewPurchase
 
 
-class PackageOut(BaseModel):
+class PackageOut(Model):
     id: str
     credits: int
     price: int = Field(description="In the currency's minor unit (cents for usd).")
     currency: str
 
 
-class CustomOut(BaseModel):
+class CustomOut(Model):
     min_credits: int
     max_credits: int
     tiers: list[Tier] = Field(
@@ -34,7 +35,7 @@ class CustomOut(BaseModel):
     )
 
 
-class PackagesOut(BaseModel):
+class PackagesOut(Model):
     items: list[PackageOut]
     custom: CustomOut
     currency: str
@@ -48,7 +49,7 @@ class PackagesOut(BaseModel):
         )
 
 
-class PurchaseRequest(BaseModel):
+class PurchaseIn(Model):
     """Either ``package_id`` or ``credits`` (the use case checks, for library callers too)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -65,13 +66,13 @@ class PurchaseRequest(BaseModel):
     return_url: HttpUrl | None = Field(default=None, description="Required for checkout.")
 
 
-class FailureOut(BaseModel):
+class FailureOut(Model):
     code: str | None
     message: str | None
     decline_code: str | None = None
 
 
-class PurchaseOut(BaseModel):
+class PurchaseOut(Model):
     purchase_id: str
     account_id: str
     credits: int
@@ -123,16 +124,16 @@ class NewPurchaseOut(PurchaseOut):
         return cls(**base, client_secret=new.client_secret, checkout_url=new.checkout_url)
 
 
-class BillingPortalRequest(BaseModel):
+class BillingPortalIn(Model):
     model_config = ConfigDict(extra="forbid")
 
     return_url: HttpUrl
 
 
-class BillingPortalOut(BaseModel):
+class BillingPortalOut(Model):
     url: str
 
 
-class WebhookOut(BaseModel):
+class WebhookOut(Model):
     received: Literal[True] = True
     result: str

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
+from pydantic import ConfigDict, Field, StrictBool, StrictInt
 
+from ledger.api.base import Model
 from ledger.domain.changes import from_epoch, iso
 from ledger.domain.top_up import MAX_AMOUNT, DisabledReason, ResultStatus, TopUp
 
 
-class TopUpSettingsIn(BaseModel):
+class TopUpSettingsIn(Model):
     model_config = ConfigDict(extra="forbid")
 
     enabled: StrictBool
@@ -31,13 +32,13 @@ class TopUpSettingsIn(BaseModel):
     )
 
 
-class PaymentMethodOut(BaseModel):
+class PaymentMethodOut(Model):
     id: str
     brand: str | None
     last4: str | None
 
 
-class LastResultOut(BaseModel):
+class LastResultOut(Model):
     status: ResultStatus
     purchase_id: str = Field(description="The top-up's purchase: GET /accounts/{id}/purchases/{purchase_id}.")
     at: str
@@ -46,7 +47,7 @@ class LastResultOut(BaseModel):
     decline_code: str | None = None
 
 
-class TopUpSettingsOut(BaseModel):
+class TopUpSettingsOut(Model):
     enabled: bool
     threshold: int | None
     amount: int | None

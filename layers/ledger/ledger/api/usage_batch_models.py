@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
+from ledger.api.base import Model
 from ledger.api.models import EntryOut
 from ledger.usecases.debit_many import MAX_EVENTS, UsageResult
 
 
-class UsageBatchRequest(BaseModel):
+class UsageBatchIn(Model):
     model_config = ConfigDict(extra="forbid")
 
     events: Annotated[list[Any], Field(min_length=1, max_length=MAX_EVENTS)] = Field(
@@ -22,7 +23,7 @@ class UsageBatchRequest(BaseModel):
     )
 
 
-class UsageResultOut(BaseModel):
+class UsageResultOut(Model):
     """One event's result. accepted / duplicate: the entry and the account's balance and available after;
     insufficient_credits: available (what was left for it, after the account's earlier events in the batch),
     requested and hard_limit; conflict / invalid: error and message."""
@@ -50,5 +51,5 @@ class UsageResultOut(BaseModel):
         return cls(status=outcome.status, error=outcome.error.code, message=outcome.error.message, **details)
 
 
-class UsageBatchResponse(BaseModel):
+class UsageBatchOut(Model):
     results: list[UsageResultOut] = Field(description="One result per event, in request order.")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 MAX_AMOUNT = 1_000_000_000_000
 MAX_LIMIT = MAX_AMOUNT
+MAX_HOLD_SECONDS = 24 * 60 * 60  # a hold lapses within a day at most
 
 
 def is_amount(value: object) -> bool:

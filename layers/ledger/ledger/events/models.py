@@ -21,7 +21,7 @@ Credits = Field(ge=0, description="Credits (an integer).")
 class Notification(BaseModel):
     """What every notification's detail has: its id and the account it is about."""
 
-    model_config = ConfigDict(frozen=True, strict=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, strict=True, extra="forbid", defer_build=True)
 
     name: ClassVar[str]  # the EventBridge DetailType
 

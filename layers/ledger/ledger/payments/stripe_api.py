@@ -1,14 +1,16 @@
 """The Stripe client and the webhook secret, configured from the environment or Secrets Manager.
 
 In AWS the secret named by STRIPE_SECRET_NAME holds ``{"api_key": ..., "webhook_secret": ...}`` and is read
-through Powertools Parameters (cached for 5 minutes). STRIPE_API_KEY and STRIPE_WEBHOOK_SECRET, when set,
+from Secrets Manager once per 5 minutes (a rotated key is in use within that). STRIPE_API_KEY and STRIPE_WEBHOOK_SECRET, when set,
 take precedence (local runs and tests); STRIPE_API_BASE points the client at another API host (localstripe).
 stripe is imported lazily: only the functions that talk to Stripe pay for its import.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -28,13 +30,29 @@ def _setting(env_name: str, secret_key: str) -> str:
     name = os.environ.get("STRIPE_SECRET_NAME")
     if not name:
         raise PaymentProviderError(f"Stripe is not configured: set {env_name} or STRIPE_SECRET_NAME")
-    from aws_lambda_powertools.utilities import parameters
-
-    secret: Any = parameters.get_secret(name, transform="json", max_age=SECRET_MAX_AGE)
-    value = (secret or {}).get(secret_key) if isinstance(secret, dict) else None
+    secret = _secret(name)
+    value = secret.get(secret_key) if isinstance(secret, dict) else None
     if not value:
         raise PaymentProviderError(f"the Stripe secret has no {secret_key!r}")
     return str(value)
+
+
+_secrets: dict[str, tuple[float, Any]] = {}
+
+
+def _secret(name: str) -> Any:
+    """The secret's JSON value, read again when the copy in hand is older than ``SECRET_MAX_AGE``."""
+    read_at, value = _secrets.get(name, (float("-inf"), None))
+    if time.monotonic() - read_at > SECRET_MAX_AGE:
+        import boto3
+
+        text = boto3.client("secretsmanager").get_secret_value(SecretId=name).get("SecretString") or "null"
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError:
+            raise PaymentProviderError("the Stripe secret is not JSON") from None
+        _secrets[name] = (time.monotonic(), value)
+    return value
 
 
 def webhook_secret() -> str:

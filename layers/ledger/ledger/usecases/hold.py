@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from ledger.domain.amounts import is_amount
+from ledger.domain.amounts import MAX_HOLD_SECONDS, is_amount
 from ledger.domain.changes import Change, Entry, digest, from_epoch, iso, request_hash, utcnow
 from ledger.domain.errors import (
     Busy,
@@ -47,7 +47,6 @@ from ledger.usecases.common import WriteResult, check_key, write_with_due
 from ledger.usecases.hot import due_lowered, make_room
 
 DEFAULT_HOLD_SECONDS = 15 * 60
-MAX_HOLD_SECONDS = 24 * 60 * 60
 HOLD_RECORD_DAYS = 30
 
 

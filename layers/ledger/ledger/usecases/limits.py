@@ -9,6 +9,7 @@ from ledger.domain.account import Account
 from ledger.domain.amounts import MAX_LIMIT
 from ledger.domain.changes import utcnow
 from ledger.domain.errors import Busy, InvalidRequest
+from ledger.domain.thresholds import threshold_in_force
 from ledger.store.results import read_account
 from ledger.store.schema import account_key
 from ledger.store.writes import Cancelled, Expr, transact
@@ -26,11 +27,9 @@ class Limits:
 def low_balance_threshold(account: Account) -> int:
     """The account's own threshold; else its auto top-up threshold while auto top-up is on; else the
     deployment's default."""
-    if account.low_balance_threshold is not None:
-        return account.low_balance_threshold
-    if account.top_up_threshold is not None:
-        return account.top_up_threshold
-    return settings.default_low_balance_threshold()
+    return threshold_in_force(
+        account.low_balance_threshold, account.top_up_threshold, settings.default_low_balance_threshold()
+    )
 
 
 def get_limits(account_id: str) -> Limits:

@@ -11,14 +11,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from aws_lambda_powertools import Logger
-
+from ledger.domain import disputes
 from ledger.domain.changes import iso, utcnow
-from ledger.domain.errors import Busy, InvalidRequest, PaymentProviderError
-from ledger.domain.purchase import AUTO_TOP_UP, OPEN_DISPUTE, RESTORED_DISPUTE, Purchase
+from ledger.domain.errors import Busy, InvalidRequest
+from ledger.domain.purchase import AUTO_TOP_UP, Purchase
 from ledger.events.models import CreditAutoRechargeTriggered, CreditPurchaseFailed, CreditsPurchased
 from ledger.events.outbox import notification_put
-from ledger.payments import stripe_api
+from ledger.payments import gateway
+from ledger.runtime.log import Logger
 from ledger.store import table
 from ledger.store.purchases import find_payment, get_purchase_item, payment_put
 from ledger.store.schema import account_key, purchase_key
@@ -68,20 +68,11 @@ def _ask_stripe(payment_intent_id: str) -> tuple[str, str] | None:
     """A PaymentIntent we have no record of (a Checkout payment not yet confirmed to us): its metadata.
 
     One Stripe does not know (``resource_missing``) is not ours: None, so the event is ignored, not retried."""
-    import stripe
-
     if not payment_intent_id.startswith("pi_"):
         return None
-    try:
-        with stripe_api.errors():
-            intent = stripe_api.as_dict(stripe_api.client().v1.payment_intents.retrieve(payment_intent_id))
-    except PaymentProviderError as error:
-        cause = error.__cause__
-        if isinstance(cause, stripe.InvalidRequestError) and (
-            cause.code == "resource_missing" or cause.http_status == 404
-        ):
-            return None
-        raise
+    intent = gateway.find_payment_intent(payment_intent_id)
+    if intent is None:
+        return None
     meta = intent.get("metadata") or {}
     return (meta["account_id"], meta["purchase_id"]) if meta.get("purchase_id") else None
 
@@ -218,14 +209,14 @@ def charge_refunded(charge: dict[str, Any], now: datetime | None = None) -> Outc
 
 
 def dispute_opened(dispute: dict[str, Any], now: datetime | None = None) -> Outcome:
-    return _dispute(dispute, str(dispute.get("status") or "needs_response"), now or utcnow())
+    return _dispute(dispute, "created", now or utcnow())
 
 
 def dispute_closed(dispute: dict[str, Any], now: datetime | None = None) -> Outcome:
-    return _dispute(dispute, str(dispute.get("status")), now or utcnow())
+    return _dispute(dispute, "closed", now or utcnow())
 
 
-def _dispute(dispute: dict[str, Any], status: str, now: datetime) -> Outcome:
+def _dispute(dispute: dict[str, Any], news: disputes.News, now: datetime) -> Outcome:
     """Open (or lost): claw back the disputed credits once. Won: give back what was clawed, once."""
     dispute_id = str(dispute["id"])
     for _ in range(RACE_RETRIES):
@@ -233,14 +224,17 @@ def _dispute(dispute: dict[str, Any], status: str, now: datetime) -> Outcome:
         if purchase is None:
             return Outcome("ignored")
         known = purchase.disputes.get(dispute_id)
-        won = status in RESTORED_DISPUTE
+        recorded = None if known is None else str(known.get("status"))
+        step = disputes.on_news(recorded, news, dispute.get("status"))
         try:
-            if known is None:
-                # first news of this dispute; if it is already won, nothing was ever taken
-                credits = 0 if won else purchase.dispute_clawback(int(dispute.get("amount", 0)))
-                return _dispute_first(purchase, dispute_id, status, credits, now)
-            if won and known.get("status") in OPEN_DISPUTE and known.get("status") != "lost":
-                return _dispute_won(purchase, dispute_id, status, int(known.get("credits", 0)), now)
+            if step.action == "claw_back":
+                credits = purchase.dispute_clawback(int(dispute.get("amount", 0)))
+                return _dispute_first(purchase, dispute_id, step.status, credits, now)
+            if step.action == "record_won":  # nothing was ever taken
+                return _dispute_first(purchase, dispute_id, step.status, 0, now)
+            if step.action == "restore":
+                assert known is not None
+                return _dispute_won(purchase, dispute_id, step.status, int(known.get("credits", 0)), now)
             return Outcome("duplicate", purchase.id)
         except Cancelled:
             continue

@@ -6,20 +6,16 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
 
 from ledger.domain.changes import iso, utcnow
 from ledger.domain.errors import InvalidRequest, NotFound
 from ledger.domain.purchase import PaymentMode, Purchase
-from ledger.payments import stripe_api
+from ledger.payments import gateway
 from ledger.payments.catalog import catalog
 from ledger.store import table
 from ledger.store.purchases import get_purchase_item, payment_put, purchase_item
 from ledger.store.schema import account_key
 from ledger.store.writes import Expr, put, transact
-
-if TYPE_CHECKING:
-    import stripe
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,51 +57,32 @@ def create_purchase(
     )
     customer = ensure_customer(account_id)
     metadata = {"account_id": account_id, "purchase_id": purchase.id, "credits": str(credits)}
-    options: Any = {"idempotency_key": purchase.id}
     description = f"{credits:,} credits"
-    with stripe_api.errors():
-        if mode == "checkout":
-            session = stripe_api.client().v1.checkout.sessions.create(
-                {
-                    "mode": "payment",
-                    "ui_mode": "embedded",
-                    "customer": customer,
-                    "return_url": str(return_url),
-                    "client_reference_id": purchase.id,
-                    "metadata": metadata,
-                    "line_items": [
-                        {
-                            "quantity": 1,
-                            "price_data": {
-                                "currency": purchase.currency,
-                                "unit_amount": amount,
-                                "product_data": {"name": description},
-                            },
-                        }
-                    ],
-                    "payment_intent_data": {"setup_future_usage": "off_session", "metadata": metadata},
-                },
-                options,
-            )
-            stripe_id, secret, url = session.id, session.client_secret, session.url
-            purchase = replace(purchase, checkout_session_id=stripe_id)
-        else:
-            intent = stripe_api.client().v1.payment_intents.create(
-                {
-                    "amount": amount,
-                    "currency": purchase.currency,
-                    "customer": customer,
-                    "setup_future_usage": "off_session",
-                    "description": description,
-                    "metadata": metadata,
-                },
-                options,
-            )
-            stripe_id, secret, url = intent.id, intent.client_secret, None
-            purchase = replace(purchase, payment_intent_id=stripe_id)
+    if mode == "checkout":
+        made = gateway.create_checkout_session(
+            amount=amount,
+            currency=purchase.currency,
+            customer=customer,
+            description=description,
+            metadata=metadata,
+            return_url=str(return_url),
+            reference=purchase.id,
+            idempotency_key=purchase.id,
+        )
+        purchase = replace(purchase, checkout_session_id=made.id)
+    else:
+        made = gateway.create_payment_intent(
+            amount=amount,
+            currency=purchase.currency,
+            customer=customer,
+            description=description,
+            metadata=metadata,
+            idempotency_key=purchase.id,
+        )
+        purchase = replace(purchase, payment_intent_id=made.id)
     # Stripe first: a purchase we never recorded was never shown to anyone, so it cannot be paid
-    transact([put(purchase_item(purchase)), payment_put(stripe_id, account_id, purchase.id)])
-    return NewPurchase(purchase, secret, url)
+    transact([put(purchase_item(purchase)), payment_put(made.id, account_id, purchase.id)])
+    return NewPurchase(purchase, made.client_secret, made.url)
 
 
 def get_purchase(account_id: str, purchase_id: str) -> Purchase:
@@ -120,25 +97,17 @@ def ensure_customer(account_id: str) -> str:
     item = table.get_item(account_id, table.ACCOUNT_SK, "stripe_customer_id")
     if item and item.get("stripe_customer_id"):
         return str(item["stripe_customer_id"])
-    with stripe_api.errors():
-        customer: stripe.Customer = stripe_api.client().v1.customers.create(
-            {"metadata": {"account_id": account_id}},
-            {"idempotency_key": f"customer-{account_id}"},
-        )
+    customer = gateway.create_customer(account_id)
     # the first to record a customer wins; a concurrent loser's customer simply stays unused
     expr = Expr()
     name = expr.name("stripe_customer_id")
-    expr.sets.append(f"{name} = if_not_exists({name}, {expr.value(customer.id)})")
+    expr.sets.append(f"{name} = if_not_exists({name}, {expr.value(customer)})")
     update = expr.update(account_key(account_id), return_old_on_failure=False)["Update"]
     response = table.client().update_item(**update, ReturnValues="UPDATED_NEW")
-    return str((table.from_item(response.get("Attributes")) or {}).get("stripe_customer_id", customer.id))
+    return str((table.from_item(response.get("Attributes")) or {}).get("stripe_customer_id", customer))
 
 
 def billing_portal(account_id: str, return_url: str) -> str:
     """A Stripe Customer Portal session URL, where the customer updates the saved card and sees invoices."""
     customer = ensure_customer(account_id)
-    with stripe_api.errors():
-        session = stripe_api.client().v1.billing_portal.sessions.create(
-            {"customer": customer, "return_url": return_url}
-        )
-    return str(session.url)
+    return gateway.billing_portal_url(customer, return_url)

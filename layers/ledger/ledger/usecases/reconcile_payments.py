@@ -18,9 +18,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from ledger.domain.purchase import AUTO_TOP_UP, RESTORED_DISPUTE, Purchase
+from ledger.domain import disputes
+from ledger.domain.purchase import AUTO_TOP_UP, Purchase
 from ledger.domain.reconcile import Drift
-from ledger.payments import reconciliation as stripe_side
+from ledger.payments import gateway
 from ledger.store import table
 from ledger.store.entries import of_type
 from ledger.store.purchases import get_purchase_item, parse_purchase
@@ -76,7 +77,7 @@ def _check_intent(intent: dict, report: PaymentsReport) -> None:
                 (*items, purchase.grant_id),
             )
         )
-    charge = stripe_side.charge_of(intent)
+    charge = gateway.latest_charge(intent)
     if charge is None:
         return
     refunded = int(charge.get("amount_refunded") or 0)
@@ -114,12 +115,12 @@ def _check_disputes(
 ) -> None:
     """Stripe's disputes of the payment against the purchase's record of them, and the record against the
     dispute entries: each dispute known, in the same state (won or not), its clawback written."""
-    at_stripe = {str(d["id"]): d for d in stripe_side.disputes_of(str(intent["id"]))}
+    at_stripe = {str(d["id"]): d for d in gateway.list_disputes(str(intent["id"]))}
     entries = of_type(account_id, "dispute")
     for dispute_id in sorted(at_stripe.keys() | purchase.disputes.keys()):
-        stripe, known = at_stripe.get(dispute_id), purchase.disputes.get(dispute_id)
+        theirs, known = at_stripe.get(dispute_id), purchase.disputes.get(dispute_id)
         where = (*items, dispute_id)
-        if known is None or stripe is None:
+        if known is None or theirs is None:
             report.drifts.append(
                 Drift(
                     account_id,
@@ -130,19 +131,19 @@ def _check_disputes(
                         if known is None
                         else "in the ledger but not at Stripe"
                     ),
-                    (stripe or {}).get("status"),
+                    (theirs or {}).get("status"),
                     (known or {}).get("status"),
                     where,
                 )
             )
             continue
-        if (stripe.get("status") in RESTORED_DISPUTE) != (known.get("status") in RESTORED_DISPUTE):
+        if disputes.is_restored(theirs.get("status")) != disputes.is_restored(known.get("status")):
             report.drifts.append(
                 Drift(
                     account_id,
                     "dispute_status",
-                    f"dispute {dispute_id} is {stripe.get('status')} at Stripe, {known.get('status')} in the ledger",
-                    stripe.get("status"),
+                    f"dispute {dispute_id} is {theirs.get('status')} at Stripe, {known.get('status')} in the ledger",
+                    theirs.get("status"),
                     known.get("status"),
                     where,
                 )
@@ -190,7 +191,9 @@ def _utc(moment: str) -> str:
 def _check_purchase(purchase: Purchase, report: PaymentsReport) -> None:
     report.purchases += 1
     items = (purchase_sk(purchase.id),)
-    intent = stripe_side.payment_intent(purchase.payment_intent_id) if purchase.payment_intent_id else None
+    intent = (
+        gateway.retrieve_payment_intent(purchase.payment_intent_id) if purchase.payment_intent_id else None
+    )
     received = (intent or {}).get("amount_received") or (intent or {}).get("amount")
     paid = intent is not None and intent.get("status") == "succeeded"
     if not paid or received != purchase.amount or (intent or {}).get("currency") != purchase.currency:
@@ -214,7 +217,7 @@ def reconcile_payments(start: datetime, end: datetime, accounts: Iterable[str] =
     """Stripe's payments created in [start, end) against the ledger, and the purchases of ``accounts`` paid
     in that window against Stripe."""
     report = PaymentsReport()
-    for intent in stripe_side.payment_intents(start, end):
+    for intent in gateway.list_payment_intents(start, end):
         _check_intent(intent, report)
     for account_id in accounts:
         for purchase in _paid_purchases(account_id, start, end):

@@ -1,4 +1,4 @@
-"""Stripe webhook deliveries: verify the signature on the raw body (``payments/webhook.py``), then route each
+"""Stripe webhook deliveries: verify the signature on the raw body (``payments/gateway.py``), then route each
 event to its outcome (``usecases/payment.py``).
 
 A signed event we cannot act on however often it comes (a shape we cannot read, a value the ledger refuses)
@@ -13,12 +13,11 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from aws_lambda_powertools import Logger
-
 from ledger.domain.changes import digest
 from ledger.domain.errors import Busy, PaymentProviderError
+from ledger.payments import gateway
 from ledger.payments.event_shape import UnreadableEvent, check_envelope, check_object
-from ledger.payments.webhook import check_signature
+from ledger.runtime.log import Logger
 from ledger.store import parked
 from ledger.usecases import payment
 
@@ -30,7 +29,7 @@ def verify(payload: str, signature: str | None) -> dict[str, Any]:
 
     Raises InvalidSignature otherwise, UnreadableEvent (parked) for a signed body that is not an event we can
     read."""
-    check_signature(payload, signature)
+    gateway.verify_signature(payload, signature)
     try:
         event = json.loads(payload)
         return check_envelope(event)

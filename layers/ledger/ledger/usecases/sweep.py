@@ -14,9 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from aws_lambda_powertools import Logger
-
 from ledger.domain.errors import LedgerError
+from ledger.runtime.log import Logger
 from ledger.store import schema
 from ledger.store.due import due_keys
 from ledger.store.schema import REMINDER_PREFIX

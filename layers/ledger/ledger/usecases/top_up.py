@@ -19,17 +19,17 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
-
-from aws_lambda_powertools import Logger
+from typing import Any
 
 from ledger.domain.account import Account
 from ledger.domain.changes import epoch, iso, utcnow
 from ledger.domain.errors import PaymentProviderError
-from ledger.domain.purchase import AUTO_TOP_UP, Purchase
+from ledger.domain.purchase import AUTO_TOP_UP, Failure, Purchase
+from ledger.domain.thresholds import spendable_trip
 from ledger.domain.top_up import STALE_AFTER_SECONDS, Attempt, TopUp
-from ledger.payments import stripe_api
+from ledger.payments import gateway
 from ledger.payments.catalog import catalog
+from ledger.runtime.log import Logger
 from ledger.store.account_item import parse_account
 from ledger.store.purchases import get_purchase_item, payment_put, purchase_item
 from ledger.store.schema import account_key, purchase_key, top_up_key
@@ -37,9 +37,6 @@ from ledger.store.top_up_item import THRESHOLD_ON_ACCOUNT, attempt_map, read_wit
 from ledger.store.writes import Cancelled, Expr, put, transact
 from ledger.usecases import payment, top_up_outcome
 from ledger.usecases.purchase import ensure_customer
-
-if TYPE_CHECKING:
-    import stripe
 
 logger = Logger()
 
@@ -97,13 +94,13 @@ def _claim(top_up: TopUp, account: Account, seq: int, now: datetime) -> Purchase
     claim.set("claimed_seq", max(seq, top_up.claimed_seq or 0)).set("claimed_spent", account.lifetime_spent)
     claim.set("last_attempt_at", iso(now)).set("check_at", epoch(now) + STALE_AFTER_SECONDS)
     claim.set("last_result", attempt_map(Attempt("pending", purchase.id, iso(now))))
-    # still below the threshold: spendable = available - hard_limit, the one figure every write keeps
+    # still below the threshold, said on spendable: the one figure every write keeps
     below = Expr().when(
         "{a_t} = {t} AND {a_s} < {trip}",
         a_t=THRESHOLD_ON_ACCOUNT,
         t=top_up.threshold,
         a_s="spendable",
-        trip=top_up.threshold - account.hard_limit,
+        trip=spendable_trip(top_up.threshold, account.hard_limit),
     )
     if account.hard_limit:
         below.when("{a_h} = {h}", a_h="hard_limit", h=account.hard_limit)
@@ -123,47 +120,33 @@ def _claim(top_up: TopUp, account: Account, seq: int, now: datetime) -> Purchase
 
 def _charge(purchase: Purchase, now: datetime, customer: str | None = None) -> Started:
     """Charge the top-up off-session (idempotent per top-up) and record what Stripe answered."""
-    import stripe
-
     customer = customer or ensure_customer(purchase.account_id)  # known from the claim's read, usually
-    try:
-        intent = stripe_api.client().v1.payment_intents.create(
-            {
-                "amount": purchase.amount,
-                "currency": purchase.currency,
-                "customer": customer,
-                "payment_method": str(purchase.payment_method_id),
-                "off_session": True,
-                "confirm": True,
-                "description": f"Auto top-up: {purchase.credits:,} credits",
-                "metadata": {
-                    "account_id": purchase.account_id,
-                    "purchase_id": purchase.id,
-                    "credits": str(purchase.credits),
-                    "kind": AUTO_TOP_UP,
-                },
-            },
-            {"idempotency_key": purchase.id},
-        )
-    except stripe.CardError as error:
-        return _declined(purchase, error, now)
-    except stripe.InvalidRequestError as error:  # e.g. the saved card was detached: counted, like a decline
-        return _declined(purchase, error, now)
-    except stripe.StripeError as error:  # unreachable or failing: the outcome is unknown, the claim stays
-        raise PaymentProviderError(
-            f"Stripe did not answer the auto top-up charge: {error.__class__.__name__}",
-            purchase_id=purchase.id,
-        ) from error
-    return record(purchase, stripe_api.as_dict(intent), now)
+    charge = gateway.charge_off_session(
+        amount=purchase.amount,
+        currency=purchase.currency,
+        customer=customer,
+        payment_method=str(purchase.payment_method_id),
+        description=f"Auto top-up: {purchase.credits:,} credits",
+        metadata={
+            "account_id": purchase.account_id,
+            "purchase_id": purchase.id,
+            "credits": str(purchase.credits),
+            "kind": AUTO_TOP_UP,
+        },
+        idempotency_key=purchase.id,
+    )
+    if isinstance(charge, gateway.Declined):
+        return _declined(purchase, charge, now)
+    return record(purchase, charge.intent, now)
 
 
 def record(purchase: Purchase, intent: dict[str, Any], now: datetime) -> Started:
     """Record what the top-up's PaymentIntent says now."""
-    status = intent.get("status")
-    if status == "succeeded":
+    outcome = gateway.outcome_of(intent)
+    if outcome.status == "succeeded":
         payment.payment_succeeded(intent, paid_at=now, now=now)
         return Started(purchase.id, "succeeded")
-    if status == "processing":
+    if outcome.status == "processing":
         transact(
             [
                 Expr()
@@ -175,51 +158,36 @@ def record(purchase: Purchase, intent: dict[str, Any], now: datetime) -> Started
             ]
         )
         return Started(purchase.id, "processing")
-    if status == "requires_action" and not intent.get("last_payment_error"):
-        intent = {
-            **intent,
-            "last_payment_error": {
-                "code": "authentication_required",
-                "message": "the card needs the customer to authenticate this charge",
-            },
-        }
+    if outcome.awaiting_customer:
         _cancel(str(intent["id"]))
-    payment.payment_failed({**intent, "object": "payment_intent"}, now=now)
+    failure = {"last_payment_error": _failure_map(outcome.failure)} if outcome.failure else {}
+    payment.payment_failed({**intent, "object": "payment_intent", **failure}, now=now)
     return Started(purchase.id, "failed")
 
 
-def _declined(purchase: Purchase, error: stripe.StripeError, now: datetime) -> Started:
-    body: Any = error.json_body or {}
-    raw: dict[str, Any] = body.get("error") or {} if isinstance(body, dict) else {}
-    named = raw.get("payment_intent")  # Stripe names the declined PaymentIntent: an object, or its id
-    intent: dict[str, Any] = (
-        dict(named) if isinstance(named, dict) else {"id": named} if isinstance(named, str) else {}
-    )
-    failure = {
-        "code": error.code or raw.get("code") or "card_declined",
-        "message": raw.get("message") or error.user_message or "the card was declined",
-        "decline_code": raw.get("decline_code"),
-    }
+def _declined(purchase: Purchase, declined: gateway.Declined, now: datetime) -> Started:
     payment.payment_failed(
         {
-            **intent,
+            **declined.intent,
             "object": "payment_intent",
-            "id": intent.get("id"),
+            "id": declined.intent.get("id"),
             "metadata": {"account_id": purchase.account_id, "purchase_id": purchase.id},
-            "last_payment_error": failure,
+            "last_payment_error": _failure_map(declined.failure),
         },
         now=now,
     )
     return Started(purchase.id, "failed")
 
 
+def _failure_map(failure: Failure) -> dict[str, Any]:
+    return {"code": failure.code, "message": failure.message, "decline_code": failure.decline_code}
+
+
 def _cancel(intent_id: str) -> None:
     """Cancel a charge that waits for the customer: it must not complete later, unseen."""
-    import stripe
-
     try:
-        stripe_api.client().v1.payment_intents.cancel(intent_id)
-    except stripe.StripeError:
+        gateway.cancel_payment_intent(intent_id)
+    except PaymentProviderError:
         logger.warning("could not cancel a PaymentIntent that requires action", payment_intent=intent_id)
 
 
@@ -230,9 +198,7 @@ def resume(top_up: TopUp, now: datetime) -> Started:
     if purchase is None:  # the claim never committed its purchase: impossible in one transaction
         raise RuntimeError(f"top-up {top_up.in_flight} is in flight without its purchase")
     if purchase.payment_intent_id:
-        with stripe_api.errors():
-            found = stripe_api.client().v1.payment_intents.retrieve(purchase.payment_intent_id)
-        return record(purchase, stripe_api.as_dict(found), now)
+        return record(purchase, gateway.retrieve_payment_intent(purchase.payment_intent_id), now)
     claimed = datetime.fromisoformat(purchase.created_at.replace("Z", "+00:00"))
     if now - claimed < IDEMPOTENCY_WINDOW:
         return _charge(purchase, now)  # same idempotency key: Stripe answers as it did the first time

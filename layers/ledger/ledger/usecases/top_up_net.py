@@ -13,11 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from aws_lambda_powertools import Logger
-
 from ledger.domain.changes import epoch
 from ledger.domain.errors import LedgerError
 from ledger.domain.top_up import TopUp
+from ledger.runtime.log import Logger
 from ledger.store import schema, table
 from ledger.store.account_item import parse_account
 from ledger.store.schema import account_id_of

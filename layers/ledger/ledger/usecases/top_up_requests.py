@@ -14,7 +14,7 @@ import boto3
 from pydantic import BaseModel
 
 from ledger import settings
-from ledger.domain.thresholds import is_below
+from ledger.domain.thresholds import crossed_below
 from ledger.store.account_item import parse_account
 from ledger.store.top_up_item import THRESHOLD_ON_ACCOUNT
 
@@ -30,15 +30,11 @@ class TopUpRequest(BaseModel):
 def crossing(account_id: str, old: dict[str, Any] | None, new: dict[str, Any]) -> TopUpRequest | None:
     """A request when this account write took available below the auto top-up threshold (or turned auto
     top-up on while below it)."""
-    threshold = new.get(THRESHOLD_ON_ACCOUNT)
-    if threshold is None:
-        return None
-    after = parse_account(account_id, new)
-    if not is_below(after.available, threshold):
-        return None
-    before = (old or {}).get(THRESHOLD_ON_ACCOUNT)
-    if old is not None and before is not None and is_below(parse_account(account_id, old).available, before):
-        return None  # already below: this write crossed nothing
+    if new.get(THRESHOLD_ON_ACCOUNT) is None:
+        return None  # auto top-up is off, as for most accounts: their figures need no reading
+    before, after = parse_account(account_id, old), parse_account(account_id, new)
+    if not crossed_below(before.available, before.top_up_threshold, after.available, after.top_up_threshold):
+        return None  # not below, or already below before this write: it crossed nothing
     return TopUpRequest(account_id=account_id, seq=after.seq)
 
 

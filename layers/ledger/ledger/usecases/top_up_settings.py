@@ -7,11 +7,9 @@ Turning it on again clears a ``disabled_reason`` and the failure count."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from ledger.domain.errors import InvalidRequest, PaymentMethodRequired
 from ledger.domain.top_up import PaymentMethod, TopUp, check_settings
-from ledger.payments import stripe_api
+from ledger.payments import gateway
 from ledger.payments.catalog import catalog
 from ledger.store import table
 from ledger.store.schema import TOP_UP_INDEX_PK as INDEX_PK
@@ -84,24 +82,11 @@ def _chargeable(account_id: str, given: str | None, current: PaymentMethod | Non
         raise PaymentMethodRequired(
             "auto top-up needs a saved payment method: make a purchase first, or give payment_method_id"
         )
-    import stripe
-
     customer = ensure_customer(account_id)
-    methods = stripe_api.client().v1.payment_methods
-    with stripe_api.errors():  # Stripe unreachable or failing: 502; what Stripe refuses about the card: 409
-        try:
-            found = stripe_api.as_dict(methods.retrieve(chosen))
-            if found.get("customer") is None:
-                found = stripe_api.as_dict(methods.attach(chosen, {"customer": customer}))
-        except (stripe.InvalidRequestError, stripe.CardError) as error:
-            raise PaymentMethodRequired(
-                f"Stripe cannot save that payment method for later charges: {error.user_message or error.code}",
-                stripe_code=error.code,
-            ) from error
-    if found.get("customer") != customer:
+    card = gateway.save_card(chosen, customer)
+    if card.customer != customer:
         raise PaymentMethodRequired("that payment method belongs to another customer")
-    card: dict[str, Any] = found.get("card") or {}
-    return PaymentMethod(id=str(found["id"]), brand=card.get("brand"), last4=card.get("last4"))
+    return PaymentMethod(id=card.id, brand=card.brand, last4=card.last4)
 
 
 def _last_paid_with(account_id: str) -> str | None:

@@ -12,8 +12,6 @@ from typing import Any
 from credits_local.functions import LambdaContext
 from credits_local.template import ROOT
 
-__all__ = ["LambdaContext", "function_module", "invoke"]
-
 
 @cache
 def function_module(directory: str) -> ModuleType:
@@ -41,6 +39,6 @@ def call(
     claims: dict[str, str] | None = None,
 ) -> tuple[int, Any]:
     """An HTTP route of a function, as API Gateway calls it: its status and parsed body."""
-    from tests.support.http import http_event, parse
+    from devkit.http import http_event, parse
 
     return parse(invoke(directory, http_event(method, route, path_parameters, body, claims=claims)))

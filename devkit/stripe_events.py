@@ -10,7 +10,7 @@ from typing import Any
 
 import stripe
 
-from tests.support.http import http_event
+from devkit.http import http_event
 
 WEBHOOK_SECRET = "whsec_test_" + "0" * 24
 

@@ -6,10 +6,8 @@ from typing import Any
 
 import boto3
 
-from credits_local.streams import StreamReader, lambda_record
-from tests.support.lambdas import invoke
-
-__all__ = ["StreamPump", "lambda_record"]
+from credits_local.streams import StreamReader
+from devkit.lambdas import invoke
 
 
 class StreamPump:
@@ -39,7 +37,7 @@ class StreamPump:
 
         Returns the responses of the function."""
         self._read()
-        responses = []
+        responses: list[dict[str, Any]] = []
         for _ in range(10_000):
             if not self.pending:
                 self._read()  # what the function wrote meanwhile (a hot account's postings)

@@ -13,11 +13,12 @@ import pytest
 import stripe
 
 import ledger
+from credits_local.functions import LambdaContext
+from devkit.http import owner
+from devkit.lambdas import call, invoke
+from devkit.tables import scan
 from ledger.store import table
 from ledger.usecases.top_up_requests import TopUpRequest
-from tests.support.http import owner
-from tests.support.lambdas import LambdaContext, call, invoke
-from tests.support.tables import scan
 
 ROUTE = "/accounts/{account_id}/auto-top-up"
 

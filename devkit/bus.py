@@ -8,7 +8,7 @@ from typing import Any
 
 import boto3
 
-from tests.support.stream import StreamPump
+from devkit.stream import StreamPump
 
 
 class Bus:
@@ -29,7 +29,7 @@ class Bus:
 
     def published(self) -> list[dict[str, Any]]:
         """The EventBridge events (source, detail-type, detail, time, ...) in the order they arrived."""
-        events = []
+        events: list[dict[str, Any]] = []
         while True:
             messages = self.sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10).get(
                 "Messages", []

@@ -7,9 +7,9 @@ from typing import Any
 
 import stripe
 
-from tests.support.http import owner, parse
-from tests.support.lambdas import call, invoke
-from tests.support.stripe_events import signed_delivery
+from devkit.http import owner, parse
+from devkit.lambdas import call, invoke
+from devkit.stripe_events import signed_delivery
 
 
 def purchase(account: str, body: Any, claims: dict[str, str] | None = None) -> tuple[int, Any]:

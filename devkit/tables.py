@@ -1,4 +1,5 @@
-"""Reading a whole table, to prove that a refused request wrote nothing."""
+"""The ledger table as template.yaml defines it, and reading a whole table (to prove that a refused request
+wrote nothing)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,17 @@ import os
 from typing import Any
 
 import boto3
+
+from credits_local.template import create_table_kwargs, ttl_attribute
+
+
+def create_table(db: Any, name: str) -> None:
+    """The table, its TTL on, through the DynamoDB client ``db``."""
+    db.create_table(**create_table_kwargs(name))
+    if attribute := ttl_attribute():
+        db.update_time_to_live(
+            TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": attribute}
+        )
 
 
 def scan(table_name: str | None = None) -> list[dict[str, Any]]:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl
 
-from tests.support.fake_stripe import Recorded
+from devkit.fake_stripe import Recorded
 
 
 @dataclass
