@@ -17,6 +17,7 @@ DEFAULTS = {
     "expiry_sweep_schedule": ("ExpirySweepSchedule", settings.expiry_sweep_schedule),
     "expiry_reminder_days": ("ExpiryReminderDays", settings.expiry_reminder_days),
     "auto_top_up_cooldown_minutes": ("AutoTopUpCooldownMinutes", settings.auto_top_up_cooldown_minutes),
+    "log_level": ("LogLevel", settings.log_level),
 }
 VARIABLES = {
     "DEFAULT_LOW_BALANCE_THRESHOLD",
@@ -27,6 +28,9 @@ VARIABLES = {
     "EXPIRY_SWEEP_SCHEDULE",
     "EXPIRY_REMINDER_DAYS",
     "AUTO_TOP_UP_COOLDOWN_MINUTES",
+    "POWERTOOLS_LOG_LEVEL",
+    "POWERTOOLS_SERVICE_NAME",
+    "POWERTOOLS_METRICS_NAMESPACE",
 }
 
 
@@ -42,6 +46,14 @@ def test_the_globals_pass_every_parameter_to_the_variable_the_settings_read() ->
     variables = template()["Globals"]["Function"]["Environment"]["Variables"]
     for variable in VARIABLES - {"EXPIRY_SWEEP_SCHEDULE"}:  # only the reconcile function reads that one
         assert variable in variables, variable
+
+
+def test_what_the_functions_report_under_defaults_to_the_globals(monkeypatch: pytest.MonkeyPatch) -> None:
+    for variable in VARIABLES:
+        monkeypatch.delenv(variable, raising=False)
+    variables = template()["Globals"]["Function"]["Environment"]["Variables"]
+    assert settings.service_name() == variables["POWERTOOLS_SERVICE_NAME"]
+    assert settings.metrics_namespace() == variables["POWERTOOLS_METRICS_NAMESPACE"]
 
 
 def test_a_variable_set_while_running_is_read_at_once(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -21,6 +21,10 @@ CREDIT_CATALOG = ""  # CreditCatalog: empty for the built-in catalog
 EXPIRY_SWEEP_SCHEDULE = "rate(1 hour)"  # ExpirySweepSchedule
 EXPIRY_REMINDER_DAYS = "30,7,1"  # ExpiryReminderDays
 AUTO_TOP_UP_COOLDOWN_MINUTES = 10  # AutoTopUpCooldownMinutes
+LOG_LEVEL = "INFO"  # LogLevel
+# template.yaml's Globals
+SERVICE_NAME = "prepaid-credits"
+METRICS_NAMESPACE = "PrepaidCredits"
 
 # tuning the template does not set
 LEDGER_WRITERS = 8
@@ -94,6 +98,30 @@ def expiry_reminder_days() -> str:
 def auto_top_up_cooldown_minutes() -> int:
     """Minutes after a failed auto top-up charge before it is tried again (AUTO_TOP_UP_COOLDOWN_MINUTES)."""
     return int(_text("AUTO_TOP_UP_COOLDOWN_MINUTES", str(AUTO_TOP_UP_COOLDOWN_MINUTES)))
+
+
+# --- what every function reports under ---------------------------------------------------------------
+
+
+def service_name() -> str:
+    """The service the functions' logs and metrics are under (POWERTOOLS_SERVICE_NAME)."""
+    return _text("POWERTOOLS_SERVICE_NAME", SERVICE_NAME)
+
+
+def metrics_namespace() -> str:
+    """The CloudWatch namespace of the functions' metrics (POWERTOOLS_METRICS_NAMESPACE)."""
+    return _text("POWERTOOLS_METRICS_NAMESPACE", METRICS_NAMESPACE)
+
+
+def log_level() -> str:
+    """The functions' log level, upper case (POWERTOOLS_LOG_LEVEL)."""
+    return _text("POWERTOOLS_LOG_LEVEL", LOG_LEVEL).upper()
+
+
+def trace_header() -> str:
+    """The X-Ray trace header Lambda sets for the invocation in progress; empty when untraced
+    (_X_AMZN_TRACE_ID)."""
+    return os.environ.get("_X_AMZN_TRACE_ID", "")
 
 
 # --- tuning -------------------------------------------------------------------------------------------

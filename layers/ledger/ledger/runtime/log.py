@@ -14,11 +14,12 @@ from __future__ import annotations
 import functools
 import json
 import logging
-import os
 import sys
 import time
 from collections.abc import Callable
 from typing import Any
+
+from ledger import settings
 
 _context: dict[str, Any] = {}
 _cold = True
@@ -32,14 +33,14 @@ class _Json(logging.Formatter):
             "message": record.getMessage(),
             "timestamp": time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(record.created))
             + f",{int(record.msecs):03d}+0000",
-            "service": os.environ.get("POWERTOOLS_SERVICE_NAME", "service_undefined"),
+            "service": settings.service_name(),
             **_context,
             **getattr(record, "keys", {}),
         }
         if record.exc_info:
             line["exception"] = self.formatException(record.exc_info)
             line["exception_name"] = record.exc_info[0].__name__ if record.exc_info[0] else ""
-        trace = os.environ.get("_X_AMZN_TRACE_ID", "")
+        trace = settings.trace_header()
         if trace.startswith("Root="):
             line["xray_trace_id"] = trace.split(";", 1)[0][5:]
         return json.dumps(line, default=str, separators=(",", ":"))
@@ -63,7 +64,7 @@ def _logger() -> logging.Logger:
         handler = _Stdout()
         handler.setFormatter(_Json())
         named.addHandler(handler)
-        named.setLevel(os.environ.get("POWERTOOLS_LOG_LEVEL", "INFO").upper())
+        named.setLevel(settings.log_level())
         named.propagate = False
     return named
 

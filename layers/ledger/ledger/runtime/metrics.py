@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 import time
 from collections.abc import Callable
+
+from ledger import settings
 
 _pending: dict[str, float] = {}
 
@@ -25,13 +26,13 @@ def add_metric(name: str, value: float) -> None:
 def flush() -> None:
     if not _pending:
         return
-    service = os.environ.get("POWERTOOLS_SERVICE_NAME", "service_undefined")
+    service = settings.service_name()
     document = {
         "_aws": {
             "Timestamp": int(time.time() * 1000),
             "CloudWatchMetrics": [
                 {
-                    "Namespace": os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "PrepaidCredits"),
+                    "Namespace": settings.metrics_namespace(),
                     "Dimensions": [["service"]],
                     "Metrics": [{"Name": name, "Unit": "Count"} for name in _pending],
                 }
