@@ -18,6 +18,7 @@ DEFAULTS = {
     "expiry_reminder_days": ("ExpiryReminderDays", settings.expiry_reminder_days),
     "auto_top_up_cooldown_minutes": ("AutoTopUpCooldownMinutes", settings.auto_top_up_cooldown_minutes),
     "log_level": ("LogLevel", settings.log_level),
+    "purchase_credit_expiry_days": ("PurchaseCreditExpiryDays", settings.purchase_credit_expiry_days),
 }
 VARIABLES = {
     "DEFAULT_LOW_BALANCE_THRESHOLD",
@@ -28,6 +29,7 @@ VARIABLES = {
     "EXPIRY_SWEEP_SCHEDULE",
     "EXPIRY_REMINDER_DAYS",
     "AUTO_TOP_UP_COOLDOWN_MINUTES",
+    "PURCHASE_CREDIT_EXPIRY_DAYS",
     "POWERTOOLS_LOG_LEVEL",
     "POWERTOOLS_SERVICE_NAME",
     "POWERTOOLS_METRICS_NAMESPACE",

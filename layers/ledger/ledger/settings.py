@@ -1,5 +1,4 @@
-"""The deployment's settings: the environment variables the ledger reads, read here and nowhere else (but for
-the Stripe keys, read by payments/stripe_api.py, and PURCHASE_CREDIT_EXPIRY_DAYS, read by usecases/payment.py).
+"""The deployment's settings: the environment variables the ledger reads, read here and nowhere else.
 
 Each setting is a small function that reads the environment when called, so a setting changed while the
 process runs (a test's ``monkeypatch.setenv``, the local stack giving each function instance its own
@@ -21,6 +20,7 @@ CREDIT_CATALOG = ""  # CreditCatalog: empty for the built-in catalog
 EXPIRY_SWEEP_SCHEDULE = "rate(1 hour)"  # ExpirySweepSchedule
 EXPIRY_REMINDER_DAYS = "30,7,1"  # ExpiryReminderDays
 AUTO_TOP_UP_COOLDOWN_MINUTES = 10  # AutoTopUpCooldownMinutes
+PURCHASE_CREDIT_EXPIRY_DAYS = 365  # PurchaseCreditExpiryDays
 LOG_LEVEL = "INFO"  # LogLevel
 # template.yaml's Globals
 SERVICE_NAME = "prepaid-credits"
@@ -93,6 +93,27 @@ def expiry_sweep_schedule() -> str:
 def expiry_reminder_days() -> str:
     """Days before a grant expires that a reminder is sent, comma-separated (EXPIRY_REMINDER_DAYS)."""
     return _text("EXPIRY_REMINDER_DAYS", EXPIRY_REMINDER_DAYS)
+
+
+def purchase_credit_expiry_days() -> int:
+    """Days after payment that purchased credits expire; 0: never."""
+    return int(_text("PURCHASE_CREDIT_EXPIRY_DAYS", str(PURCHASE_CREDIT_EXPIRY_DAYS)))
+
+
+def stripe_secret_name() -> str | None:
+    """The Secrets Manager secret holding the Stripe keys (StripeSecret)."""
+    return os.environ.get("STRIPE_SECRET_NAME") or None
+
+
+def stripe_key(name: str) -> str | None:
+    """STRIPE_API_KEY or STRIPE_WEBHOOK_SECRET given directly (local runs, tests): they take precedence over
+    the secret."""
+    return os.environ.get(name) or None
+
+
+def stripe_api_base() -> str:
+    """Another Stripe API host (localstripe); empty for Stripe's own."""
+    return os.environ.get("STRIPE_API_BASE", "")
 
 
 def auto_top_up_cooldown_minutes() -> int:

@@ -9,12 +9,12 @@ stripe is imported lazily: only the functions that talk to Stripe pay for its im
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
+from ledger import settings
 from ledger.domain.errors import PaymentProviderError
 
 if TYPE_CHECKING:
@@ -25,9 +25,9 @@ NETWORK_RETRIES = 2
 
 
 def _setting(env_name: str, secret_key: str) -> str:
-    if value := os.environ.get(env_name):
+    if value := settings.stripe_key(env_name):
         return value
-    name = os.environ.get("STRIPE_SECRET_NAME")
+    name = settings.stripe_secret_name()
     if not name:
         raise PaymentProviderError(f"Stripe is not configured: set {env_name} or STRIPE_SECRET_NAME")
     secret = _secret(name)
@@ -65,7 +65,7 @@ _clients: dict[tuple[str, str], stripe.StripeClient] = {}
 def client() -> stripe.StripeClient:
     import stripe
 
-    key, base = _setting("STRIPE_API_KEY", "api_key"), os.environ.get("STRIPE_API_BASE", "")
+    key, base = _setting("STRIPE_API_KEY", "api_key"), settings.stripe_api_base()
     if (key, base) not in _clients:
         _clients[(key, base)] = stripe.StripeClient(
             key,

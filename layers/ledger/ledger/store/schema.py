@@ -155,8 +155,11 @@ def outbox_sk(notification_id: str) -> str:
     return OUTBOX_PREFIX + notification_id
 
 
+PURCHASE_PREFIX = "P#"
+
+
 def purchase_sk(purchase_id: str) -> str:
-    return f"P#{purchase_id}"
+    return PURCHASE_PREFIX + purchase_id
 
 
 def purchase_key(account_id: str, purchase_id: str) -> dict[str, str]:
@@ -257,8 +260,12 @@ def block_pk(account_id: str, block: int) -> str:
 PAYMENT_SK = "STRIPE"
 
 
+def payment_pk(stripe_id: str) -> str:
+    return f"STRIPE#{stripe_id}"
+
+
 def payment_key(stripe_id: str) -> dict[str, str]:
-    return {"pk": f"STRIPE#{stripe_id}", "sk": PAYMENT_SK}
+    return {"pk": payment_pk(stripe_id), "sk": PAYMENT_SK}
 
 
 def changed_pk(day: str, shard: int) -> str:

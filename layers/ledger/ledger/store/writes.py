@@ -51,6 +51,25 @@ class Expr:
         self.sets.append(f"{self.name(attr)} = {self.value(value)}")
         return self
 
+    def set_if_absent(self, attr: str, value: Any) -> Expr:
+        """attr = value, unless the item already has one (the first writer wins)."""
+        n = self.name(attr)
+        self.sets.append(f"{n} = if_not_exists({n}, {self.value(value)})")
+        return self
+
+    def set_path(self, path: tuple[str, ...], value: Any) -> Expr:
+        """A nested attribute (``("disputes", dispute_id, "status")``) = value."""
+        self.sets.append(f"{self._path(path)} = {self.value(value)}")
+        return self
+
+    def path_is(self, path: tuple[str, ...], value: Any) -> Expr:
+        """Condition: the nested attribute holds ``value``."""
+        self.conditions.append(f"{self._path(path)} = {self.value(value)}")
+        return self
+
+    def _path(self, path: tuple[str, ...]) -> str:
+        return ".".join(self.name(part) for part in path)
+
     def remove(self, attr: str) -> Expr:
         self.removes.append(self.name(attr))
         return self

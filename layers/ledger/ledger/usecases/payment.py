@@ -5,12 +5,12 @@ by their id, and every purchase update commits in the same transaction as its le
 
 from __future__ import annotations
 
-import os
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
+from ledger import settings
 from ledger.domain import disputes
 from ledger.domain.changes import iso, utcnow
 from ledger.domain.errors import Busy, InvalidRequest
@@ -43,7 +43,7 @@ class Outcome:
 
 
 def purchase_expiry(paid_at: datetime) -> datetime | None:
-    days = int(os.environ.get("PURCHASE_CREDIT_EXPIRY_DAYS", "365"))
+    days = settings.purchase_credit_expiry_days()
     return paid_at + timedelta(days=days) if days else None
 
 
@@ -243,8 +243,7 @@ def _dispute(dispute: dict[str, Any], news: disputes.News, now: datetime) -> Out
 
 def _dispute_first(purchase: Purchase, dispute_id: str, status: str, credits: int, now: datetime) -> Outcome:
     update = Expr().when("attribute_not_exists({a_d}.{a_id})", a_d="disputes", a_id=dispute_id)
-    d, i = update.name("disputes"), update.name(dispute_id)
-    update.sets.append(f"{d}.{i} = {update.value({'status': status, 'credits': credits})}")
+    update.set_path(("disputes", dispute_id), {"status": status, "credits": credits})
     update.add("clawed_back", credits)
     action = update.update(purchase_key(purchase.account_id, purchase.id))
     if not credits:
@@ -264,11 +263,9 @@ def _dispute_first(purchase: Purchase, dispute_id: str, status: str, credits: in
 
 
 def _dispute_won(purchase: Purchase, dispute_id: str, status: str, credits: int, now: datetime) -> Outcome:
-    update = Expr()
-    d, i, s = update.name("disputes"), update.name(dispute_id), update.name("status")
     was = purchase.disputes[dispute_id]["status"]
-    update.conditions.append(f"{d}.{i}.{s} = {update.value(was)}")
-    update.sets.append(f"{d}.{i}.{s} = {update.value(status)}")
+    update = Expr().path_is(("disputes", dispute_id, "status"), was)
+    update.set_path(("disputes", dispute_id, "status"), status)
     update.add("clawed_back", -credits)
     action = update.update(purchase_key(purchase.account_id, purchase.id))
     if not credits:

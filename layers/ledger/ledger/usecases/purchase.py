@@ -99,9 +99,7 @@ def ensure_customer(account_id: str) -> str:
         return str(item["stripe_customer_id"])
     customer = gateway.create_customer(account_id)
     # the first to record a customer wins; a concurrent loser's customer simply stays unused
-    expr = Expr()
-    name = expr.name("stripe_customer_id")
-    expr.sets.append(f"{name} = if_not_exists({name}, {expr.value(customer)})")
+    expr = Expr().set_if_absent("stripe_customer_id", customer)
     update = expr.update(account_key(account_id), return_old_on_failure=False)["Update"]
     response = table.client().update_item(**update, ReturnValues="UPDATED_NEW")
     return str((table.from_item(response.get("Attributes")) or {}).get("stripe_customer_id", customer))

@@ -25,7 +25,7 @@ from ledger.payments import gateway
 from ledger.store import table
 from ledger.store.entries import of_type
 from ledger.store.purchases import get_purchase_item, parse_purchase
-from ledger.store.schema import purchase_sk
+from ledger.store.schema import PURCHASE_PREFIX, account_pk, payment_pk, purchase_sk
 
 
 @dataclass
@@ -49,7 +49,7 @@ def _check_intent(intent: dict, report: PaymentsReport) -> None:
     ):
         return
     report.intents += 1
-    items = (purchase_sk(purchase_id), f"STRIPE#{intent['id']}")
+    items = (purchase_sk(purchase_id), payment_pk(intent["id"]))
     purchase = get_purchase_item(account_id, purchase_id)
     received = intent.get("amount_received") or intent.get("amount")
     if purchase is None or not purchase.paid or not purchase.grant_id:
@@ -163,25 +163,20 @@ def _check_disputes(
 
 
 def _paid_purchases(account_id: str, start: datetime, end: datetime) -> Iterable[Purchase]:
-    kwargs = {
-        "TableName": table.table_name(),
-        "KeyConditionExpression": "pk = :pk AND begins_with(sk, :p)",
-        "ExpressionAttributeValues": table.to_item({":pk": table.account_pk(account_id), ":p": "P#"}),
-        "ConsistentRead": True,
-    }
-    while True:
-        page = table.client().query(**kwargs)  # type: ignore[arg-type]
-        for raw in page.get("Items", []):
-            purchase = parse_purchase(table.from_item(raw) or {})
+    pages = table.query_pages(
+        KeyConditionExpression="pk = :pk AND begins_with(sk, :p)",
+        ExpressionAttributeValues=table.to_item({":pk": account_pk(account_id), ":p": PURCHASE_PREFIX}),
+        ConsistentRead=True,
+    )
+    for page in pages:
+        for item in page:
+            purchase = parse_purchase(item)
             if (
                 purchase.paid
                 and purchase.paid_at
                 and start.isoformat() <= _utc(purchase.paid_at) < end.isoformat()
             ):
                 yield purchase
-        if "LastEvaluatedKey" not in page:
-            return
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
 def _utc(moment: str) -> str:
@@ -208,7 +203,7 @@ def _check_purchase(purchase: Purchase, report: PaymentsReport) -> None:
                     "amount": received,
                     "currency": (intent or {}).get("currency"),
                 },
-                (*items, f"STRIPE#{purchase.payment_intent_id}"),
+                (*items, payment_pk(str(purchase.payment_intent_id))),
             )
         )
 
