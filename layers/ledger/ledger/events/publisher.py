@@ -17,11 +17,12 @@ from typing import TYPE_CHECKING, Any
 import boto3
 
 from ledger import settings
-from ledger.events.models import Notification
 
 if TYPE_CHECKING:
     from mypy_boto3_events.client import EventBridgeClient
     from mypy_boto3_events.type_defs import PutEventsRequestEntryTypeDef
+
+    from ledger.events.models import Notification
 
 SOURCE = "prepaid-credits"
 MAX_ENTRIES = 10  # PutEvents takes at most 10 entries per call

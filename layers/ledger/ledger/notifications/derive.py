@@ -10,20 +10,20 @@ A write that does not advance ``seq`` (a limits change) keeps the seq of the wri
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ledger.domain.changes import Change, from_epoch
 from ledger.domain.thresholds import crossed_below
-from ledger.events.models import (
-    CreditBalanceDepleted,
-    CreditBalanceLow,
-    CreditsExpired,
-    Notification,
-)
 from ledger.journal import entries_of
 from ledger.store.account_item import parse_account
 from ledger.store.batches import holds_no_changes
 from ledger.usecases.limits import low_balance_threshold
+
+if TYPE_CHECKING:
+    from ledger.events.models import CreditsExpired, Notification
+
+# The notification models (pydantic) are imported only when a write announces something: most writes
+# announce nothing, and the notifications function then starts without loading pydantic.
 
 
 def account_notifications(
@@ -41,8 +41,12 @@ def account_notifications(
     }
     threshold = low_balance_threshold(after)
     if crossed_below(before.available, low_balance_threshold(before), after.available, threshold):
+        from ledger.events.models import CreditBalanceLow
+
         notifications.append(CreditBalanceLow(threshold=threshold, **figures))
     if before.available > before.hard_limit and after.available <= after.hard_limit:
+        from ledger.events.models import CreditBalanceDepleted
+
         notifications.append(CreditBalanceDepleted(**figures))
     return notifications
 
@@ -51,6 +55,11 @@ def _expired(account_id: str, old: dict[str, Any] | None, new: dict[str, Any]) -
     last = new.get("last") or []
     if holds_no_changes(last):
         return []  # a batch of usage events or a hot account's posting: consumption only
+    changes = [Change.from_map(c) for c in last]
+    if not any(change.type == "expiry" for change in changes):
+        return []
+    from ledger.events.models import CreditsExpired
+
     return [
         CreditsExpired(
             account_id=account_id,
@@ -60,6 +69,6 @@ def _expired(account_id: str, old: dict[str, Any] | None, new: dict[str, Any]) -
             expires_at=from_epoch(change.extra["expires_at"]),
             balance=entry.balance_after or 0,
         )
-        for change, entry in entries_of(old, new, [Change.from_map(c) for c in last])
+        for change, entry in entries_of(old, new, changes)
         if change.type == "expiry"
     ]

@@ -7,11 +7,12 @@ the crossing (account and seq); the claim decides, so a request delivered twice 
 
 from __future__ import annotations
 
+import json
+from dataclasses import asdict, dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
 import boto3
-from pydantic import BaseModel
 
 from ledger import settings
 from ledger.domain.thresholds import crossed_below
@@ -22,9 +23,26 @@ if TYPE_CHECKING:
     from mypy_boto3_sqs.client import SQSClient
 
 
-class TopUpRequest(BaseModel):
+@dataclass(frozen=True, slots=True)
+class TopUpRequest:
+    """The queue's message. Plain JSON, read without pydantic: the notifications function sends these on
+    the stream's every crossing and need not load a validation library to do it."""
+
     account_id: str
     seq: int  # the write that crossed
+
+    def model_dump_json(self) -> str:
+        return json.dumps(asdict(self), separators=(",", ":"))
+
+    @classmethod
+    def model_validate_json(cls, text: str | bytes) -> TopUpRequest:
+        """The request in a message body; ValueError for anything but {"account_id": str, "seq": int}."""
+        body = json.loads(text)
+        account_id = body.get("account_id") if isinstance(body, dict) else None
+        seq = body.get("seq") if isinstance(body, dict) else None
+        if not isinstance(account_id, str) or not isinstance(seq, int) or isinstance(seq, bool):
+            raise ValueError(f"not a top-up request: {str(text)[:200]!r}")
+        return cls(account_id, seq)
 
 
 def crossing(account_id: str, old: dict[str, Any] | None, new: dict[str, Any]) -> TopUpRequest | None:
