@@ -298,13 +298,18 @@
     }
 
     async reload() {
+      // only the latest load may paint: an earlier one answering late (a slow first request, the settings
+      // changed meanwhile: another account, another API) must not overwrite what the latest one showed
+      const load = (this._loads = (this._loads || 0) + 1);
       const firstLoad = this.status !== 'ready';
       if (firstLoad) this.renderState('loading');
       try {
         await this.load();
+        if (load !== this._loads) return;
         this.status = 'ready';
         this.render();
       } catch (error) {
+        if (load !== this._loads) return;
         this.fail(error);
       }
     }
