@@ -101,3 +101,16 @@ def test_the_openapi_document_is_made_from_the_same_routes() -> None:
     params = {p["name"]: p for p in get["parameters"]}
     assert params["limit"]["schema"]["maximum"] == 200 and "from" in params
     assert "requestBody" in document["paths"]["/things/{thing_id}"]["post"]
+
+
+def test_a_body_that_is_not_utf8_or_not_base64_is_400_not_a_failure() -> None:
+    # a public route's body is not read by the gate (the webhook checks its signature on the raw body first)
+    for body, encoded in (("abc", True), ("////", True), ('{"amount": "\udcff"}', False)):
+        event = {
+            "rawPath": "/things/x",
+            "requestContext": {"http": {"method": "POST"}, "stage": "$default"},
+            "body": body,
+            "isBase64Encoded": encoded,
+        }
+        answer = app.resolve(event, None)
+        assert (answer["statusCode"], json.loads(answer["body"])["error"]) == (400, "malformed_json")

@@ -4,8 +4,8 @@ The route's request validation (pydantic, in ``router.py``) tells the caller whi
 must only ever speak to a caller allowed to make the request: authorization comes first, here. Then the body:
 a media type other than JSON is 415, a body too large 413, one that is not UTF-8 JSON, or JSON nested deeper
 than any request of ours, 400, an integer too long for Python to read 422; all in the ledger's error shape,
-before anything parses it. What passes is left exactly as it came, but for the content type's spelling
-(media types are case-insensitive: ``application/JSON`` is read as JSON).
+before anything else parses it. Media types are case-insensitive (``application/JSON`` is JSON). The body
+read here is handed to the route, which does not read it again.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any, Literal
 
@@ -27,6 +28,7 @@ MAX_BODY_BYTES = 64 * 1024
 MAX_DEPTH = 32
 JSON = "application/json"
 BODY_METHODS = ("POST", "PUT", "PATCH")
+NOT_READ = object()  # the gate did not read the body (none, or the webhook's raw body): the route reads it
 
 
 def error_result(status: int, code: str, message: str, **details: Any) -> dict[str, Any]:
@@ -48,7 +50,9 @@ def authorize(event: dict[str, Any], access: Access) -> None:
         auth.check_service(event)
 
 
-def _body_bytes(event: dict[str, Any]) -> bytes | None:
+def body_bytes(event: Mapping[str, Any]) -> bytes | None:
+    """The body as sent: base64 decoded when API Gateway encoded it (undecodable base64 or a string that is
+    not Unicode comes out as bytes that are not UTF-8, so whoever reads it refuses it as such)."""
     body = event.get("body")
     if body is None or body == "":
         return None
@@ -95,66 +99,81 @@ def _is_text(text: str) -> bool:
 
 def screen_body(
     event: dict[str, Any], parse: bool = True, max_bytes: int = MAX_BODY_BYTES
-) -> dict[str, Any] | None:
-    """An error result for a body the route cannot read, else None (the content type normalized).
+) -> tuple[dict[str, Any] | None, Any]:
+    """An error result for a body the route cannot read, else None; and the
+    body's JSON value when it was read here (``NOT_READ`` otherwise), so that the route does not parse it again.
 
     ``parse=False`` checks only the size: the webhook reads the raw body whatever its declared type, checks
     Stripe's signature on it first, and parks a signed body it cannot read."""
     method = str(((event.get("requestContext") or {}).get("http") or {}).get("method", "")).upper()
-    raw = _body_bytes(event)
+    raw = body_bytes(event)
     if raw is None or method not in BODY_METHODS:
-        return None
+        return None, NOT_READ
     if len(raw) > max_bytes:
         return error_result(
             HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
             "payload_too_large",
             f"the request body is over {max_bytes} bytes",
-        )
+        ), NOT_READ
     if not parse:
-        return None
+        return None, NOT_READ
     media = media_type(event)
     if media not in ("", JSON):
         return error_result(
             HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
             "unsupported_media_type",
             f"the request body must be {JSON}, not {media}",
-        )
-    if media:
-        headers = event.setdefault("headers", {})
-        for key in [k for k in headers if k.lower() == "content-type"]:
-            del headers[key]
-        headers["content-type"] = JSON
+        ), NOT_READ
+    refusal, value = _read_json(raw)
+    if refusal is not None:
+        return refusal, NOT_READ
+    return None, value
+
+
+def _read_json(raw: bytes) -> tuple[dict[str, Any] | None, Any]:
+    """The body's JSON value, or the error result that says why it cannot be read."""
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
-        return error_result(HTTPStatus.BAD_REQUEST, "malformed_json", "the request body is not UTF-8 JSON")
+        return error_result(
+            HTTPStatus.BAD_REQUEST, "malformed_json", "the request body is not UTF-8 JSON"
+        ), None
     try:
         value = json.loads(text)
     except RecursionError:
-        return error_result(HTTPStatus.BAD_REQUEST, "malformed_json", "the request body nests too deeply")
+        return error_result(
+            HTTPStatus.BAD_REQUEST, "malformed_json", "the request body nests too deeply"
+        ), None
     except json.JSONDecodeError:
-        return error_result(HTTPStatus.BAD_REQUEST, "malformed_json", "the request body is not valid JSON")
+        return error_result(
+            HTTPStatus.BAD_REQUEST, "malformed_json", "the request body is not valid JSON"
+        ), None
     except ValueError:  # Python's limit on the digits of an integer
         return error_result(
             HTTPStatus.UNPROCESSABLE_ENTITY,
             "invalid_request",
             "request: a number has too many digits",
             details=[{"field": "", "problem": "a number has too many digits"}],
-        )
+        ), None
     depth, is_text = _depth_and_text(value)
     if depth > MAX_DEPTH:
-        return error_result(HTTPStatus.BAD_REQUEST, "malformed_json", "the request body nests too deeply")
+        return error_result(
+            HTTPStatus.BAD_REQUEST, "malformed_json", "the request body nests too deeply"
+        ), None
     if not is_text:
         return error_result(
             HTTPStatus.BAD_REQUEST, "malformed_json", "the request body holds a string that is not Unicode"
-        )
-    return None
+        ), None
+    return None, value
 
 
-def screen(event: dict[str, Any], access: Access, max_bytes: int = MAX_BODY_BYTES) -> dict[str, Any] | None:
-    """An error result if the request must not reach its route (403 first, then the body's), else None."""
+def screen(
+    event: dict[str, Any], access: Access, max_bytes: int = MAX_BODY_BYTES
+) -> tuple[dict[str, Any] | None, Any]:
+    """An error result if the request must not reach its route (403 first, then the body's), else None; and
+    the body's JSON value if the gate read it (see ``screen_body``)."""
     try:
         authorize(event, access)
     except Forbidden as refused:
-        return error_result(HTTPStatus.FORBIDDEN, refused.code, refused.message)
+        return error_result(HTTPStatus.FORBIDDEN, refused.code, refused.message), NOT_READ
     return screen_body(event, parse=access != "public", max_bytes=max_bytes)

@@ -12,7 +12,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import BaseModel
 
-from ledger.api.gate import MAX_BODY_BYTES, Access, screen
+from ledger.api.gate import MAX_BODY_BYTES, NOT_READ, Access, screen
 from ledger.api.router import Event, InvalidParameters, Response, Router, rendered
 from ledger.domain import errors
 from ledger.payments.event_shape import UnreadableEvent
@@ -110,10 +110,10 @@ class LedgerResolver(Router):
         self.max_body = max_body
 
     def resolve(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
-        refused = screen(event, self.access, self.max_body)  # type: ignore[arg-type]  # a Lambda event is a dict
+        refused, body = screen(event, self.access, self.max_body)  # type: ignore[arg-type]  # a Lambda event is a dict
         if refused is not None:
             return refused
-        self.current_event = Event(event)
+        self.current_event = Event(event, body, body_read=body is not NOT_READ)
         matched = self.match(event)
         if matched is None:
             return rendered(error(HTTPStatus.NOT_FOUND, "not_found", "no such route"))
@@ -134,9 +134,7 @@ def resolver(access: Access, max_body: int = MAX_BODY_BYTES) -> LedgerResolver:
 
 
 def created(model: BaseModel) -> Response[Any]:
-    return Response(
-        status_code=HTTPStatus.CREATED, content_type="application/json", body=model.model_dump(by_alias=True)
-    )
+    return Response(status_code=HTTPStatus.CREATED, content_type="application/json", body=model)
 
 
 def lambda_handler(app: LedgerResolver) -> Callable[[dict[str, Any], Any], dict[str, Any]]:

@@ -28,6 +28,8 @@ from typing import Any
 from pydantic import Field, TypeAdapter, ValidationError
 from pydantic_core import to_jsonable_python
 
+from ledger.api.gate import body_bytes
+
 JSON = "application/json"
 # what a path parameter may hold: RFC 3986's unreserved and sub-delimiter characters, the unsafe ones API
 # Gateway passes through, letters and digits (the same set as Powertools' resolver)
@@ -72,16 +74,28 @@ class InvalidParameters(Exception):
 class Event:
     """The request as a route sees it (``app.current_event``)."""
 
-    def __init__(self, raw_event: Mapping[str, Any]) -> None:
+    def __init__(self, raw_event: Mapping[str, Any], json_body: Any = None, body_read: bool = False) -> None:
         self.raw_event: dict[str, Any] = dict(raw_event)
         self.headers: dict[str, str] = {k.lower(): v for k, v in (raw_event.get("headers") or {}).items()}
+        self._json_body, self._body_read = json_body, body_read
+
+    def json_body(self) -> Any:
+        """The body's JSON value (None for no body): as the gate read it, or read here."""
+        if self._body_read:
+            return self._json_body
+        text = self.decoded_body
+        try:
+            return json.loads(text) if text else None
+        except json.JSONDecodeError as bad:
+            raise InvalidParameters(
+                [{"type": "json_invalid", "loc": ("body", bad.pos), "msg": "JSON decode error"}]
+            ) from bad
 
     @property
     def decoded_body(self) -> str | None:
-        body = self.raw_event.get("body")
-        if body is None or not self.raw_event.get("isBase64Encoded"):
-            return body
-        return base64.b64decode(body).decode("utf-8")
+        """The body as text; UnicodeDecodeError (answered 400) for one that is not UTF-8."""
+        raw = body_bytes(self.raw_event)
+        return None if raw is None else raw.decode("utf-8")
 
 
 @dataclass
@@ -198,13 +212,7 @@ class Router:
                 values[param.name] = path_values[param.key]
                 continue
             if param.where == "body":
-                text = event.decoded_body
-                try:
-                    value = json.loads(text) if text else None
-                except json.JSONDecodeError as bad:
-                    raise InvalidParameters(
-                        [{"type": "json_invalid", "loc": ("body", bad.pos), "msg": "JSON decode error"}]
-                    ) from bad
+                value = event.json_body()
             else:
                 value = query.get(param.key)
             if value is None:
