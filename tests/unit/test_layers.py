@@ -9,12 +9,18 @@
 
 So no adapter reaches up into a use case, and the rules stay where every layer can read them. A new module
 outside these packages fails here until it is given a layer.
+
+Beside the order of the layers: Stripe is spoken to only in payments, and only when a request needs it (the
+cold start of every function that never charges stays free of its import); the domain is pure Python.
 """
 
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -52,30 +58,55 @@ def layer_of(module: str) -> str | None:
     return top if top in LAYERS else None
 
 
-def imports_of(path: Path) -> Iterator[tuple[int, str, str]]:
-    """(line, module, statement) of every ``ledger`` import in the file, wherever it is (in a function, under
-    TYPE_CHECKING)."""
+@dataclass(frozen=True)
+class Import:
+    line: int
+    module: str  # absolute: ``from ..store import table`` in ledger/usecases is ``ledger.store``
+    statement: str
+    eager: bool  # runs when the file is imported: at its top level, not in a function or under TYPE_CHECKING
+
+
+def imports_of(path: Path) -> list[Import]:
+    """Every import in the file, wherever it is."""
     package = module_name(path).split(".")
     if path.name != "__init__.py":
         package = package[:-1]
-    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
-        if isinstance(node, ast.Import):
-            found = [(alias.name, f"import {alias.name}") for alias in node.names]
-        elif isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:
-                anchor = package[: len(package) - node.level + 1]
-                base = ".".join([*anchor, base] if base else anchor)
-            # ``from ledger import usecases`` imports the package ``ledger.usecases``
-            found = [
-                (f"{base}.{alias.name}" if base == "ledger" else base, f"from {base} import {alias.name}")
-                for alias in node.names
-            ]
-        else:
-            continue
-        for name, statement in found:
-            if name == "ledger" or name.startswith("ledger."):
-                yield node.lineno, name, statement
+    found: list[Import] = []
+
+    def visit(node: ast.AST, eager: bool) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.Import):
+                found.extend(Import(child.lineno, a.name, f"import {a.name}", eager) for a in child.names)
+            elif isinstance(child, ast.ImportFrom):
+                base = child.module or ""
+                if child.level:
+                    anchor = package[: len(package) - child.level + 1]
+                    base = ".".join([*anchor, base] if base else anchor)
+                # ``from ledger import usecases`` imports the package ``ledger.usecases``
+                found.extend(
+                    Import(
+                        child.lineno,
+                        f"{base}.{a.name}" if base == "ledger" else base,
+                        f"from {base} import {a.name}",
+                        eager,
+                    )
+                    for a in child.names
+                )
+            else:
+                deferred = isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) or (
+                    isinstance(child, ast.If) and "TYPE_CHECKING" in ast.unparse(child.test)
+                )
+                visit(child, eager and not deferred)
+
+    visit(ast.parse(path.read_text(), filename=str(path)), True)
+    return found
+
+
+def ledger_imports(path: Path) -> Iterator[tuple[int, str, str]]:
+    """(line, module, statement) of every ``ledger`` import in the file."""
+    for found in imports_of(path):
+        if found.module == "ledger" or found.module.startswith("ledger."):
+            yield found.line, found.module, found.statement
 
 
 def modules() -> list[Path]:
@@ -93,7 +124,7 @@ def test_imports_go_down_the_layers(path: Path) -> None:
     here = layer_of(module_name(path))
     assert here is not None
     wrong = []
-    for line, name, statement in imports_of(path):
+    for line, name, statement in ledger_imports(path):
         there = layer_of(name)
         if there is None:
             wrong.append(f"line {line}: `{statement}`: {name} is in no layer")
@@ -105,3 +136,45 @@ def test_imports_go_down_the_layers(path: Path) -> None:
             )
     where = path.relative_to(ROOT.parent)
     assert not wrong, f"{where} imports up the layers:\n" + "\n".join(wrong)
+
+
+@pytest.mark.parametrize("path", modules(), ids=module_name)
+def test_only_payments_imports_stripe_and_only_inside_what_uses_it(path: Path) -> None:
+    stripe = [(i.module, i.eager) for i in imports_of(path) if i.module.split(".")[0] == "stripe"]
+    if not module_name(path).startswith("ledger.payments."):
+        assert stripe == []
+    else:
+        assert not any(eager for _, eager in stripe)
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "domain").glob("*.py")), ids=module_name)
+def test_the_domain_imports_only_the_standard_library_and_itself(path: Path) -> None:
+    for module in (i.module for i in imports_of(path)):
+        top = module.split(".")[0]
+        assert top in sys.stdlib_module_names or module.startswith("ledger.domain"), module
+        assert top != "os", "the domain reads no environment: its callers pass what it needs"
+
+
+def test_the_stripe_seam_knows_nothing_of_use_cases() -> None:
+    for name in ("gateway.py", "stripe_api.py"):
+        for module in (i.module for i in imports_of(ROOT / "payments" / name)):
+            assert not module.startswith(("ledger.usecases", "ledger.api", "ledger.events", "ledger.store"))
+
+
+def test_loading_every_use_case_and_payments_does_not_load_stripe() -> None:
+    loaded = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import importlib, pkgutil, sys\n"
+            "for package in ('ledger.usecases', 'ledger.payments', 'ledger.api'):\n"
+            "    for found in pkgutil.iter_modules(importlib.import_module(package).__path__):\n"
+            "        importlib.import_module(f'{package}.{found.name}')\n"
+            "print('stripe' in sys.modules)",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT.parent,
+    )
+    assert loaded.stdout.strip() == "False"
