@@ -75,9 +75,9 @@ def _correlation_id(event: Any) -> str | None:
 
 
 class Logger:
-    """The ledger's logger (one for every module; ``child`` is accepted and changes nothing)."""
+    """The ledger's logger: every module's instance writes through the one ``ledger`` logger."""
 
-    def __init__(self, child: bool = False) -> None:
+    def __init__(self) -> None:
         self._log = _logger()
 
     def _emit(self, level: int, message: str, extra: dict[str, Any] | None, keys: dict[str, Any]) -> None:

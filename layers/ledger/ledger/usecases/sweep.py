@@ -25,7 +25,7 @@ from ledger.usecases.reminders import send_reminder
 
 PAGE_SIZE = 100
 
-logger = Logger(child=True)
+logger = Logger()
 
 
 @dataclass

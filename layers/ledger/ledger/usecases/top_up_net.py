@@ -27,7 +27,7 @@ from ledger.usecases.top_up import top_up_if_due
 PAGE_SIZE = 100
 FIGURES = ("pk", "balance", "held", "seq", "lifetime_spent")
 
-logger = Logger(child=True)
+logger = Logger()
 
 
 @dataclass
