@@ -68,8 +68,8 @@ class Import:
 
 def imports_of(path: Path) -> list[Import]:
     """Every import in the file, wherever it is."""
-    package = module_name(path).split(".")
-    if path.name != "__init__.py":
+    package = module_name(path).split(".") if path.is_relative_to(ROOT.parent) else []  # a function: none
+    if package and path.name != "__init__.py":
         package = package[:-1]
     found: list[Import] = []
 
@@ -178,3 +178,25 @@ def test_loading_every_use_case_and_payments_does_not_load_stripe() -> None:
         cwd=ROOT.parent,
     )
     assert loaded.stdout.strip() == "False"
+
+
+# What a deployed function can import besides the standard library and the ledger: the layer's requirements
+# (layers/ledger/requirements.txt) and the boto3 the Lambda runtime provides.
+DEPLOYED = {"pydantic", "pydantic_core", "stripe", "boto3", "botocore"}
+FUNCTIONS = sorted((ROOT.parents[2] / "functions").glob("*/app.py"))
+
+
+@pytest.mark.parametrize("path", [*modules(), *FUNCTIONS], ids=lambda p: str(p.relative_to(ROOT.parents[2])))
+def test_what_runs_in_lambda_imports_only_what_the_layer_ships(path: Path) -> None:
+    """The dev environment has more (Powertools, moto, localstripe): an import of one of those at run time
+    passes every test here and fails in Lambda. Powertools is read only when the OpenAPI document is made."""
+    shipped = (ROOT.parent / "requirements.txt").read_text().split()
+    assert {line.split("==")[0] for line in shipped} == {"pydantic", "stripe"}
+    for found in imports_of(path):
+        top = found.module.split(".")[0]
+        if top in sys.stdlib_module_names or top in ("ledger", "app") or not found.eager:
+            continue
+        assert top in DEPLOYED, f"line {found.line}: `{found.statement}` is not in the layer"
+    deferred = {i.module.split(".")[0] for i in imports_of(path) if not i.eager}
+    if "aws_lambda_powertools" in deferred:
+        assert path == ROOT / "api" / "router.py", "Powertools is a dev dependency: for the document only"
