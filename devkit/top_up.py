@@ -147,7 +147,7 @@ class TopUpQueue:
         for m in messages:
             if m["MessageId"] not in failed:
                 self.sqs.delete_message(QueueUrl=self.url, ReceiptHandle=m["ReceiptHandle"])
-        requests = [TopUpRequest.model_validate_json(m["Body"]) for m in messages]
+        requests = [TopUpRequest.from_json(m["Body"]) for m in messages]
         self.delivered.extend(requests)
         return Delivery(
             requests, [r for r, m in zip(requests, messages, strict=True) if m["MessageId"] in failed]

@@ -25,7 +25,7 @@ logger = Logger()
 
 
 def start(record: dict[str, Any]) -> None:
-    request = TopUpRequest.model_validate_json(record["body"])
+    request = TopUpRequest.from_json(record["body"])
     started = top_up_if_due(request.account_id, request.seq)
     add_metric("TopUpRequests", 1)
     logger.info("top-up request", account_id=request.account_id, seq=request.seq, **asdict(started))

@@ -149,7 +149,7 @@ def test_sixteen_debits_across_the_threshold_charge_once_however_often_the_reque
     at_once([partial(ledger.debit, account, 50, "render", f"debit-{i}") for i in range(THREADS)])
     assert read_account(account).balance == 200  # the 11th debit took it below 500
     notifications.pump()
-    requests = [TopUpRequest.model_validate_json(m["Body"]) for m in queue.receive()]
+    requests = [TopUpRequest.from_json(m["Body"]) for m in queue.receive()]
     assert len(requests) == 1  # one crossing, one request
 
     # each request delivered twice (SQS delivers at least once), the safety net looking at the same moment

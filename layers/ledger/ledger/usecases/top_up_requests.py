@@ -31,11 +31,11 @@ class TopUpRequest:
     account_id: str
     seq: int  # the write that crossed
 
-    def model_dump_json(self) -> str:
+    def to_json(self) -> str:
         return json.dumps(asdict(self), separators=(",", ":"))
 
     @classmethod
-    def model_validate_json(cls, text: str | bytes) -> TopUpRequest:
+    def from_json(cls, text: str | bytes) -> TopUpRequest:
         """The request in a message body; ValueError for anything but {"account_id": str, "seq": int}."""
         body = json.loads(text)
         account_id = body.get("account_id") if isinstance(body, dict) else None
@@ -62,4 +62,4 @@ def client() -> SQSClient:
 
 
 def send(request: TopUpRequest) -> None:
-    client().send_message(QueueUrl=settings.auto_top_up_queue_url(), MessageBody=request.model_dump_json())
+    client().send_message(QueueUrl=settings.auto_top_up_queue_url(), MessageBody=request.to_json())
