@@ -11,6 +11,16 @@ old shard, which holds the cancelled transaction's writes (phantom records) and 
 by default the server rolls a cancelled transaction back in place instead: it restores the items the
 transaction names and drops the stream records it added.
 
+The server also answers faster than moto 5.2.5 does by itself, with the same answers
+(``tests/integration/test_moto_engine.py`` holds each to moto's own):
+
+- moto writes every answer by walking botocore's description of the operation's output, member by member:
+  for items that costs several times the operation itself. DynamoDB's item operations and the stream's
+  records are already in their wire shape when moto answers them, so they are written with ``json``.
+- moto's Query of a table (not an index) sorts every item of the table, then keeps one partition's: it
+  reads that partition only.
+- moto lists its own package directory on disk for every request it routes: the list is read once.
+
     with moto_server() as url:
         boto3.client("dynamodb", endpoint_url=url)
 
@@ -20,11 +30,16 @@ Run as ``python -m credits_local.moto_engine HOST PORT [--stock-rollback]`` it i
 from __future__ import annotations
 
 import argparse
+import base64
+import calendar
 import copy
+import json
 import logging
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any
 
 from credits_local.children import Child, child, ignore_interrupts, report_port
@@ -101,6 +116,109 @@ def roll_back_transactions_in_place() -> None:
     models.DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
 
 
+# The operations whose answers are items, keys, counts and stream records: nothing moto's serializer changes
+# but blobs (base64), times (epoch seconds, truncated to the millisecond) and fields the operation does not
+# answer with.
+PLAIN_JSON_OPERATIONS = {
+    "dynamodb": {
+        "GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "Scan", "BatchGetItem", "BatchWriteItem",
+        "TransactGetItems", "TransactWriteItems",
+    },
+    "dynamodbstreams": {"GetRecords", "GetShardIterator"},
+}  # fmt: skip
+
+
+def _wire(value: Any) -> Any:
+    if isinstance(value, (bytes, bytearray)):
+        return base64.b64encode(value).decode()
+    if isinstance(value, datetime):
+        return calendar.timegm(value.timetuple()) + (value.microsecond // 1000) / 1000
+    raise TypeError(f"{type(value).__name__} has no plain JSON form")
+
+
+def answer_items_in_plain_json() -> None:
+    """Patch moto so that the operations in ``PLAIN_JSON_OPERATIONS`` are answered with ``json.dumps`` of
+    their result; the status and headers are still moto's own (its serializer, given nothing to walk)."""
+    from moto.core.responses import ActionResult
+
+    stock = ActionResult.execute_result
+    if getattr(stock, "plain_json", False):
+        return
+
+    def execute_result(self: Any, context: Any) -> Any:
+        wanted = PLAIN_JSON_OPERATIONS.get(context.service_model.service_name, ())
+        if context.operation_model.name not in wanted or not isinstance(self.result, dict):
+            return stock(self, context)
+        members = context.operation_model.output_shape.members  # moto's result may hold more (left out)
+        result = {name: value for name, value in self.result.items() if name in members and value is not None}
+        try:
+            body = json.dumps(result, default=_wire)
+        except TypeError:
+            return stock(self, context)
+        status, headers, _ = stock(ActionResult({}), context)
+        return status, headers, body
+
+    execute_result.plain_json = True  # type: ignore[attr-defined]
+    execute_result.stock = stock  # type: ignore[attr-defined]
+    ActionResult.execute_result = execute_result  # type: ignore[method-assign]
+
+
+def query_one_partition() -> None:
+    """Patch moto so that a Query of a table reads the partition it names instead of the whole table, sorted.
+    The query keeps only that partition's items and sorts them by sort key either way."""
+    from moto.dynamodb.models.table import Table
+
+    stock_query, stock_all_items = Table.query, Table.all_items
+    if getattr(stock_query, "one_partition", False):
+        return
+    asked = threading.local()  # the partition a query on this thread is reading, while it runs
+
+    def all_items(self: Any) -> Any:
+        partition = getattr(asked, "partition", None)
+        if partition is None or partition[0] is not self:
+            return stock_all_items(self)
+        return list(self.items.get(partition[1], {}).values())
+
+    def query(self: Any, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
+        index_name = kwargs.get("index_name", args[6] if len(args) > 6 else None)
+        if index_name or self.range_key_attr is None:
+            return stock_query(self, hash_key, *args, **kwargs)
+        asked.partition = (self, hash_key)
+        try:
+            return stock_query(self, hash_key, *args, **kwargs)
+        finally:
+            asked.partition = None
+
+    query.one_partition = True  # type: ignore[attr-defined]
+    query.stock = stock_query  # type: ignore[attr-defined]
+    Table.query = query  # type: ignore[method-assign]
+    Table.all_items = all_items  # type: ignore[method-assign]
+
+
+def read_service_names_once() -> None:
+    """Patch moto's server so that the names of its services (its package's directories) are listed once,
+    not on disk for every request it routes."""
+    from moto import backends
+
+    stock = backends.list_of_moto_modules
+    if getattr(stock, "once", False):
+        return
+    names = tuple(stock())
+
+    def list_of_moto_modules() -> tuple[str, ...]:
+        return names
+
+    list_of_moto_modules.once = True  # type: ignore[attr-defined]
+    backends.list_of_moto_modules = list_of_moto_modules
+
+
+def answer_faster() -> None:
+    """Every patch that makes moto faster without changing an answer (see the module's docstring)."""
+    answer_items_in_plain_json()
+    query_one_partition()
+    read_service_names_once()
+
+
 def serve(host: str, port: int, stock_rollback: bool = False) -> None:
     """Bind (port 0: the system picks a free one), report the port, serve one request at a time forever."""
     from moto.server import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
@@ -109,6 +227,7 @@ def serve(host: str, port: int, stock_rollback: bool = False) -> None:
     ignore_interrupts()
     if not stock_rollback:
         roll_back_transactions_in_place()
+    answer_faster()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     app = DomainDispatcherApplication(create_backend_app)
     server = make_server(host, port, app, threaded=False, processes=1, request_handler=MotoRequestHandler)
