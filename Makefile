@@ -81,10 +81,11 @@ validate: tools
 unit: venv
 	$(VENV)/bin/pytest tests -m 'not e2e'
 
-# Tests run in one process per core (TEST_WORKERS=0 runs them in this process); the slowest are listed at the end.
+# Tests run in one process per core (TEST_WORKERS=0 runs them in this process), a module at a time, the modules
+# with slow tests first (tests/conftest.py); the slowest are listed at the end.
 TEST_WORKERS ?= auto
 test: lint typecheck cfn-lint validate browser
-	$(VENV)/bin/pytest -n $(TEST_WORKERS) --dist loadscope --durations=30
+	$(VENV)/bin/pytest -n $(TEST_WORKERS) --dist loadscope --no-loadscope-reorder --durations=30
 
 build: tools
 	PATH="$(PY_BIN_DIR):$$PATH" $(TOOLS)/bin/sam build --template-file template.yaml --build-dir $(BUILD_DIR)

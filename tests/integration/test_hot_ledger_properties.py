@@ -86,6 +86,7 @@ class HotLedgerMachine(LedgerMachine):
         self.add_grant(amount, "promotional", None, expires_in if then == "expiring grant" else None)
 
 
+@pytest.mark.slow
 def test_a_hot_account_against_the_model() -> None:
     run_state_machine_as_test(
         HotLedgerMachine,

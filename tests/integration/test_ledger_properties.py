@@ -872,6 +872,7 @@ class LongLivedLedgerMachine(LedgerMachine):
     PRELOAD = 400
 
 
+@pytest.mark.slow
 def test_ledger_against_the_model() -> None:
     run_state_machine_as_test(
         LedgerMachine,
@@ -881,9 +882,9 @@ def test_ledger_against_the_model() -> None:
 
 @pytest.mark.slow
 def test_an_account_with_hundreds_of_grants_and_holds_against_the_model() -> None:
-    """The same rules on an account that already holds 400 live grants and 400 open holds (in-process moto
-    copies the table on every transaction, which bounds the size here; tests/integration/test_account_size.py
-    and the bench take accounts of 10,000 holds and 1,000 grants through the same code)."""
+    """The same rules on an account that already holds 400 live grants and 400 open holds (every example
+    fills a table of that size, which bounds it here; tests/integration/test_account_size.py and the bench
+    take accounts of 10,000 holds and 1,000 grants through the same code)."""
     run_state_machine_as_test(
         LongLivedLedgerMachine,
         settings=settings(max_examples=max(2, EXAMPLES // 12), stateful_step_count=15, deadline=None),
