@@ -61,7 +61,11 @@ def test_events_published_to_the_bus_are_printed_and_kept(stack: Stack) -> None:
         "credit_balance_low",
         "events",
     )
-    printed = [json.loads(line) for line in stack.stdout_lines if marker in line]
+    # the line is printed once the event is kept, and read from the stack's stdout by another thread
+    printed: list[dict[str, Any]] = []
+    while not printed and time.monotonic() < deadline:
+        printed = [json.loads(line) for line in list(stack.stdout_lines) if marker in line]
+        time.sleep(0.05)
     assert printed == [event]
 
 
