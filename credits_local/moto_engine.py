@@ -33,6 +33,7 @@ import argparse
 import base64
 import calendar
 import copy
+import inspect
 import json
 import logging
 import os
@@ -172,6 +173,7 @@ def query_one_partition() -> None:
     if getattr(stock_query, "one_partition", False):
         return
     asked = threading.local()  # the partition a query on this thread is reading, while it runs
+    parameters = inspect.signature(stock_query)
 
     def all_items(self: Any) -> Any:
         partition = getattr(asked, "partition", None)
@@ -180,7 +182,7 @@ def query_one_partition() -> None:
         return list(self.items.get(partition[1], {}).values())
 
     def query(self: Any, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
-        index_name = kwargs.get("index_name", args[6] if len(args) > 6 else None)
+        index_name = parameters.bind(self, hash_key, *args, **kwargs).arguments.get("index_name")
         if index_name or self.range_key_attr is None:
             return stock_query(self, hash_key, *args, **kwargs)
         asked.partition = (self, hash_key)
