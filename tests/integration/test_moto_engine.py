@@ -17,6 +17,7 @@ from moto.core.responses import ActionResult
 from moto.dynamodb.models.table import Table
 
 from credits_local.moto_engine import PLAIN_JSON_OPERATIONS
+from devkit.tables import create_table
 
 Answer = tuple[str, str, Any, Any]
 
@@ -52,16 +53,7 @@ ITEM: dict[str, Any] = {
 
 def test_item_and_stream_answers_are_the_documents_moto_would_write(answers: list[Answer]) -> None:
     db = boto3.client("dynamodb", region_name="us-east-1")
-    db.create_table(
-        TableName="t",
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
-    )
+    create_table(db, "t")  # the ledger's own table, from template.yaml
     key = {"pk": ITEM["pk"], "sk": ITEM["sk"]}
     db.put_item(TableName="t", Item=ITEM, ReturnConsumedCapacity="TOTAL")
     db.put_item(TableName="t", Item={**ITEM, "sk": {"S": "entry#2"}}, ReturnValues="ALL_OLD")
@@ -123,27 +115,12 @@ def queries(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[tuple[Any, Any]]]:
 
 def test_a_query_of_one_partition_answers_as_moto_does(queries: list[tuple[Any, Any]]) -> None:
     db = boto3.client("dynamodb", region_name="us-east-1")
-    db.create_table(
-        TableName="t",
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-            {"AttributeName": "due", "AttributeType": "N"},
-        ],
-        GlobalSecondaryIndexes=[
-            {
-                "IndexName": "due",
-                "KeySchema": [{"AttributeName": "due", "KeyType": "HASH"}],
-                "Projection": {"ProjectionType": "ALL"},
-            }
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    create_table(db, "t")
     for account in ("a", "b", "c"):
         for n in range(12):
             item = {"pk": {"S": account}, "sk": {"S": f"{'entry' if n % 2 else 'hold'}#{n:03d}"}}
-            db.put_item(TableName="t", Item={**item, "n": {"N": str(n)}, "due": {"N": str(n % 3)}})
+            due = {"due_pk": {"S": "DUE"}, "due": {"N": str(n % 3)}}
+            db.put_item(TableName="t", Item={**item, "n": {"N": str(n)}, **due})
 
     def every_page(**query: Any) -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = []
@@ -185,8 +162,8 @@ def test_a_query_of_one_partition_answers_as_moto_does(queries: list[tuple[Any, 
     every_page(KeyConditionExpression="pk = :pk", ExpressionAttributeValues={":pk": {"S": "nobody"}})
     every_page(
         IndexName="due",
-        KeyConditionExpression="due = :d",
-        ExpressionAttributeValues={":d": {"N": "1"}},
+        KeyConditionExpression="due_pk = :d AND due = :one",
+        ExpressionAttributeValues={":d": {"S": "DUE"}, ":one": {"N": "1"}},
         Limit=5,
     )
 
