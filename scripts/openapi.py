@@ -91,9 +91,10 @@ def build() -> dict[str, Any]:
         for path, operations in spec.get("paths", {}).items():
             paths.setdefault(path, {}).update(operations)
         schemas.update(spec.get("components", {}).get("schemas", {}))
+    from ledger.api.documented import model_of
     from ledger.api.models import ErrorOut
 
-    schemas["ErrorOut"] = ErrorOut.model_json_schema()
+    schemas["ErrorOut"] = model_of(ErrorOut).model_json_schema()
     schemas["GatewayMessage"] = {
         "title": "GatewayMessage",
         "description": "What API Gateway itself answers (its authorizers, its throttling).",

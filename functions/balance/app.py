@@ -3,13 +3,12 @@ history (owner or admin)."""
 
 from typing import Annotated
 
-from pydantic import AwareDatetime
-
 import ledger
 from ledger.api.auth import require_account_admin
+from ledger.api.balance_models import BalanceAtOut, BalanceCardOut
 from ledger.api.http import lambda_handler, resolver
-from ledger.api.models import BalanceAtOut, BalanceCardOut
 from ledger.api.router import Query
+from ledger.shapes import AwareDatetime
 
 app = resolver("account")
 

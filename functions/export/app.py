@@ -4,12 +4,11 @@ time with the next page's cursor in ``X-Next-Cursor`` (owner or admin)."""
 from http import HTTPStatus
 from typing import Annotated
 
-from pydantic import AwareDatetime
-
 import ledger
 from ledger.api.auth import require_account_admin
 from ledger.api.http import lambda_handler, resolver
 from ledger.api.router import Query, Response
+from ledger.shapes import AwareDatetime
 from ledger.usecases.export import CONTENT_TYPES, MAX_PAGE_ENTRIES, Format
 
 app = resolver("account")

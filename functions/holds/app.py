@@ -4,8 +4,8 @@ from typing import Annotated, Any
 
 import ledger
 from ledger.api.auth import require_service
+from ledger.api.hold_models import CaptureIn, HoldIn, HoldOut, HoldResolutionOut
 from ledger.api.http import created, lambda_handler, resolver
-from ledger.api.models import CaptureIn, HoldIn, HoldOut, HoldResolutionOut
 from ledger.api.router import Body, Response
 
 app = resolver("service")

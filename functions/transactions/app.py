@@ -4,8 +4,8 @@ from typing import Annotated
 
 import ledger
 from ledger.api.auth import require_account_admin
+from ledger.api.history_models import TransactionsPageOut
 from ledger.api.http import lambda_handler, resolver
-from ledger.api.models import TransactionsPageOut
 from ledger.api.router import Query
 from ledger.domain.changes import EntryType
 

@@ -8,6 +8,7 @@ from ledger.api.auth import require_service
 from ledger.api.http import lambda_handler, resolver
 from ledger.api.router import Body, Response
 from ledger.api.usage_batch_models import UsageBatchIn, UsageBatchOut, UsageResultOut
+from ledger.shapes import jsonable
 
 MAX_BODY = 1024 * 1024  # 100 events with their metadata fit well within it
 
@@ -28,7 +29,7 @@ def post_usage_batch(body: Annotated[UsageBatchIn, Body()]) -> Response[Any]:
     results = ledger.debit_many(body.events)
     payload = UsageBatchOut(results=[UsageResultOut.of(r) for r in results])
     return Response(
-        status_code=HTTPStatus.OK, content_type="application/json", body=payload.model_dump(exclude_none=True)
+        status_code=HTTPStatus.OK, content_type="application/json", body=jsonable(payload, drop_none=True)
     )
 
 

@@ -5,8 +5,8 @@ from typing import Annotated
 
 import ledger
 from ledger.api.auth import require_account_admin
+from ledger.api.history_models import UsageOut
 from ledger.api.http import lambda_handler, resolver
-from ledger.api.models import UsageOut
 from ledger.api.router import Query
 
 app = resolver("account")

@@ -1,7 +1,7 @@
 """The layer's packages depend one way: a module imports only its own layer and the layers under it.
 
-    domain, settings                        pure rules (domain imports nothing of ours but domain) and the
-                                            deployment's settings
+    domain, settings, shapes                pure rules (domain imports nothing of ours but domain), the
+                                            deployment's settings, and how dataclasses are checked and written
     store, journal, payments, events,       adapters (DynamoDB, Stripe, EventBridge, Lambda's logs and
     runtime                                 metrics): domain and each other
     usecases                                one module per operation: adapters and domain
@@ -32,6 +32,7 @@ ROOT = Path(__file__).resolve().parents[2] / "layers" / "ledger" / "ledger"
 LAYERS: dict[str, int] = {
     "domain": 0,
     "settings": 0,  # the environment, read in one place: anything but domain may import it
+    "shapes": 0,  # dataclasses checked and written as pydantic would, without pydantic: anything but domain
     "store": 1,
     "journal": 1,  # it numbers entries: store-level
     "payments": 1,

@@ -4,15 +4,16 @@ sends (HTTP API, payload 2.0)."""
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from ledger.api.base import Model
 from ledger.api.http import created, resolver
 from ledger.api.router import Body, Query, Response
 
 
-class Thing(Model):
+@dataclass(kw_only=True)
+class Thing:
     amount: int
     at: datetime | None = None
 

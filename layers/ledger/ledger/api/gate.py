@@ -1,6 +1,6 @@
 """What every HTTP request passes before its route runs: who may call, then whether the body can be read.
 
-The route's request validation (pydantic, in ``router.py``) tells the caller which fields are wrong, so it
+The route's request validation (``router.py``, with ``ledger.shapes``) tells the caller which fields are wrong, so it
 must only ever speak to a caller allowed to make the request: authorization comes first, here. Then the body:
 a media type other than JSON is 415, a body too large 413, one that is not UTF-8 JSON, or JSON nested deeper
 than any request of ours, 400, an integer too long for Python to read 422; all in the ledger's error shape,

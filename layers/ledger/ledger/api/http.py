@@ -10,7 +10,6 @@ from http import HTTPStatus
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
-from pydantic import BaseModel
 
 from ledger.api.gate import MAX_BODY_BYTES, NOT_READ, Access, screen
 from ledger.api.router import Event, InvalidParameters, Response, Router, rendered
@@ -133,8 +132,9 @@ def resolver(access: Access, max_body: int = MAX_BODY_BYTES) -> LedgerResolver:
     return LedgerResolver(access, max_body)
 
 
-def created(model: BaseModel) -> Response[Any]:
-    return Response(status_code=HTTPStatus.CREATED, content_type="application/json", body=model)
+def created(body: Any) -> Response[Any]:
+    """201 with ``body`` (a response dataclass) as JSON."""
+    return Response(status_code=HTTPStatus.CREATED, content_type="application/json", body=body)
 
 
 def lambda_handler(app: LedgerResolver) -> Callable[[dict[str, Any], Any], dict[str, Any]]:

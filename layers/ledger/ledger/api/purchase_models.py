@@ -2,84 +2,115 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
-from typing import Annotated, Literal
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Annotated, Literal
 
-from pydantic import ConfigDict, Field, HttpUrl
-
-from ledger.api.base import Model
 from ledger.domain.purchase import PaymentMode, Purchase, PurchaseStatus
-from ledger.payments.catalog import MAX_CREDITS, Catalog, Tier
-from ledger.usecases.purchase import NewPurchase
+from ledger.payments.catalog import MAX_CREDITS
+from ledger.shapes import HttpUrl, Request, Rule
+
+if TYPE_CHECKING:
+    from ledger.payments.catalog import Catalog
+    from ledger.usecases.purchase import NewPurchase
 
 
-class PackageOut(Model):
+@dataclass(kw_only=True)
+class PackageOut:
     id: str
     credits: int
-    price: int = Field(description="In the currency's minor unit (cents for usd).")
+    price: Annotated[int, Rule(description="In the currency's minor unit (cents for usd).")]
     currency: str
 
 
-class CustomOut(Model):
+@dataclass(kw_only=True)
+class Tier:
+    """Custom amounts from ``from_credits`` up cost ``price_per_1000`` minor units per 1,000 credits."""
+
+    from_credits: Annotated[int, Rule(ge=1)]
+    price_per_1000: Annotated[int, Rule(ge=1)]
+
+
+@dataclass(kw_only=True)
+class CustomOut:
     min_credits: int
     max_credits: int
-    tiers: list[Tier] = Field(
-        description="A custom amount costs its tier's price_per_1000 per 1,000 credits, rounded up, "
-        "capped by the larger offers (see price_rule)."
-    )
-    price_rule: Literal["tier_rate_capped_by_larger_offers"] = Field(
-        default="tier_rate_capped_by_larger_offers",
-        description="The price never falls as the amount rises: a custom amount costs its tier's rate, but "
-        "never more than the first amount of a later tier or a package of at least as many credits "
-        "(4,999 credits cost what 5,000 do).",
-    )
+    tiers: Annotated[
+        list[Tier],
+        Rule(
+            description="A custom amount costs its tier's price_per_1000 per 1,000 credits, rounded up, "
+            "capped by the larger offers (see price_rule)."
+        ),
+    ]
+    price_rule: Annotated[
+        Literal["tier_rate_capped_by_larger_offers"],
+        Rule(
+            description="The price never falls as the amount rises: a custom amount costs its tier's rate, but "
+            "never more than the first amount of a later tier or a package of at least as many credits "
+            "(4,999 credits cost what 5,000 do)."
+        ),
+    ] = "tier_rate_capped_by_larger_offers"
 
 
-class PackagesOut(Model):
+@dataclass(kw_only=True)
+class PackagesOut:
     items: list[PackageOut]
     custom: CustomOut
     currency: str
 
     @classmethod
     def of(cls, catalog: Catalog) -> PackagesOut:
+        custom = catalog.custom
         return cls(
-            items=[PackageOut(currency=catalog.currency, **p.model_dump()) for p in catalog.packages],
-            custom=CustomOut(**catalog.custom.model_dump()),
+            items=[
+                PackageOut(id=p.id, credits=p.credits, price=p.price, currency=catalog.currency)
+                for p in catalog.packages
+            ],
+            custom=CustomOut(
+                min_credits=custom.min_credits,
+                max_credits=custom.max_credits,
+                tiers=[
+                    Tier(from_credits=t.from_credits, price_per_1000=t.price_per_1000) for t in custom.tiers
+                ],
+            ),
             currency=catalog.currency,
         )
 
 
-class PurchaseIn(Model):
+@dataclass(kw_only=True)
+class PurchaseIn(Request):
     """Either ``package_id`` or ``credits`` (the use case checks, for library callers too)."""
 
-    model_config = ConfigDict(extra="forbid")
+    package_id: Annotated[str, Rule(max_length=64)] | None = None
+    credits: Annotated[
+        Annotated[int, Rule(strict=True, ge=1, le=MAX_CREDITS)] | None,
+        Rule(description="A custom amount, priced by the tier it falls in."),
+    ] = None
+    mode: Annotated[
+        PaymentMode,
+        Rule(
+            description="payment_intent: a client_secret for Stripe's Payment Element; "
+            "checkout: an embedded Checkout Session (needs return_url)."
+        ),
+    ] = "payment_intent"
+    return_url: Annotated[HttpUrl | None, Rule(description="Required for checkout.")] = None
 
-    package_id: Annotated[str, Field(max_length=64)] | None = None
-    credits: Annotated[int, Field(strict=True, ge=1, le=MAX_CREDITS)] | None = Field(
-        default=None, description="A custom amount, priced by the tier it falls in."
-    )
-    mode: PaymentMode = Field(
-        default="payment_intent",
-        description="payment_intent: a client_secret for Stripe's Payment Element; "
-        "checkout: an embedded Checkout Session (needs return_url).",
-    )
-    return_url: HttpUrl | None = Field(default=None, description="Required for checkout.")
 
-
-class FailureOut(Model):
+@dataclass(kw_only=True)
+class FailureOut:
     code: str | None
     message: str | None
     decline_code: str | None = None
 
 
-class PurchaseOut(Model):
+@dataclass(kw_only=True)
+class PurchaseOut:
     purchase_id: str
     account_id: str
     credits: int
-    amount: int = Field(description="The price, in the currency's minor unit.")
+    amount: Annotated[int, Rule(description="The price, in the currency's minor unit.")]
     currency: str
     status: PurchaseStatus
-    mode: str = Field(description="payment_intent, checkout, or auto_top_up (charged off-session).")
+    mode: Annotated[str, Rule(description="payment_intent, checkout, or auto_top_up (charged off-session).")]
     created_at: str
     paid_at: str | None = None
     payment_intent_id: str | None = None
@@ -110,30 +141,33 @@ class PurchaseOut(Model):
         )
 
 
+@dataclass(kw_only=True)
 class NewPurchaseOut(PurchaseOut):
-    client_secret: str | None = Field(
-        default=None, description="For Stripe.js: the PaymentIntent's or embedded Checkout Session's secret."
-    )
-    checkout_url: str | None = Field(
-        default=None, description="A hosted Checkout page, when Stripe gives one."
-    )
+    client_secret: Annotated[
+        str | None,
+        Rule(description="For Stripe.js: the PaymentIntent's or embedded Checkout Session's secret."),
+    ] = None
+    checkout_url: Annotated[
+        str | None, Rule(description="A hosted Checkout page, when Stripe gives one.")
+    ] = None
 
     @classmethod
     def made(cls, new: NewPurchase) -> NewPurchaseOut:
-        base = PurchaseOut.of(new.purchase).model_dump()
-        return cls(**base, client_secret=new.client_secret, checkout_url=new.checkout_url)
+        base = PurchaseOut.of(new.purchase)
+        return cls(**vars(base), client_secret=new.client_secret, checkout_url=new.checkout_url)
 
 
-class BillingPortalIn(Model):
-    model_config = ConfigDict(extra="forbid")
-
+@dataclass(kw_only=True)
+class BillingPortalIn(Request):
     return_url: HttpUrl
 
 
-class BillingPortalOut(Model):
+@dataclass(kw_only=True)
+class BillingPortalOut:
     url: str
 
 
-class WebhookOut(Model):
+@dataclass(kw_only=True)
+class WebhookOut:
     received: Literal[True] = True
     result: str

@@ -2,12 +2,13 @@
 API Gateway's (HTTP API, payload 2.0) shape.
 
 Routes are declared as with Powertools' event handler (``@app.post("/accounts/<account_id>/usage")``, a body
-parameter ``Annotated[Model, Body()]``, query parameters ``Annotated[int, Query(ge=1)] = 50``), and the
-validation errors are pydantic's, with the same locations (``("body", "amount")``, ``("query", "limit")``).
-It is our own because a function's cold start is mostly its imports: Powertools' event handler and its
-OpenAPI validation cost more than the ledger itself. The OpenAPI document is still Powertools': ``openapi()``
-declares the same routes on its resolver (``scripts/openapi.py``), so the document and the routes cannot
-drift apart.
+parameter ``Annotated[DebitIn, Body()]``, query parameters ``Annotated[int, Query(ge=1)] = 50``), and the
+validation errors are pydantic's, with the same locations (``("body", "amount")``, ``("query", "limit")``),
+written by ``ledger.shapes`` from the bodies' dataclasses. It is our own because a function's cold start is
+mostly its imports: Powertools' event handler and its OpenAPI validation, and pydantic itself, cost more than
+the ledger. The OpenAPI document is still Powertools': ``openapi()`` declares the same routes on its resolver
+with the pydantic models of the same dataclasses (``scripts/openapi.py``), so the document and the routes
+cannot drift apart.
 
 A route's parameters are read from its signature the first time it is called (each function serves few
 routes; the others cost nothing).
@@ -25,10 +26,8 @@ from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
 
-from pydantic import Field, TypeAdapter, ValidationError
-from pydantic_core import to_jsonable_python
-
 from ledger.api.gate import body_bytes
+from ledger.shapes import Invalid, Rule, jsonable, validate
 
 JSON = "application/json"
 # what a path parameter may hold: RFC 3986's unreserved and sub-delimiter characters, the unsafe ones API
@@ -103,7 +102,7 @@ class _Param:
     name: str
     where: str  # path, query or body
     key: str  # its name in the path, the query string or the error's location
-    adapter: TypeAdapter[Any] | None
+    hint: Any  # what validates its value (see ledger.shapes)
     required: bool
     default: Any
 
@@ -143,20 +142,19 @@ def _read_signature(func: Callable[..., Any], in_path: set[str]) -> typing.Itera
             markers = tuple(extra)
         body = next((m for m in markers if isinstance(m, Body)), None)
         if body is not None:
-            yield _Param(name, "body", name, TypeAdapter(base), required, default)
+            yield _Param(name, "body", name, base, required, default)
             continue
         query = next((m for m in markers if isinstance(m, Query)), None) or Query()
-        constrained = typing.Annotated[base, Field(**query.constraints)] if query.constraints else base
-        yield _Param(name, "query", query.alias or name, TypeAdapter(constrained), required, default)
+        constrained = typing.Annotated[base, Rule(**query.constraints)] if query.constraints else base
+        yield _Param(name, "query", query.alias or name, constrained, required, default)
 
 
 def _validate(param: _Param, value: Any, problems: list[dict[str, Any]]) -> Any:
-    assert param.adapter is not None
     located = ("body",) if param.where == "body" else ("query", param.key)
     try:
-        return param.adapter.validate_python(value)
-    except ValidationError as invalid:
-        for problem in invalid.errors(include_url=False):
+        return validate(param.hint, value)
+    except Invalid as invalid:
+        for problem in invalid.problems:
             problems.append({**problem, "loc": (*located, *problem["loc"])})
         return None
 
@@ -233,14 +231,21 @@ class Router:
         from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
         from aws_lambda_powertools.event_handler.openapi import params
 
-        documented = APIGatewayHttpResolver(enable_validation=True)
+        from ledger.api.documented import documented_doc
+
+        resolver = APIGatewayHttpResolver(enable_validation=True)
         for route in self.routes:
-            documented.route(route.path, route.method, **route.doc)(_as_powertools(route.func, params))
-        return documented
+            resolver.route(route.path, route.method, **documented_doc(route.doc))(
+                _as_powertools(route.func, params)
+            )
+        return resolver
 
 
 def _as_powertools(func: Callable[..., Any], params: Any) -> Callable[..., Any]:
-    """The route with its markers swapped for Powertools' own ``Body()`` and ``Query()``."""
+    """The route with its markers swapped for Powertools' own ``Body()`` and ``Query()``, and its dataclasses for
+    their pydantic models."""
+    from ledger.api.documented import documented
+
     hints = typing.get_type_hints(func, include_extras=True)
     signature = inspect.signature(func)
     parameters = []
@@ -256,28 +261,28 @@ def _as_powertools(func: Callable[..., Any], params: Any) -> Callable[..., Any]:
                 else m
                 for m in markers
             ]
-            hint = typing.Annotated[(base, *swapped)]
-        parameters.append(parameter.replace(annotation=hint))
-    returns = hints.get("return", signature.return_annotation)
+            hint = typing.Annotated[(documented(base), *swapped)]
+        parameters.append(parameter.replace(annotation=documented(hint)))
+    returns = documented(hints.get("return", signature.return_annotation))
     if typing.get_origin(returns) is Response:
         from aws_lambda_powertools.event_handler import Response as PowertoolsResponse
 
         returns = PowertoolsResponse[typing.get_args(returns)[0]]  # type: ignore[misc]
 
-    def documented(**kwargs: Any) -> Any:
+    def route(**kwargs: Any) -> Any:
         return func(**kwargs)
 
-    documented.__name__ = func.__name__
-    documented.__doc__ = func.__doc__
-    documented.__signature__ = signature.replace(parameters=parameters, return_annotation=returns)  # type: ignore[attr-defined]
-    return documented
+    route.__name__ = func.__name__
+    route.__doc__ = func.__doc__
+    route.__signature__ = signature.replace(parameters=parameters, return_annotation=returns)  # type: ignore[attr-defined]
+    return route
 
 
 def rendered(response: Response[Any]) -> dict[str, Any]:
-    """The API Gateway result: a JSON body serialized as pydantic would (datetimes in ISO 8601, models by alias)."""
+    """The API Gateway result: a JSON body written as pydantic would (datetimes in ISO 8601, fields by alias)."""
     body = response.body
     if body is not None and not isinstance(body, str | bytes):
-        body = json.dumps(to_jsonable_python(body, by_alias=True), separators=(",", ":"))
+        body = json.dumps(jsonable(body), separators=(",", ":"))
     headers = dict(response.headers or {})
     if response.content_type:
         headers["Content-Type"] = response.content_type

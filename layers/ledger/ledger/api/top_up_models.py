@@ -2,63 +2,74 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
+from typing import Annotated
 
-from pydantic import ConfigDict, Field, StrictBool, StrictInt
-
-from ledger.api.base import Model
 from ledger.domain.changes import from_epoch, iso
 from ledger.domain.top_up import MAX_AMOUNT, DisabledReason, ResultStatus, TopUp
+from ledger.shapes import Request, Rule, StrictBool, StrictInt
 
 
-class TopUpSettingsIn(Model):
-    model_config = ConfigDict(extra="forbid")
-
+@dataclass(kw_only=True)
+class TopUpSettingsIn(Request):
     enabled: StrictBool
-    threshold: StrictInt | None = Field(
-        default=None,
-        ge=0,
-        le=MAX_AMOUNT,
-        description="Top up when available falls below this many credits (0 to amount). Required to enable.",
-    )
-    amount: StrictInt | None = Field(
-        default=None, ge=1, le=MAX_AMOUNT, description="Credits bought per top-up. Required to enable."
-    )
-    payment_method_id: str | None = Field(
-        default=None,
-        pattern=r"^pm_[A-Za-z0-9_]{1,200}$",
-        description="A Stripe PaymentMethod to charge, attached to the account's customer. Default: the one "
-        "already set, else the card of the latest purchase.",
-    )
+    threshold: Annotated[
+        StrictInt | None,
+        Rule(
+            ge=0,
+            le=MAX_AMOUNT,
+            description="Top up when available falls below this many credits (0 to amount). Required to enable.",
+        ),
+    ] = None
+    amount: Annotated[
+        StrictInt | None,
+        Rule(ge=1, le=MAX_AMOUNT, description="Credits bought per top-up. Required to enable."),
+    ] = None
+    payment_method_id: Annotated[
+        str | None,
+        Rule(
+            pattern=r"^pm_[A-Za-z0-9_]{1,200}$",
+            description="A Stripe PaymentMethod to charge, attached to the account's customer. Default: the one "
+            "already set, else the card of the latest purchase.",
+        ),
+    ] = None
 
 
-class PaymentMethodOut(Model):
+@dataclass(kw_only=True)
+class PaymentMethodOut:
     id: str
     brand: str | None
     last4: str | None
 
 
-class LastResultOut(Model):
+@dataclass(kw_only=True)
+class LastResultOut:
     status: ResultStatus
-    purchase_id: str = Field(description="The top-up's purchase: GET /accounts/{id}/purchases/{purchase_id}.")
+    purchase_id: Annotated[
+        str, Rule(description="The top-up's purchase: GET /accounts/{id}/purchases/{purchase_id}.")
+    ]
     at: str
     code: str | None = None
     message: str | None = None
     decline_code: str | None = None
 
 
-class TopUpSettingsOut(Model):
+@dataclass(kw_only=True)
+class TopUpSettingsOut:
     enabled: bool
     threshold: int | None
     amount: int | None
     payment_method: PaymentMethodOut | None
-    disabled_reason: DisabledReason | None = Field(
-        description="Why auto top-up turned itself off: authentication_required, hard_decline or "
-        "repeated_failures. Cleared by enabling it again."
-    )
-    failures: int = Field(description="Failed charges in a row.")
-    retry_at: str | None = Field(description="After a failure: when the next charge may be tried.")
-    in_flight: bool = Field(description="A charge has started and has no outcome yet.")
+    disabled_reason: Annotated[
+        DisabledReason | None,
+        Rule(
+            description="Why auto top-up turned itself off: authentication_required, hard_decline or "
+            "repeated_failures. Cleared by enabling it again."
+        ),
+    ]
+    failures: Annotated[int, Rule(description="Failed charges in a row.")]
+    retry_at: Annotated[str | None, Rule(description="After a failure: when the next charge may be tried.")]
+    in_flight: Annotated[bool, Rule(description="A charge has started and has no outcome yet.")]
     last_attempt_at: str | None
     last_result: LastResultOut | None
 

@@ -2,28 +2,31 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
-from pydantic import ConfigDict, Field
-
-from ledger.api.base import Model
 from ledger.api.models import EntryOut
+from ledger.shapes import Request, Rule
 from ledger.usecases.debit_many import MAX_EVENTS, UsageResult
 
 
-class UsageBatchIn(Model):
-    model_config = ConfigDict(extra="forbid")
+@dataclass(kw_only=True)
+class UsageBatchIn(Request):
+    events: Annotated[
+        list[Any],
+        Rule(min_length=1, max_length=MAX_EVENTS),
+        Rule(
+            description=(
+                f"1 to {MAX_EVENTS} usage events, each {{account_id, amount, operation, idempotency_key, metadata?}} "
+                "with the rules of POST /accounts/{account_id}/usage; one that breaks them gets its own `invalid` "
+                "result and the others are applied."
+            )
+        ),
+    ]
 
-    events: Annotated[list[Any], Field(min_length=1, max_length=MAX_EVENTS)] = Field(
-        description=(
-            f"1 to {MAX_EVENTS} usage events, each {{account_id, amount, operation, idempotency_key, metadata?}} "
-            "with the rules of POST /accounts/{account_id}/usage; one that breaks them gets its own `invalid` "
-            "result and the others are applied."
-        )
-    )
 
-
-class UsageResultOut(Model):
+@dataclass(kw_only=True)
+class UsageResultOut:
     """One event's result. accepted / duplicate: the entry and the account's balance and available after;
     insufficient_credits: available (what was left for it, after the account's earlier events in the batch),
     requested and hard_limit; conflict / invalid: error and message."""
@@ -51,5 +54,6 @@ class UsageResultOut(Model):
         return cls(status=outcome.status, error=outcome.error.code, message=outcome.error.message, **details)
 
 
-class UsageBatchOut(Model):
-    results: list[UsageResultOut] = Field(description="One result per event, in request order.")
+@dataclass(kw_only=True)
+class UsageBatchOut:
+    results: Annotated[list[UsageResultOut], Rule(description="One result per event, in request order.")]
