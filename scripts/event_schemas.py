@@ -1,4 +1,5 @@
-"""Write docs/events/<name>.json: the JSON Schema of every notification's detail, from its pydantic model.
+"""Write docs/events/<name>.json: the JSON Schema of every notification's detail, from the pydantic model of its
+dataclass.
 
 python scripts/event_schemas.py          # rewrite the schemas
 python scripts/event_schemas.py --check  # exit 1 if any is out of date, missing or left over
@@ -13,6 +14,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "layers" / "ledger")]
 
+from ledger.api.documented import model_of  # noqa: E402
 from ledger.events.models import NOTIFICATIONS  # noqa: E402
 from ledger.events.publisher import SOURCE  # noqa: E402
 
@@ -27,7 +29,7 @@ def render() -> dict[str, str]:
             "$schema": "https://json-schema.org/draft/2020-12/schema",
             "description": f"EventBridge source {SOURCE!r}, detail-type {name!r}: the event's detail. "
             + " ".join((model.__doc__ or "").split()),
-            **model.model_json_schema(mode="serialization"),
+            **model_of(model).model_json_schema(mode="serialization"),
         }
         documents[f"{name}.json"] = json.dumps(schema, indent=2) + "\n"
     return documents

@@ -127,7 +127,7 @@ def test_outbox_items_are_published_exactly_as_written_and_only_when_inserted(
     transact([notification_put("acme", "credits_purchased", detail, NOW)])  # written again: not an INSERT
     [published] = notifications.pump()
     assert (published["source"], published["detail-type"]) == (SOURCE, "credits_purchased")
-    assert published["detail"] == detail.model_dump(mode="json")
+    assert published["detail"] == detail.detail()
     assert published["detail"]["id"] == detail.id
 
 

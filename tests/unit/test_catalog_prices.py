@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from ledger.payments.catalog import DEFAULT, MAX_CREDITS, Catalog
 
-CATALOG = Catalog.model_validate(DEFAULT)
+CATALOG = Catalog(**DEFAULT)
 
 
 @pytest.mark.parametrize(
@@ -45,13 +45,11 @@ tiers = st.lists(st.integers(1, 5_000), min_size=1, max_size=4).map(
 @settings(max_examples=50)
 @given(tiers, st.integers(1, MAX_CREDITS - 1))
 def test_any_tiered_catalog_prices_monotonically(tier_list: list, credits: int) -> None:
-    catalog = Catalog.model_validate(
-        {"packages": [], "custom": {"min_credits": 1, "max_credits": MAX_CREDITS, "tiers": tier_list}}
-    )
+    catalog = Catalog(packages=[], custom={"min_credits": 1, "max_credits": MAX_CREDITS, "tiers": tier_list})
     assert catalog.custom_price(credits) <= catalog.custom_price(credits + 1)
 
 
 def test_a_package_that_costs_more_than_more_credits_is_refused() -> None:
     bad = {**DEFAULT, "packages": [{"id": "small", "credits": 1_000, "price": 5_000}]}
     with pytest.raises(ValueError, match="costs more"):
-        Catalog.model_validate(bad)
+        Catalog(**bad)

@@ -31,7 +31,7 @@ def notification_put(account_id: str, name: str, detail: Notification, now: date
         "pk": schema.account_pk(account_id),
         "sk": outbox_sk(detail.id),
         "detail_type": name,
-        "detail": detail.model_dump(mode="json"),
+        "detail": detail.detail(),
         "created_at": iso(now),
         "ttl": epoch(now + OUTBOX_TTL),
     }

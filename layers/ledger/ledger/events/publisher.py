@@ -36,7 +36,7 @@ class Outgoing:
 
     @classmethod
     def of(cls, notification: Notification, time: datetime) -> Outgoing:
-        return cls(notification.name, notification.model_dump(mode="json"), time)
+        return cls(notification.name, notification.detail(), time)
 
 
 class PublishFailed(Exception):

@@ -22,8 +22,8 @@ from ledger.usecases.limits import low_balance_threshold
 if TYPE_CHECKING:
     from ledger.events.models import CreditsExpired, Notification
 
-# The notification models (pydantic) are imported only when a write announces something: most writes
-# announce nothing, and the notifications function then starts without loading pydantic.
+# The notification classes are imported only when a write announces something: most writes announce
+# nothing, and the notifications function then starts without them.
 
 
 def account_notifications(

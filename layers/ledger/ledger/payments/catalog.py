@@ -11,60 +11,65 @@ CREDIT_CATALOG environment variable (the template's CreditCatalog parameter) and
 
 from __future__ import annotations
 
+import json
 from functools import cache
-
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from typing import Annotated, Any, ClassVar
 
 from ledger import settings
 from ledger.domain.errors import InvalidRequest, NotFound
+from ledger.shapes import Closed, Rule, checked
 
 MAX_CREDITS = 100_000
 PRICE_RULE = "tier_rate_capped_by_larger_offers"
 
 
-class Package(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
+@checked
+class Package(Closed):
+    strict: ClassVar[bool] = True
 
-    id: str = Field(pattern=r"^[A-Za-z0-9_\-]{1,64}$")
-    credits: int = Field(ge=1, le=MAX_CREDITS)
-    price: int = Field(ge=1)
+    id: Annotated[str, Rule(pattern=r"^[A-Za-z0-9_\-]{1,64}$")]
+    credits: Annotated[int, Rule(ge=1, le=MAX_CREDITS)]
+    price: Annotated[int, Rule(ge=1)]
 
 
-class Tier(BaseModel):
+@checked
+class Tier(Closed):
     """Custom amounts from ``from_credits`` up cost ``price_per_1000`` minor units per 1,000 credits."""
 
-    model_config = ConfigDict(extra="forbid", strict=True)
+    strict: ClassVar[bool] = True
 
-    from_credits: int = Field(ge=1)
-    price_per_1000: int = Field(ge=1)
+    from_credits: Annotated[int, Rule(ge=1)]
+    price_per_1000: Annotated[int, Rule(ge=1)]
 
 
-class Custom(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
+@checked
+class Custom(Closed):
+    strict: ClassVar[bool] = True
 
-    min_credits: int = Field(ge=1, le=MAX_CREDITS)
-    max_credits: int = Field(ge=1, le=MAX_CREDITS)
-    tiers: list[Tier] = Field(min_length=1)
+    min_credits: Annotated[int, Rule(ge=1, le=MAX_CREDITS)]
+    max_credits: Annotated[int, Rule(ge=1, le=MAX_CREDITS)]
+    tiers: Annotated[list[Tier], Rule(min_length=1)]
 
-    @model_validator(mode="after")
-    def _ordered(self) -> Custom:
+    def __post_init__(self) -> None:
         if self.min_credits > self.max_credits:
             raise ValueError("min_credits must not exceed max_credits")
         starts = [t.from_credits for t in self.tiers]
         if starts != sorted(set(starts)) or starts[0] > self.min_credits:
             raise ValueError("tiers must be in increasing from_credits order, the first covering min_credits")
-        return self
 
 
-class Catalog(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
+@checked
+class Catalog(Closed):
+    """Made from a deployment's JSON (``Catalog(**document)``): every field checked, strictly, then the rules
+    between them."""
 
-    currency: str = Field(default="usd", pattern=r"^[a-z]{3}$")
+    strict: ClassVar[bool] = True
+
+    currency: Annotated[str, Rule(pattern=r"^[a-z]{3}$")] = "usd"
     packages: list[Package]
     custom: Custom
 
-    @model_validator(mode="after")
-    def _monotonic(self) -> Catalog:
+    def __post_init__(self) -> None:
         """No package costs more than an offer of more credits (another package, or a custom amount)."""
         for package in self.packages:
             larger = [p.price for p in self.packages if p.credits > package.credits]
@@ -72,7 +77,6 @@ class Catalog(BaseModel):
                 larger.append(self._price(max(package.credits + 1, self.custom.min_credits)))
             if larger and package.price > min(larger):
                 raise ValueError(f"package {package.id!r} costs more than an offer of more credits")
-        return self
 
     def package(self, package_id: str) -> Package:
         for package in self.packages:
@@ -133,8 +137,10 @@ DEFAULT = {
 
 @cache
 def _parse(document: str, currency: str) -> Catalog:
-    data = Catalog.model_validate_json(document) if document.strip() else Catalog.model_validate(DEFAULT)
-    return data.model_copy(update={"currency": currency}) if currency else data
+    data: dict[str, Any] = json.loads(document) if document.strip() else DEFAULT
+    if not isinstance(data, dict):
+        raise ValueError("the catalog must be a JSON object")
+    return Catalog(**({**data, "currency": currency} if currency else data))
 
 
 def catalog() -> Catalog:
