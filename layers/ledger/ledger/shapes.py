@@ -1,18 +1,19 @@
-"""The API's bodies and parameters as plain dataclasses: checked and written here, with pydantic's rules and
-messages, without importing pydantic.
+"""Bodies as plain dataclasses, checked and written here with pydantic's rules and messages, without
+importing pydantic.
 
 A function's cold start is mostly its imports, and pydantic's alone (with its models built) was about a third
-of the bare handler's. So the request and response bodies are dataclasses whose fields carry pydantic's
-``Field`` arguments in a ``Rule`` (``Annotated[int, Rule(strict=True, ge=1)]``), and this module checks a
-request against them as pydantic would: the same rules, error types, messages and locations
-(``tests/unit/test_shapes.py`` holds every request body to pydantic's own answers). The OpenAPI document is
-still pydantic's: ``ledger.api.documented`` turns each dataclass into the pydantic model it describes.
+of the bare handler's. So the API's request and response bodies, the notifications' details and the catalog
+are dataclasses whose fields carry pydantic's ``Field`` arguments in a ``Rule``
+(``Annotated[int, Rule(strict=True, ge=1)]``), and this module checks a value against them as pydantic would:
+the same rules, error types, messages and locations (``tests/unit/test_shapes.py`` holds every request body
+and query parameter to pydantic's own answers). The OpenAPI document and the event schemas are still
+pydantic's: ``ledger.api.documented`` turns each dataclass into the pydantic model it describes.
 
 What is checked, as pydantic checks it: integers (strict: only an int; otherwise, as in pydantic's default
-mode, also a string of digits, which is how a query parameter arrives), strings (length in characters, a pattern whose ``$`` is the end of the text), strict
-booleans, literals, optional values, dicts, lists, nested bodies (extra fields refused in a ``Request``),
-dates and datetimes in ISO 8601 or as Unix timestamps. URLs are checked by ``pydantic_core``, imported only
-when a request carries one.
+mode, also a string of digits, which is how a query parameter arrives), strings (length in characters, a
+pattern whose ``$`` is the end of the text), strict booleans, literals, optional values, dicts, lists, nested
+bodies (undeclared fields refused in a ``Closed`` one), dates and datetimes in ISO 8601 or as Unix
+timestamps. URLs are checked by ``pydantic_core``, imported only when a request carries one.
 """
 
 from __future__ import annotations
@@ -195,7 +196,11 @@ def _int_of_float(value: float, loc: Loc, problems: Problems) -> Any:
 
 _INT_TEXT = re.compile(r"[+-]?[0-9]+(?:_[0-9]+)*(?:\.0+)?")
 # what pydantic strips around a number: Rust's whitespace (Python's str.strip() also strips \x1c-\x1f)
-_WHITESPACE = " \t\n\r\x0b\x0c\x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+_WHITESPACE = (
+    " \t\n\r\x0b\x0c\x85\xa0\u1680"
+    + "".join(map(chr, range(0x2000, 0x200B)))
+    + "\u2028\u2029\u202f\u205f\u3000"
+)
 
 
 def _int_of_string(value: str, loc: Loc, problems: Problems) -> Any:
@@ -245,9 +250,8 @@ def _plural(count: int, word: str) -> str:
 def _string(rules: dict[str, Any]) -> Check:
     shortest, longest, pattern = rules.get("min_length"), rules.get("max_length"), rules.get("pattern")
     # pydantic's patterns are Rust regexes, whose $ is the end of the text (Python's also matches before a
-    # final newline)
+    # final newline); ours use explicit ASCII classes, which both read alike
     compiled = re.compile(re.sub(r"(?<!\\)\$$", r"\\Z", pattern)) if pattern else None
-
     constrained = shortest is not None or longest is not None or pattern is not None
 
     def check(value: Any, loc: Loc, problems: Problems) -> Any:
