@@ -204,7 +204,7 @@ _WHITESPACE = (
 
 
 def _int_of_string(value: str, loc: Loc, problems: Problems) -> Any:
-    if not _unicode(value):
+    if not is_text(value):
         _problem(problems, "string_unicode", loc, _NOT_UNICODE, value)
         return None
     text = value.strip(_WHITESPACE)
@@ -257,7 +257,7 @@ def _string(rules: dict[str, Any]) -> Check:
     def check(value: Any, loc: Loc, problems: Problems) -> Any:
         if type(value) is not str:
             _problem(problems, "string_type", loc, "Input should be a valid string", value)
-        elif constrained and not _unicode(value):
+        elif constrained and not is_text(value):
             _problem(problems, "string_unicode", loc, _NOT_UNICODE, value)
         elif shortest is not None and len(value) < shortest:
             message = f"String should have at least {_plural(shortest, 'character')}"
@@ -283,7 +283,7 @@ def _literal(expected: tuple[Any, ...]) -> Check:
         for allowed in expected:
             if type(value) is type(allowed) and value == allowed:
                 return value
-        if type(value) is str and not _unicode(value):
+        if type(value) is str and not is_text(value):
             _problem(problems, "string_unicode", loc, _NOT_UNICODE, value)
             return None
         _problem(problems, "literal_error", loc, f"Input should be {listed}", value, expected=listed)
@@ -437,7 +437,6 @@ _DECIMAL = re.compile(r"[+-]?(?=\.?\d)\d*\.\d*(?:[eE][+-]?\d+)?", re.ASCII)
 # a Unix timestamp above this is in milliseconds (pydantic's rule)
 _MILLISECONDS_FROM = 20_000_000_000
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_AFTER_9999 = "dates after 9999 are not supported as unix timestamps"
 
 
 def _zone(text: str | None) -> timezone | bool | None:
@@ -521,8 +520,9 @@ def _parse_datetime(value: str) -> datetime | None:
 _NOT_UNICODE = "Input should be a valid string, unable to parse raw data as a unicode string"
 
 
-def _unicode(value: str) -> bool:
-    """Whether ``value`` is text pydantic can read: no lone surrogate (JSON's "\\ud800" gives one)."""
+def is_text(value: str) -> bool:
+    """Whether ``value`` can be written as UTF-8, as pydantic reads text: no lone surrogate (JSON's "\\ud800"
+    gives one)."""
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
@@ -530,47 +530,51 @@ def _unicode(value: str) -> bool:
     return True
 
 
-def _moment(
-    value: Any, loc: Loc, problems: Problems, strict: bool, kind: str, message: str
-) -> datetime | None:
-    """``value`` read as a moment, or None with its problem written (``kind`` and ``message`` for one that
-    cannot be read)."""
+@dataclasses.dataclass(frozen=True)
+class _Problems:
+    """How pydantic names what is wrong with a date or datetime: (type, message) of each case."""
+
+    wrong_type: tuple[str, str]
+    unreadable_text: tuple[str, str]
+    unreadable_number: tuple[str, str]
+
+
+_AFTER_9999 = "dates after 9999 are not supported as unix timestamps"
+_DATETIME_PROBLEMS = _Problems(
+    ("datetime_type", "Input should be a valid datetime"),
+    ("datetime_from_date_parsing", "Input should be a valid datetime or date"),
+    ("datetime_parsing", f"Input should be a valid datetime, {_AFTER_9999}"),
+)
+_DATE_PROBLEMS = _Problems(
+    ("date_type", "Input should be a valid date"),
+    ("date_from_datetime_parsing", "Input should be a valid date or datetime"),
+    ("date_from_datetime_parsing", f"Input should be a valid date or datetime, {_AFTER_9999}"),
+)
+
+
+def _moment(value: Any, loc: Loc, problems: Problems, strict: bool, named: _Problems) -> datetime | None:
+    """``value`` read as a moment, or None with its problem written as ``named`` says."""
     if type(value) is datetime:
         return value
     if type(value) in (int, float) and not strict:
-        moment = _from_number(value)
-        if moment is None:
-            number_kind = "datetime_parsing" if kind.startswith("datetime") else kind
-            number_message = message.replace(" or date", "") if kind.startswith("datetime") else message
-            _problem(problems, number_kind, loc, f"{number_message}, {_AFTER_9999}", value)
-        return moment
-    if type(value) is str and not strict:
-        if not _unicode(value):
+        moment, unreadable = _from_number(value), named.unreadable_number
+    elif type(value) is str and not strict:
+        if not is_text(value):
             _problem(problems, "string_unicode", loc, _NOT_UNICODE, value)
             return None
-        moment = _parse_datetime(value)
-        if moment is None:
-            _problem(problems, kind, loc, message, value)
-        return moment
-    return None
+        moment, unreadable = _parse_datetime(value), named.unreadable_text
+    else:
+        moment, unreadable = None, named.wrong_type
+    if moment is None:
+        kind, message = unreadable
+        _problem(problems, kind, loc, message, value)
+    return moment
 
 
 def _datetime(aware: bool, strict: bool) -> Check:
     def check(value: Any, loc: Loc, problems: Problems) -> Any:
-        before = len(problems)
-        moment = _moment(
-            value,
-            loc,
-            problems,
-            strict,
-            "datetime_from_date_parsing",
-            "Input should be a valid datetime or date",
-        )
-        if moment is None:
-            if len(problems) == before:
-                _problem(problems, "datetime_type", loc, "Input should be a valid datetime", value)
-            return None
-        if aware and moment.tzinfo is None:
+        moment = _moment(value, loc, problems, strict, _DATETIME_PROBLEMS)
+        if moment is not None and aware and moment.tzinfo is None:
             _problem(problems, "timezone_aware", loc, "Input should have timezone info", value)
             return None
         return moment
@@ -581,13 +585,8 @@ def _datetime(aware: bool, strict: bool) -> Check:
 def _date(value: Any, loc: Loc, problems: Problems) -> Any:
     if type(value) is date:
         return value
-    before = len(problems)
-    moment = _moment(
-        value, loc, problems, False, "date_from_datetime_parsing", "Input should be a valid date or datetime"
-    )
+    moment = _moment(value, loc, problems, False, _DATE_PROBLEMS)
     if moment is None:
-        if len(problems) == before:
-            _problem(problems, "date_type", loc, "Input should be a valid date", value)
         return None
     if moment.timetz().replace(tzinfo=None) != datetime.min.time():
         message = "Datetimes provided to dates should have zero time - e.g. be exact dates"

@@ -19,6 +19,7 @@ from typing import Any, Literal
 
 from ledger.api import auth
 from ledger.domain.errors import Forbidden
+from ledger.shapes import is_text
 
 Access = Literal["account", "service", "signed_in", "public"]
 """account: the JWT's owner or admin of the path's account; service: IAM-signed; signed_in: any JWT (the
@@ -78,23 +79,15 @@ def _depth_and_text(value: Any) -> tuple[int, bool]:
         if isinstance(item, dict):
             deepest = max(deepest, depth)
             for key, inner in item.items():
-                if not _is_text(key):
+                if not is_text(key):
                     return deepest, False
                 stack.append((inner, depth + 1))
         elif isinstance(item, list):
             deepest = max(deepest, depth)
             stack.extend((inner, depth + 1) for inner in item)
-        elif isinstance(item, str) and not _is_text(item):
+        elif isinstance(item, str) and not is_text(item):
             return deepest, False
     return deepest, True
-
-
-def _is_text(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def screen_body(

@@ -5,7 +5,7 @@ imports only the ones it serves."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Annotated
 
 from ledger.domain.amounts import MAX_AMOUNT, MAX_LIMIT
@@ -95,19 +95,7 @@ class EntryOut:
 
     @classmethod
     def of(cls, entry: Entry) -> EntryOut:
-        return cls(  # the public fields of the ledger's entry
-            id=entry.id,
-            type=entry.type,  # type: ignore[arg-type]  # an EntryType
-            amount=entry.amount,
-            balance_after=entry.balance_after,
-            created_at=entry.created_at,
-            operation=entry.operation,
-            reference=entry.reference,
-            description=entry.description,
-            hold_id=entry.hold_id,
-            grant_id=entry.grant_id,
-            metadata=entry.metadata,
-        )
+        return cls(**{f.name: getattr(entry, f.name) for f in fields(cls)})  # the entry's public fields
 
 
 @dataclass(kw_only=True)

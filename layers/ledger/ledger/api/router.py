@@ -261,7 +261,7 @@ def _as_powertools(func: Callable[..., Any], params: Any) -> Callable[..., Any]:
                 else m
                 for m in markers
             ]
-            hint = typing.Annotated[(documented(base), *swapped)]
+            hint = typing.Annotated[(base, *swapped)]
         parameters.append(parameter.replace(annotation=documented(hint)))
     returns = documented(hints.get("return", signature.return_annotation))
     if typing.get_origin(returns) is Response:
