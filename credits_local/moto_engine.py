@@ -17,8 +17,9 @@ The server also answers faster than moto 5.2.5 does by itself, with the same ans
 - moto writes every answer by walking botocore's description of the operation's output, member by member:
   for items that costs several times the operation itself. DynamoDB's item operations and the stream's
   records are already in their wire shape when moto answers them, so they are written with ``json``.
-- moto's Query of a table (not an index) sorts every item of the table, then keeps one partition's: it
-  reads that partition only.
+- moto's Query of a table (not an index) sorts every item of the table, then keeps one partition's, and
+  weighs every item of that partition against the 1 MB page, in range or not: it reads the items in range of
+  that partition only.
 - moto lists its own package directory on disk for every request it routes: the list is read once.
 
     with moto_server() as url:
@@ -165,8 +166,9 @@ def answer_items_in_plain_json() -> None:
 
 
 def query_one_partition() -> None:
-    """Patch moto so that a Query of a table reads the partition it names instead of the whole table, sorted.
-    The query keeps only that partition's items and sorts them by sort key either way."""
+    """Patch moto so that a Query of a table reads the items its key condition names (the partition, and the
+    sort keys in range) instead of the whole table, sorted. The query keeps only those items and sorts them by
+    sort key either way; moto would also add up the size of every other item of the partition on the way."""
     from moto.dynamodb.models.table import Table
 
     stock_query, stock_all_items = Table.query, Table.all_items
@@ -179,13 +181,30 @@ def query_one_partition() -> None:
         partition = getattr(asked, "partition", None)
         if partition is None or partition[0] is not self:
             return stock_all_items(self)
-        return list(self.items.get(partition[1], {}).values())
+        _, hash_key, comparison, bounds = partition
+        items = list(self.items.get(hash_key, {}).values())
+        if not comparison:
+            return items
+        in_range: list[Any] = []
+        outside: list[Any] = []
+        for item in items:
+            (in_range if item.range_key.compare(comparison, bounds) else outside).append(item)
+        if not in_range:
+            return []
+        # and the nearest item on either side: moto answers a page that reached its Limit with a last key
+        # when one more item of the partition follows, in range or not
+        low = min(item.range_key for item in in_range)
+        below = [item for item in outside if item.range_key < low]
+        above = [item for item in outside if low < item.range_key]
+        neighbours = [max(below, key=lambda i: i.range_key)] if below else []
+        neighbours += [min(above, key=lambda i: i.range_key)] if above else []
+        return in_range + neighbours
 
     def query(self: Any, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
-        index_name = parameters.bind(self, hash_key, *args, **kwargs).arguments.get("index_name")
-        if index_name or self.range_key_attr is None:
+        arguments = parameters.bind(self, hash_key, *args, **kwargs).arguments
+        if arguments.get("index_name") or self.range_key_attr is None:
             return stock_query(self, hash_key, *args, **kwargs)
-        asked.partition = (self, hash_key)
+        asked.partition = (self, hash_key, arguments.get("range_comparison"), arguments.get("range_objs"))
         try:
             return stock_query(self, hash_key, *args, **kwargs)
         finally:

@@ -159,6 +159,13 @@ def test_a_query_of_one_partition_answers_as_moto_does(queries: list[tuple[Any, 
             ScanIndexForward=forward,
             Limit=3,
         )
+        for comparison in ("<", ">="):  # a range with items on one side only
+            every_page(
+                KeyConditionExpression=f"pk = :pk AND sk {comparison} :hold",
+                ExpressionAttributeValues={**account_b, ":hold": {"S": "hold#"}},
+                ScanIndexForward=forward,
+                Limit=3,
+            )
     every_page(KeyConditionExpression="pk = :pk", ExpressionAttributeValues={":pk": {"S": "nobody"}})
     every_page(
         IndexName="due",
@@ -167,7 +174,7 @@ def test_a_query_of_one_partition_answers_as_moto_does(queries: list[tuple[Any, 
         Limit=5,
     )
 
-    assert len(queries) == 20  # every page of every query above
+    assert len(queries) == 30  # every page of every query above
     for (items, scanned, last_key), (stock_items, stock_scanned, stock_last_key) in queries:
         assert [i.to_json() for i in items] == [i.to_json() for i in stock_items]
         assert (scanned, last_key) == (stock_scanned, stock_last_key)
