@@ -184,3 +184,33 @@ def test_a_publisher_failure_mid_batch_reports_only_the_failed_record(
     for e in published:
         ids[e["detail"]["account_id"]].add(e["detail"]["id"])
     assert all(len(same) == 1 for same in ids.values())
+
+
+def settle_in_several_steps(notifications: Notifications, lasting: int) -> list[str]:
+    """An account of ``lasting`` credits that do not expire, 30 grants of 10 that expire at one moment and 20
+    holds of 10 that lapse one second later: available is ``lasting + 100`` before, ``lasting`` after. Settling
+    it takes several steps (24 grants and 12 holds at most each), the first expiring grants before the holds
+    that lapsed with them are released. Returns what the settlement announced besides the expiries."""
+    ledger.grant("acme", lasting, "purchase", "lasting", now=NOW)
+    for n in range(30):
+        ledger.grant("acme", 10, "promotional", f"g{n}", expires_at=NOW + timedelta(hours=1), now=NOW)
+    for n in range(20):
+        ledger.place_hold("acme", 10, f"h{n}", expires_in_seconds=3601, now=NOW)
+    notifications.pump()
+    sweep(NOW + timedelta(hours=2))
+    kinds = notifications.kinds()
+    assert kinds.count("credits_expired") == 30
+    assert ledger.balance_card("acme", now=NOW + timedelta(hours=2)).account.available == lasting
+    return [kind for kind in kinds if kind != "credits_expired"]
+
+
+def test_a_settlement_in_several_steps_crosses_nothing_between_its_steps(
+    notifications: Notifications,
+) -> None:
+    # 220 available before, 120 after, and below 100 after its first step
+    assert settle_in_several_steps(notifications, lasting=120) == []
+
+
+def test_a_settlement_in_several_steps_that_ends_low_announces_it_once(notifications: Notifications) -> None:
+    # 150 available before, 50 after: low once; not depleted, though its first step leaves less than 0
+    assert settle_in_several_steps(notifications, lasting=50) == ["credit_balance_low"]

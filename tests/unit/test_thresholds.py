@@ -77,3 +77,14 @@ def test_the_accounts_own_threshold_wins_then_auto_top_ups_then_the_default(
     expected = own if own is not None else top_up if top_up is not None else default
     assert threshold_in_force(own, top_up, default) == expected
     assert threshold_in_force(None, None, default) == default
+
+
+def test_a_settlement_of_several_steps_asks_for_a_top_up_once_from_before_it_to_after_it() -> None:
+    """Its steps ask for nothing; its last step crosses from the available before its first."""
+    item = {"balance": 1000, "held": 0, "top_up_threshold": 100, "seq": 9}
+    settling = {**item, "balance": 40, "settling_from": 300}  # a step between: 40, below the threshold
+    assert crossing("a", item, settling) is None
+    assert crossing("a", settling, {**item, "balance": 50}) is not None  # 300 before it, 50 after: once
+    assert crossing("a", settling, {**item, "balance": 500}) is None  # 300 before it, 500 after: nothing
+    already_low = {**settling, "settling_from": 60}
+    assert crossing("a", already_low, {**item, "balance": 50}) is None  # low before it: no new crossing

@@ -5,7 +5,9 @@
 - ``credit_balance_depleted``: available went from above the floor to at or down to it.
 
 Each is a crossing between the two images, so staying low fires nothing and every new crossing fires once.
-A write that does not advance ``seq`` (a limits change) keeps the seq of the write before it.
+A settlement of several steps is one write here: its steps cross nothing, its last step crosses from the
+figures before its first (store/account_item.py). A write that does not advance ``seq`` (a limits change) keeps
+the seq of the write before it.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from ledger.domain.changes import Change, from_epoch
 from ledger.domain.thresholds import crossed_below
 from ledger.journal import entries_of
-from ledger.store.account_item import parse_account
+from ledger.store.account_item import available_before, parse_account, settling
 from ledger.store.batches import holds_no_changes
 from ledger.usecases.limits import low_balance_threshold
 
@@ -39,12 +41,15 @@ def account_notifications(
         "available": after.available,
         "hard_limit": after.hard_limit,
     }
+    if settling(new):
+        return notifications
+    start = available_before(before, old)
     threshold = low_balance_threshold(after)
-    if crossed_below(before.available, low_balance_threshold(before), after.available, threshold):
+    if crossed_below(start, low_balance_threshold(before), after.available, threshold):
         from ledger.events.models import CreditBalanceLow
 
         notifications.append(CreditBalanceLow(threshold=threshold, **figures))
-    if before.available > before.hard_limit and after.available <= after.hard_limit:
+    if start > before.hard_limit and after.available <= after.hard_limit:
         from ledger.events.models import CreditBalanceDepleted
 
         notifications.append(CreditBalanceDepleted(**figures))

@@ -16,6 +16,8 @@ PENDING_BASE_PREFIX = "b#"
 PENDING_ARRIVAL_PREFIX = "s#"
 DAILY_SPEND_PREFIX = "sd_"
 MAX_PENDING = 4  # grants arrived since the last settlement; the next one settles first
+# available before a settlement of several steps, kept from its first step until its last one removes it
+SETTLING_FROM = "settling_from"
 
 
 def _short(grant_id: str) -> str:
@@ -75,3 +77,17 @@ def parse_account(account_id: str, item: dict[str, Any] | None) -> Account:
         shards=item.get("shards", 0),
         allotted=item.get("allotted", 0),
     )
+
+
+def settling(item: dict[str, Any]) -> bool:
+    """Whether this account image is in the middle of a settlement of several steps."""
+    return SETTLING_FROM in item
+
+
+def available_before(account: Account, item: dict[str, Any] | None) -> int:
+    """Available as a write that crosses a threshold starts from: the account's before a settlement of several
+    steps on the write that ends it, so that its steps cross as one write (lapsed holds released in a later
+    step than the grants that expired with them do not make available look low between)."""
+    if item is not None and SETTLING_FROM in item:
+        return int(item[SETTLING_FROM])
+    return account.available

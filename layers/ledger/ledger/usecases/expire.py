@@ -11,6 +11,8 @@ writes in steps of at most one transaction each: first the consumption, 32 used-
 (``materialize``), then the expiries, 24 grants and 12 holds at a time, the ``due`` guard staying in the past
 until the last step. Each step is conditioned on the account's settlement and arrival counters (and, when it
 expires, on its consumption and guard as read), so a concurrent change makes it read again and start over.
+The steps before the last keep the account's available from before the settlement (``settling_from``): only
+the last step crosses a threshold, for notifications and auto top-up alike.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from ledger.domain.errors import Busy
 from ledger.domain.grants import Grant
 from ledger.domain.settlement import DuePlan, plan_due
 from ledger.store import schema, table
-from ledger.store.account_item import pending_arrival_attr, pending_base_attr
+from ledger.store.account_item import SETTLING_FROM, pending_arrival_attr, pending_base_attr
 from ledger.store.grants import GrantRead, grant_key, read_grants
 from ledger.store.holds import lapsed_and_next
 from ledger.store.results import read_account
@@ -133,7 +135,8 @@ def _step(account_id: str, now: datetime, expire: bool, token: str | None) -> tu
     if expiring_step and not plan.expiring and not plan.expired_holds and plan.due == account.due:
         return NOTHING, False  # nothing due (a sweep read a stale index entry, or another settled it)
     changes = _changes(account_id, plan, now)
-    actions = [_account_update(account, read, grants, plan, changes, expiring_step, token)]
+    more = read.partial or (expiring_step and plan.due is not None and plan.due <= at)
+    actions = [_account_update(account, read, grants, plan, changes, expiring_step, token, more)]
     actions += _grant_writes(account_id, grants, plan)
     for hold in plan.expired_holds:
         record = Expr().when("{a_status} = {open}", a_status="status", open="open")
@@ -141,7 +144,6 @@ def _step(account_id: str, now: datetime, expire: bool, token: str | None) -> tu
         actions.append(record.update({"pk": schema.account_pk(account_id), "sk": schema.hold_sk(hold.id)}))
         actions.append(delete(hold_expiry_key(account_id, hold.id, hold.expires_at)))
     transact(actions)
-    more = read.partial or (expiring_step and plan.due is not None and plan.due <= at)
     return Settled(expired=plan.expired, released=plan.released, changes=changes), more
 
 
@@ -181,6 +183,7 @@ def _account_update(
     changes: list[Change],
     expiring: bool,
     token: str | None,
+    more: bool,
 ) -> dict[str, Any]:
     expr = Expr().counter_is("settlements", account.settlements).counter_is("arrived", account.arrived)
     expr.add("settlements", 1)
@@ -227,6 +230,10 @@ def _account_update(
             expr.remove("due").remove("due_pk")
         else:
             expr.set("due", plan.due).set("due_pk", schema.DUE_PK)
+    if more and expiring:  # available before the settlement, for its last step to cross from
+        expr.set_if_absent(SETTLING_FROM, account.available)
+    elif not more:
+        expr.remove(SETTLING_FROM)
     if changes:
         stamp(expr, changes)
     return expr.update(account_key(account.account_id))
