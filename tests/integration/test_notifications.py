@@ -18,6 +18,7 @@ from ledger.events.outbox import notification_put
 from ledger.events.publisher import SOURCE
 from ledger.events.publisher import client as events_client
 from ledger.store.writes import transact
+from ledger.usecases import expire as expire_module
 from ledger.usecases.sweep import sweep
 from tests.conftest import TABLE
 
@@ -186,17 +187,22 @@ def test_a_publisher_failure_mid_batch_reports_only_the_failed_record(
     assert all(len(same) == 1 for same in ids.values())
 
 
-def settle_in_several_steps(notifications: Notifications, lasting: int) -> list[str]:
+def due_in_several_steps(notifications: Notifications, lasting: int) -> None:
     """An account of ``lasting`` credits that do not expire, 30 grants of 10 that expire at one moment and 20
     holds of 10 that lapse one second later: available is ``lasting + 100`` before, ``lasting`` after. Settling
     it takes several steps (24 grants and 12 holds at most each), the first expiring grants before the holds
-    that lapsed with them are released. Returns what the settlement announced besides the expiries."""
+    that lapsed with them are released."""
     ledger.grant("acme", lasting, "purchase", "lasting", now=NOW)
     for n in range(30):
         ledger.grant("acme", 10, "promotional", f"g{n}", expires_at=NOW + timedelta(hours=1), now=NOW)
     for n in range(20):
         ledger.place_hold("acme", 10, f"h{n}", expires_in_seconds=3601, now=NOW)
     notifications.pump()
+
+
+def settle_in_several_steps(notifications: Notifications, lasting: int) -> list[str]:
+    """Settles ``due_in_several_steps``; returns what the settlement announced besides the expiries."""
+    due_in_several_steps(notifications, lasting)
     sweep(NOW + timedelta(hours=2))
     kinds = notifications.kinds()
     assert kinds.count("credits_expired") == 30
@@ -214,3 +220,23 @@ def test_a_settlement_in_several_steps_crosses_nothing_between_its_steps(
 def test_a_settlement_in_several_steps_that_ends_low_announces_it_once(notifications: Notifications) -> None:
     # 150 available before, 50 after: low once; not depleted, though its first step leaves less than 0
     assert settle_in_several_steps(notifications, lasting=50) == ["credit_balance_low"]
+
+
+def test_a_settlement_interrupted_then_taking_in_grants_still_crosses_once(
+    notifications: Notifications, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A settlement stopped after its first step (Busy), then grants that arrive and take the arrivals in
+    (``materialize``), then the rest of the settlement: one crossing, from before its first step."""
+    due_in_several_steps(notifications, lasting=50)
+    later = NOW + timedelta(hours=2)
+    monkeypatch.setattr(expire_module, "MAX_STEPS", 1)
+    with pytest.raises(ledger.Busy):
+        expire_module.settle_due("acme", later)
+    monkeypatch.undo()
+    for n in range(5):  # the fifth takes the four waiting in first
+        ledger.grant("acme", 1, "purchase", f"late{n}", now=later)
+    sweep(later)
+    assert ledger.balance_card("acme", now=later).account.available == 55
+    # 150 available before the settlement, 55 after: low once, announced by its last step, never depleted
+    crossings = [e for e in notifications.pump() if e["detail-type"] != "credits_expired"]
+    assert [(e["detail-type"], e["detail"]["available"]) for e in crossings] == [("credit_balance_low", 55)]

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from ledger.domain.changes import Change, from_epoch
 from ledger.domain.thresholds import crossed_below
 from ledger.journal import entries_of
-from ledger.store.account_item import available_before, parse_account, settling
+from ledger.store.account_item import available_before, parse_account
 from ledger.store.batches import holds_no_changes
 from ledger.usecases.limits import low_balance_threshold
 
@@ -41,9 +41,9 @@ def account_notifications(
         "available": after.available,
         "hard_limit": after.hard_limit,
     }
-    if settling(new):
+    start = available_before(before, old, new)
+    if start is None:
         return notifications
-    start = available_before(before, old)
     threshold = low_balance_threshold(after)
     if crossed_below(start, low_balance_threshold(before), after.available, threshold):
         from ledger.events.models import CreditBalanceLow

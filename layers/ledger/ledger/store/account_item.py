@@ -79,15 +79,13 @@ def parse_account(account_id: str, item: dict[str, Any] | None) -> Account:
     )
 
 
-def settling(item: dict[str, Any]) -> bool:
-    """Whether this account image is in the middle of a settlement of several steps."""
-    return SETTLING_FROM in item
-
-
-def available_before(account: Account, item: dict[str, Any] | None) -> int:
-    """Available as a write that crosses a threshold starts from: the account's before a settlement of several
-    steps on the write that ends it, so that its steps cross as one write (lapsed holds released in a later
-    step than the grants that expired with them do not make available look low between)."""
-    if item is not None and SETTLING_FROM in item:
-        return int(item[SETTLING_FROM])
+def available_before(account: Account, old: dict[str, Any] | None, new: dict[str, Any]) -> int | None:
+    """Available as a write from ``old`` (parsed: ``account``) to ``new`` crosses a threshold from, or None when
+    it crosses nothing: a settlement of several steps crosses as one write, from the available before its
+    first step to the one after its last (lapsed holds released in a later step than the grants that expired
+    with them do not make available look low between)."""
+    if SETTLING_FROM in new:
+        return None  # a step before the last
+    if old is not None and SETTLING_FROM in old:
+        return int(old[SETTLING_FROM])
     return account.available

@@ -230,9 +230,9 @@ def _account_update(
             expr.remove("due").remove("due_pk")
         else:
             expr.set("due", plan.due).set("due_pk", schema.DUE_PK)
-    if more and expiring:  # available before the settlement, for its last step to cross from
+    if expiring and more:  # available before the settlement, for its last step to cross from
         expr.set_if_absent(SETTLING_FROM, account.available)
-    elif not more:
+    elif expiring:  # a settlement's last step (``materialize`` leaves an unfinished one's mark in place)
         expr.remove(SETTLING_FROM)
     if changes:
         stamp(expr, changes)

@@ -16,7 +16,7 @@ import boto3
 
 from ledger import settings
 from ledger.domain.thresholds import crossed_below
-from ledger.store.account_item import available_before, parse_account, settling
+from ledger.store.account_item import available_before, parse_account
 from ledger.store.top_up_item import THRESHOLD_ON_ACCOUNT
 
 if TYPE_CHECKING:
@@ -50,12 +50,12 @@ def crossing(account_id: str, old: dict[str, Any] | None, new: dict[str, Any]) -
     top-up on while below it)."""
     if new.get(THRESHOLD_ON_ACCOUNT) is None:
         return None  # auto top-up is off, as for most accounts: their figures need no reading
-    if settling(new):
-        return None  # a settlement of several steps crosses on its last step
     before, after = parse_account(account_id, old), parse_account(account_id, new)
-    start = available_before(before, old)
-    if not crossed_below(start, before.top_up_threshold, after.available, after.top_up_threshold):
-        return None  # not below, or already below before this write: it crossed nothing
+    start = available_before(before, old, new)
+    if start is None or not crossed_below(
+        start, before.top_up_threshold, after.available, after.top_up_threshold
+    ):
+        return None  # not below, already below before this write, or a step of a settlement before its last
     return TopUpRequest(account_id=account_id, seq=after.seq)
 
 
