@@ -98,12 +98,13 @@ def test_an_account_with_10_000_open_holds_works_exactly(server_table: str) -> N
         )
         items.append(hold_expiry_item(account, hold_id, 3, expires))
     put_all(items)
+    # what placing them would have written on the account (holds_placed: these and one captured long ago)
     ledger_table.client().update_item(
         TableName=server_table,
         Key=ledger_table.to_item({"pk": pk, "sk": ledger_table.ACCOUNT_SK}),
-        UpdateExpression="ADD held :h, spendable :s SET due = :d, due_pk = :p",
+        UpdateExpression="ADD held :h, spendable :s, holds_placed :n SET due = :d, due_pk = :p",
         ExpressionAttributeValues=ledger_table.to_item(
-            {":h": 30_000, ":s": -30_000, ":d": at + 60, ":p": "DUE"}
+            {":h": 30_000, ":s": -30_000, ":n": 10_001, ":d": at + 60, ":p": "DUE"}
         ),
     )
     size = item_size(account_item(account))

@@ -23,6 +23,8 @@ from ledger.domain.changes import epoch
 from ledger.domain.grants import Grant
 from ledger.store import table as ledger_table
 from ledger.store.grants import grant_item
+from ledger.usecases import expire as expire_module
+from ledger.usecases.expire import settle_due
 from ledger.usecases.sweep import SweepReport, sweep
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
@@ -105,6 +107,32 @@ def test_the_sweep_takes_now_from_the_scheduled_event(aws: None) -> None:
     assert early["accounts"] == 0
     on_time = invoke("expiry_sweep", schedule(EXPIRY), LambdaContext(remaining_ms=300_000))
     assert (on_time["accounts"], on_time["expired"]) == (2, 140)
+
+
+def test_a_hold_placed_while_a_settlement_reads_still_lapses(
+    aws: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A sweep that read the due index before another settled the account meets a guard in the future, and
+    moves it to what is next: a hold placed between its read and its write must stay behind the guard."""
+    ledger.grant("acme", 100, "purchase", "bought", now=START)
+    first, _ = ledger.place_hold("acme", 10, "first", expires_in_seconds=60, now=START)
+    ledger.capture_hold("acme", first.hold_id, now=START + timedelta(seconds=1))  # due stays at the 60th s
+    reading = expire_module.read_grants
+    placed = []
+
+    def read_then_a_hold_arrives(*args: Any, **kwargs: Any) -> Any:
+        read = reading(*args, **kwargs)
+        if not placed:  # the hold lapses after the guard the account has: it leaves the guard as it is
+            placed.append(ledger.place_hold("acme", 20, "second", 120, now=START + timedelta(seconds=2))[0])
+        return read
+
+    monkeypatch.setattr(expire_module, "read_grants", read_then_a_hold_arrives)
+    settle_due("acme", START + timedelta(seconds=2))
+    lapsed = START + timedelta(seconds=123)
+    assert sweep(lapsed).released == 20
+    card = ledger.balance_card("acme", now=lapsed).account
+    assert (card.held, card.available, card.due) == (0, 90, None)
+    assert ledger.get_hold("acme", placed[0].hold_id, now=lapsed).status == "expired"
 
 
 @dataclass

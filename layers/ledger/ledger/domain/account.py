@@ -43,6 +43,7 @@ class Account:
     grant_items: int = 0  # live grant items (used-up ones count until a settlement deletes them)
     arrived: int = 0  # grants ever arrived (settlements are conditioned on it)
     settlements: int = 0  # settlements ever written (each is conditioned on the count it read)
+    holds_placed: int = 0  # holds ever placed (a settlement that moves ``due`` is conditioned on it)
     # a hot account (store/shards.py): its spend shards, and what it has lent them and they have not posted
     shards: int = 0
     allotted: int = 0

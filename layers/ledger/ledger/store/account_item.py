@@ -74,6 +74,7 @@ def parse_account(account_id: str, item: dict[str, Any] | None) -> Account:
         grant_items=item.get("grant_items", 0),
         arrived=item.get("arrived", 0),
         settlements=item.get("settlements", 0),
+        holds_placed=item.get("holds_placed", 0),
         shards=item.get("shards", 0),
         allotted=item.get("allotted", 0),
     )

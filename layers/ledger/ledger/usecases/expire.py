@@ -225,6 +225,10 @@ def _account_update(
         expr.add("held", -released)
     if released - expired:
         expr.add("spendable", released - expired)
+    if expiring and plan.due != account.due:
+        # a hold placed since the read may lapse before the guard this step moves to: it must read again (a
+        # hold placed within the guard it had leaves ``due`` as it is, so ``due`` as read does not tell)
+        expr.counter_is("holds_placed", account.holds_placed)
     if expiring:
         if plan.due is None:
             expr.remove("due").remove("due_pk")

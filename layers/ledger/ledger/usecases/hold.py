@@ -143,7 +143,7 @@ def place_hold(
         expr = Expr().when("{a_spendable} >= {amount}", a_spendable="spendable", amount=amount)
         guard_due(expr, now)
         lower_due(expr, expires, lower)
-        expr.add("held", amount).add("spendable", -amount)
+        expr.add("held", amount).add("spendable", -amount).add("holds_placed", 1)
         stamp(expr, [change])
         in_order = put(hold_expiry_item(account_id, hold_id, amount, expires), only_if_new=False)
         transact([expr.update(account_key(account_id)), put(item), in_order])
