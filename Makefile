@@ -26,7 +26,7 @@ export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: venv tools browser lint typecheck cfn-lint validate unit test build bench bench-smoke dev clean openapi event-schemas
+.PHONY: venv tools browser lint typecheck cfn-lint validate unit test test-deep build bench bench-smoke dev clean openapi event-schemas
 
 venv: $(VENV)/.installed
 
@@ -86,6 +86,11 @@ unit: venv
 TEST_WORKERS ?= auto
 test: lint typecheck cfn-lint validate browser
 	$(VENV)/bin/pytest -n $(TEST_WORKERS) --dist loadscope --no-loadscope-reorder --durations=30
+
+# The slow tests again at full depth (devkit/depth.py): the state machines with 25 examples, the races with all
+# their operations. CI runs it after `make test`.
+test-deep: venv
+	LEDGER_TEST_DEPTH=deep $(VENV)/bin/pytest -m deep -n $(TEST_WORKERS) --dist loadscope --no-loadscope-reorder --durations=15
 
 build: tools
 	PATH="$(PY_BIN_DIR):$$PATH" $(TOOLS)/bin/sam build --template-file template.yaml --build-dir $(BUILD_DIR)

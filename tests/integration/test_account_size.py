@@ -17,6 +17,7 @@ import pytest
 
 import ledger
 from bench.sizes import item_size
+from devkit.depth import depth
 from devkit.stream import StreamPump
 from ledger.store import table as ledger_table
 from ledger.store.account_item import MAX_PENDING
@@ -27,6 +28,7 @@ pytestmark = pytest.mark.slow
 
 START = datetime(2026, 3, 1, tzinfo=UTC)
 BATCH = 25
+STEPS = depth(12, 24)  # what each of the racing threads does (devkit/depth.py)
 
 
 def account_item(account: str) -> dict[str, Any]:
@@ -128,6 +130,7 @@ def test_an_account_with_10_000_open_holds_works_exactly(server_table: str) -> N
     assert ledger.get_hold(account, "hold_" + f"{101:024x}", now=after).status == "open"
 
 
+@pytest.mark.deep
 def test_holds_captures_and_releases_racing_grant_expiries_stay_exact(
     server_table: str, moto_server: str
 ) -> None:
@@ -154,7 +157,7 @@ def test_holds_captures_and_releases_racing_grant_expiries_stay_exact(
 
     def worker(index: int) -> None:
         rng = random.Random(index)
-        for step in range(24):
+        for step in range(STEPS):
             try:
                 if rng.random() < 0.3:
                     amount, key = rng.randint(1, 15), f"d{index}-{step}"
@@ -197,7 +200,7 @@ def test_holds_captures_and_releases_racing_grant_expiries_stay_exact(
     # something falls due every few hundred ms here: a write may meet three in a row and answer Busy (503),
     # and its retry with the same key goes through
     assert outcomes["debit"] + outcomes["capture"] > 0, outcomes
-    assert sum(outcomes[w] for w in ("debit", "capture", "release", "refused")) == 16 * 24, outcomes
+    assert sum(outcomes[w] for w in ("debit", "capture", "release", "refused")) == 16 * STEPS, outcomes
 
     card = ledger.balance_card(account, now=end).account
     assert card.available >= card.hard_limit == 0

@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 import ledger
+from devkit.depth import depth
 from devkit.stream import StreamPump
 from devkit.tables import scan
 from ledger.store import table as ledger_table
@@ -195,19 +196,21 @@ def test_shards_must_be_zero_or_two_to_thirty_two(journal: StreamPump) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.deep
 def test_threads_of_debits_and_batches_on_one_hot_account(
     server_table: str, moto_server: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """16 threads of single debits and batches (some repeating earlier keys) on one hot account, against a
     single-threaded moto server, while the journal posts and a grant arrives now and then (freezing the
-    account): more than 5,000 events, never below the floor, no key applied twice, every applied event one
-    entry, and the entries add up to the balance."""
-    ledger.grant("hot", 60_000, "purchase", "g0")
+    account): thousands of events (over 5,000 in the deep run), never below the floor, no key applied twice,
+    every applied event one entry, and the entries add up to the balance."""
+    first = depth(25_000, 60_000)  # less than they ask for (devkit/depth.py)
+    ledger.grant("hot", first, "purchase", "g0")
     ledger.set_spend_shards("hot", 8)
     journal = StreamPump(server_table, endpoint_url=moto_server)
     applied: dict[str, int] = {}
     outcomes: Counter[str] = Counter()
-    granted = [60_000]
+    granted = [first]
     lock = threading.Lock()
     done = threading.Event()
 
@@ -223,7 +226,7 @@ def test_threads_of_debits_and_batches_on_one_hot_account(
     def worker(index: int) -> None:
         rng = random.Random(index)
         mine: list[tuple[str, int]] = []
-        for step in range(16):
+        for step in range(depth(8, 16)):
             if rng.random() < 0.3:
                 key, amount = f"s{index}-{step}", rng.randint(1, 40)
                 try:
@@ -265,7 +268,7 @@ def test_threads_of_debits_and_batches_on_one_hot_account(
         pass
 
     events = sum(outcomes.values())
-    assert events >= 5_000, outcomes
+    assert events >= depth(2_500, 5_000), outcomes
     assert outcomes["insufficient_credits"] > 0 and outcomes["duplicate"] > 0, outcomes  # it ran dry
     spent = sum(applied.values())
     card = ledger.balance_card("hot").account

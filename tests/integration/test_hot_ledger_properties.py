@@ -87,6 +87,7 @@ class HotLedgerMachine(LedgerMachine):
 
 
 @pytest.mark.slow
+@pytest.mark.deep
 def test_a_hot_account_against_the_model() -> None:
     run_state_machine_as_test(
         HotLedgerMachine,

@@ -44,6 +44,7 @@ import ledger
 from credits_local.functions import LambdaContext
 from credits_local.streams import lambda_record
 from devkit.bus import Notifications
+from devkit.depth import depth
 from devkit.lambdas import invoke
 from devkit.stream import StreamPump
 from ledger.domain.grants import Grant
@@ -63,7 +64,7 @@ FREE_SOURCES = ("promotional", "subscription")
 SOURCES = ("purchase", "auto_top_up", "promotional", "subscription", "adjustment")
 DEFAULT_PRIORITY = 100
 MAX_AMOUNT = 10**12
-EXAMPLES = int(os.environ.get("LEDGER_PROPERTY_EXAMPLES", "25"))
+EXAMPLES = int(os.environ.get("LEDGER_PROPERTY_EXAMPLES", depth(6, 25)))  # devkit/depth.py
 DEFAULT_THRESHOLD = 100  # the tests' DEFAULT_LOW_BALANCE_THRESHOLD
 
 
@@ -873,6 +874,7 @@ class LongLivedLedgerMachine(LedgerMachine):
 
 
 @pytest.mark.slow
+@pytest.mark.deep
 def test_ledger_against_the_model() -> None:
     run_state_machine_as_test(
         LedgerMachine,
@@ -881,13 +883,14 @@ def test_ledger_against_the_model() -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.deep
 def test_an_account_with_hundreds_of_grants_and_holds_against_the_model() -> None:
     """The same rules on an account that already holds 400 live grants and 400 open holds (every example
     fills a table of that size, which bounds it here; tests/integration/test_account_size.py and the bench
     take accounts of 10,000 holds and 1,000 grants through the same code)."""
     run_state_machine_as_test(
         LongLivedLedgerMachine,
-        settings=settings(max_examples=max(2, EXAMPLES // 12), stateful_step_count=15, deadline=None),
+        settings=settings(max_examples=max(1, EXAMPLES // 8), stateful_step_count=15, deadline=None),
     )
 
 

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 import ledger
+from devkit.depth import depth
 from devkit.http import http_event, owner, parse
 from devkit.lambdas import invoke
 from devkit.stream import StreamPump
@@ -241,6 +242,7 @@ def test_a_batch_after_an_unsettled_expiry_settles_it_first(journal: StreamPump)
 
 
 @pytest.mark.slow
+@pytest.mark.deep
 def test_threads_of_batches_and_single_debits_never_overdraw_one_account(
     server_table: str, moto_server: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -268,7 +270,7 @@ def test_threads_of_batches_and_single_debits_never_overdraw_one_account(
     def worker(index: int) -> None:
         rng = random.Random(index)
         mine: list[tuple[str, int]] = []
-        for step in range(12):
+        for step in range(depth(6, 12)):  # devkit/depth.py
             if rng.random() < 0.25:
                 key, amount = f"s{index}-{step}", rng.randint(1, 40)
                 try:
