@@ -14,9 +14,8 @@ from functools import cache
 from itertools import batched
 from typing import TYPE_CHECKING, Any
 
-import boto3
-
 from ledger import settings
+from ledger.runtime import aws
 
 if TYPE_CHECKING:
     from mypy_boto3_events.client import EventBridgeClient
@@ -45,7 +44,8 @@ class PublishFailed(Exception):
 
 @cache
 def client() -> EventBridgeClient:
-    return boto3.client("events")
+    events: EventBridgeClient = aws.client("events")
+    return events
 
 
 def reset_client() -> None:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from ledger import settings
 from ledger.domain.errors import PaymentProviderError
+from ledger.runtime import aws
 
 if TYPE_CHECKING:
     import stripe
@@ -44,9 +45,7 @@ def _secret(name: str) -> Any:
     """The secret's JSON value, read again when the copy in hand is older than ``SECRET_MAX_AGE``."""
     read_at, value = _secrets.get(name, (float("-inf"), None))
     if time.monotonic() - read_at > SECRET_MAX_AGE:
-        import boto3
-
-        text = boto3.client("secretsmanager").get_secret_value(SecretId=name).get("SecretString") or "null"
+        text = aws.client("secretsmanager").get_secret_value(SecretId=name).get("SecretString") or "null"
         try:
             value = json.loads(text)
         except json.JSONDecodeError:

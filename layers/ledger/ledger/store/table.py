@@ -6,16 +6,14 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
-from decimal import Decimal
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-import boto3
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from ledger import settings
 from ledger.domain.errors import Busy
+from ledger.runtime import aws
 
 # Keys callers have long named through this module (``table.account_pk``); they are defined in schema.py.
 from ledger.store.schema import ACCOUNT_SK as ACCOUNT_SK
@@ -23,12 +21,10 @@ from ledger.store.schema import DUE_PK as DUE_PK
 from ledger.store.schema import account_pk as account_pk
 from ledger.store.schema import entry_sk as entry_sk
 from ledger.store.schema import hold_sk as hold_sk
+from ledger.store.typed import plain, typed
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
-
-_serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
 
 
 # What a DynamoDB request raises when DynamoDB answers with an error (a refused condition or value, throttling
@@ -45,7 +41,8 @@ def table_name() -> str:
 
 @cache
 def client() -> DynamoDBClient:
-    return boto3.client("dynamodb", endpoint_url=settings.dynamodb_endpoint_url())
+    client: DynamoDBClient = aws.client("dynamodb", settings.dynamodb_endpoint_url())
+    return client
 
 
 def reset_client() -> None:
@@ -55,26 +52,14 @@ def reset_client() -> None:
 
 def to_item(values: dict[str, Any]) -> dict[str, Any]:
     """Plain values → DynamoDB's typed form (an item, a key, or expression attribute values)."""
-    return {k: _serializer.serialize(v) for k, v in values.items()}
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return int(value)
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    if isinstance(value, set):
-        return {_plain(v) for v in value}
-    return value
+    return {k: typed(v) for k, v in values.items()}
 
 
 def from_item(item: dict[str, Any] | None) -> dict[str, Any] | None:
     """Typed item → plain dict with ints (the ledger stores no fractions)."""
     if item is None:
         return None
-    return {k: _plain(_deserializer.deserialize(v)) for k, v in item.items()}
+    return {k: plain(v) for k, v in item.items()}
 
 
 def get_item(account_id: str, sk: str, attribute: str | None = None) -> dict[str, Any] | None:

@@ -12,10 +12,9 @@ from dataclasses import asdict, dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-import boto3
-
 from ledger import settings
 from ledger.domain.thresholds import crossed_below
+from ledger.runtime import aws
 from ledger.store.account_item import available_before, parse_account
 from ledger.store.top_up_item import THRESHOLD_ON_ACCOUNT
 
@@ -61,7 +60,8 @@ def crossing(account_id: str, old: dict[str, Any] | None, new: dict[str, Any]) -
 
 @cache
 def client() -> SQSClient:
-    return boto3.client("sqs")
+    sqs: SQSClient = aws.client("sqs")
+    return sqs
 
 
 def send(request: TopUpRequest) -> None:
