@@ -20,7 +20,8 @@ The server also answers faster than moto 5.2.5 does by itself, with the same ans
 - moto's Query of a table (not an index) sorts every item of the table, then keeps one partition's, and
   weighs every item of that partition against the 1 MB page, in range or not: it reads the items in range of
   that partition only.
-- moto lists its own package directory on disk for every request it routes: the list is read once.
+- moto lists its own package directory on disk for every request it routes: the list is read once. It lists
+  the methods of a service's response class for every request it dispatches: once per class.
 
     with moto_server() as url:
         boto3.client("dynamodb", endpoint_url=url)
@@ -233,11 +234,31 @@ def read_service_names_once() -> None:
     backends.list_of_moto_modules = list_of_moto_modules
 
 
+def name_methods_once() -> None:
+    """Patch moto so that the methods of a service's response class are listed once per class, not with
+    ``inspect.getmembers`` on every request it dispatches (about a twentieth of an in-process request)."""
+    from moto.core import responses
+
+    stock = responses.method_names_from_class
+    if getattr(stock, "once", False):
+        return
+    names: dict[type, list[str]] = {}
+
+    def method_names_from_class(clazz: type) -> list[str]:
+        if clazz not in names:
+            names[clazz] = stock(clazz)
+        return names[clazz]
+
+    method_names_from_class.once = True  # type: ignore[attr-defined]
+    responses.method_names_from_class = method_names_from_class  # type: ignore[assignment]
+
+
 def answer_faster() -> None:
     """Every patch that makes moto faster without changing an answer (see the module's docstring)."""
     answer_items_in_plain_json()
     query_one_partition()
     read_service_names_once()
+    name_methods_once()
 
 
 def serve(host: str, port: int, stock_rollback: bool = False) -> None:
