@@ -2,7 +2,7 @@
 
 The ledger stores whole numbers only, so a number reads back as an ``int``. Written here rather than taken from
 ``boto3.dynamodb.types``: importing that imports boto3 and its S3 transfer manager, which the functions never
-use and which would add about a third to every cold start (bench/results.md, "Cold start")."""
+use and which costs a good part of a cold start (runtime/aws.py)."""
 
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ def typed(value: Any) -> dict[str, Any]:
             return {"BS": [bytes(v) for v in value]}
         raise TypeError(f"a set of mixed or unsupported types: {value!r}")
     if isinstance(value, Mapping):
-        return {"M": {str(k): typed(v) for k, v in value.items()}}
+        return {"M": {k: typed(v) for k, v in value.items()}}
     if isinstance(value, list | tuple):
         return {"L": [typed(v) for v in value]}
     raise TypeError(f"Unsupported type {type(value)} for value {value!r}")
