@@ -1,7 +1,6 @@
 """How Stripe's answers to an off-session charge read in the ledger's terms, and what auto top-up then does:
 a soft decline cools down, authentication required or a hard decline stops it at once."""
 
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -24,15 +23,14 @@ CHARGE = {
 
 
 def _stripe_answering(monkeypatch: pytest.MonkeyPatch, answer: Any) -> None:
-    def create(*_: Any) -> Any:
+    def call(method: str, path: str, params: dict[str, Any], idempotency_key: str) -> Any:
+        assert (method, path, idempotency_key) == ("post", "/v1/payment_intents", CHARGE["idempotency_key"])
+        assert params["off_session"] is True and params["confirm"] is True
         if isinstance(answer, Exception):
             raise answer
         return answer
 
-    intents = SimpleNamespace(create=create)
-    monkeypatch.setattr(
-        gateway, "client", lambda: SimpleNamespace(v1=SimpleNamespace(payment_intents=intents))
-    )
+    monkeypatch.setattr(gateway, "call", call)
 
 
 def _stops(failure: Failure) -> str | None:

@@ -28,10 +28,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import quote_plus
 
 from ledger.domain.errors import InvalidSignature, PaymentMethodRequired, PaymentProviderError
 from ledger.domain.purchase import Failure
-from ledger.payments.stripe_api import as_dict, client, errors, webhook_secret
+from ledger.payments.stripe_api import as_dict, call, client, errors, webhook_secret
 
 if TYPE_CHECKING:
     import stripe
@@ -83,14 +84,19 @@ class Card:
     last4: str | None = None
 
 
+def _id(value: str) -> str:
+    """An id as a segment of a request's path, quoted as stripe's own services quote it (an id may come from a
+    caller: it cannot reach another path)."""
+    return quote_plus(value)
+
+
 def create_customer(account_id: str) -> str:
     """A new Stripe customer for the account (one per account however often asked)."""
     with errors():
-        customer = client().v1.customers.create(
-            {"metadata": {"account_id": account_id}},
-            {"idempotency_key": f"customer-{account_id}"},
+        customer = call(
+            "post", "/v1/customers", {"metadata": {"account_id": account_id}}, f"customer-{account_id}"
         )
-    return str(customer.id)
+    return str(customer["id"])
 
 
 def create_payment_intent(
@@ -104,7 +110,9 @@ def create_payment_intent(
 ) -> NewPayment:
     """A PaymentIntent the customer confirms in the browser; its card is kept for off-session charges."""
     with errors():
-        intent = client().v1.payment_intents.create(
+        intent = call(
+            "post",
+            "/v1/payment_intents",
             {
                 "amount": amount,
                 "currency": currency,
@@ -113,9 +121,9 @@ def create_payment_intent(
                 "description": description,
                 "metadata": metadata,
             },
-            {"idempotency_key": idempotency_key},
+            idempotency_key,
         )
-    return NewPayment(intent.id, intent.client_secret)
+    return NewPayment(intent["id"], intent.get("client_secret"))
 
 
 def create_checkout_session(
@@ -131,7 +139,9 @@ def create_checkout_session(
 ) -> NewPayment:
     """An embedded Checkout Session for one line of ``amount``; its card is kept for off-session charges."""
     with errors():
-        session = client().v1.checkout.sessions.create(
+        session = call(
+            "post",
+            "/v1/checkout/sessions",
             {
                 "mode": "payment",
                 "ui_mode": "embedded",
@@ -151,9 +161,9 @@ def create_checkout_session(
                 ],
                 "payment_intent_data": {"setup_future_usage": "off_session", "metadata": metadata},
             },
-            {"idempotency_key": idempotency_key},
+            idempotency_key,
         )
-    return NewPayment(session.id, session.client_secret, session.url)
+    return NewPayment(session["id"], session.get("client_secret"), session.get("url"))
 
 
 def charge_off_session(
@@ -173,7 +183,9 @@ def charge_off_session(
     import stripe
 
     try:
-        intent = client().v1.payment_intents.create(
+        intent = call(
+            "post",
+            "/v1/payment_intents",
             {
                 "amount": amount,
                 "currency": currency,
@@ -184,7 +196,7 @@ def charge_off_session(
                 "description": description,
                 "metadata": metadata,
             },
-            {"idempotency_key": idempotency_key},
+            idempotency_key,
         )
     except (stripe.CardError, stripe.InvalidRequestError) as error:  # e.g. the saved card was detached
         return _declined(error)
@@ -193,7 +205,7 @@ def charge_off_session(
             f"Stripe did not answer the auto top-up charge: {error.__class__.__name__}",
             purchase_id=idempotency_key,
         ) from error
-    return Answered(as_dict(intent))
+    return Answered(intent)
 
 
 def _declined(error: stripe.StripeError) -> Declined:
@@ -232,7 +244,7 @@ def outcome_of(intent: dict[str, Any]) -> Outcome:
 
 def retrieve_payment_intent(intent_id: str) -> dict[str, Any]:
     with errors():
-        return as_dict(client().v1.payment_intents.retrieve(intent_id))
+        return call("get", f"/v1/payment_intents/{_id(intent_id)}")
 
 
 def find_payment_intent(intent_id: str) -> dict[str, Any] | None:
@@ -241,7 +253,7 @@ def find_payment_intent(intent_id: str) -> dict[str, Any] | None:
 
     try:
         with errors():
-            return as_dict(client().v1.payment_intents.retrieve(intent_id))
+            return call("get", f"/v1/payment_intents/{_id(intent_id)}")
     except PaymentProviderError as error:
         cause = error.__cause__
         if isinstance(cause, stripe.InvalidRequestError) and (
@@ -253,7 +265,7 @@ def find_payment_intent(intent_id: str) -> dict[str, Any] | None:
 
 def cancel_payment_intent(intent_id: str) -> None:
     with errors():
-        client().v1.payment_intents.cancel(intent_id)
+        call("post", f"/v1/payment_intents/{_id(intent_id)}/cancel")
 
 
 def save_card(payment_method_id: str, customer: str) -> Card:
@@ -261,12 +273,12 @@ def save_card(payment_method_id: str, customer: str) -> Card:
     another one: the caller checks). What Stripe refuses about it is PaymentMethodRequired (HTTP 409)."""
     import stripe
 
-    methods = client().v1.payment_methods
+    path = f"/v1/payment_methods/{_id(payment_method_id)}"
     with errors():
         try:
-            found = as_dict(methods.retrieve(payment_method_id))
+            found = call("get", path)
             if found.get("customer") is None:
-                found = as_dict(methods.attach(payment_method_id, {"customer": customer}))
+                found = call("post", f"{path}/attach", {"customer": customer})
         except (stripe.InvalidRequestError, stripe.CardError) as error:
             raise PaymentMethodRequired(
                 f"Stripe cannot save that payment method for later charges: {error.user_message or error.code}",
@@ -280,8 +292,10 @@ def save_card(payment_method_id: str, customer: str) -> Card:
 def billing_portal_url(customer: str, return_url: str) -> str:
     """A Customer Portal session, where the customer updates the saved card and sees invoices."""
     with errors():
-        session = client().v1.billing_portal.sessions.create({"customer": customer, "return_url": return_url})
-    return str(session.url)
+        session = call(
+            "post", "/v1/billing_portal/sessions", {"customer": customer, "return_url": return_url}
+        )
+    return str(session["url"])
 
 
 def verify_signature(payload: str, signature: str | None) -> None:
@@ -324,7 +338,7 @@ def latest_charge(intent: dict[str, Any]) -> dict[str, Any] | None:
     if not latest:
         return None
     with errors():
-        return as_dict(client().v1.charges.retrieve(str(latest)))
+        return call("get", f"/v1/charges/{_id(str(latest))}")
 
 
 def list_disputes(intent_id: str) -> list[dict[str, Any]]:

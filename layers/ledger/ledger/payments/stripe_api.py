@@ -74,6 +74,19 @@ def client() -> stripe.StripeClient:
     return _clients[(key, base)]
 
 
+def call(
+    method: str, path: str, params: dict[str, Any] | None = None, idempotency_key: str = ""
+) -> dict[str, Any]:
+    """One request to Stripe's API (``path``: ``/v1/...``); its answer as plain data, the JSON Stripe sent.
+
+    Through ``raw_request`` rather than the typed services: they turn an answer into stripe objects, importing
+    a module for each kind of object in it (on a cold start's first charge, about 20 ms), only for us to turn
+    them back into plain data. The request is encoded, retried and refused (``StripeError``) the same way."""
+    options = {"idempotency_key": idempotency_key} if idempotency_key else {}
+    answer: dict[str, Any] = json.loads(client().raw_request(method, path, **(params or {}), **options).body)
+    return answer
+
+
 def as_dict(obj: Any) -> dict[str, Any]:
     """A Stripe object as plain data (stripe 16 objects are not dicts)."""
     return obj.to_dict() if hasattr(obj, "to_dict") else dict(obj)
