@@ -16,7 +16,7 @@ from devkit.stream import StreamPump
 @contextmanager
 def freeze(moment: datetime) -> Iterator[None]:
     """Handlers take "now" from the clock: move the ledger's clock to ``moment``."""
-    with mock.patch("ledger.usecases.reads.utcnow", return_value=moment):
+    with mock.patch("ledger.usecases.balance.utcnow", return_value=moment):
         yield
 
 

@@ -28,17 +28,19 @@ if TYPE_CHECKING:
         NotFound,
     )
     from ledger.usecases.adjust import adjust
+    from ledger.usecases.balance import balance_card, live_grants
     from ledger.usecases.debit import debit
     from ledger.usecases.debit_many import UsageResult, debit_many
     from ledger.usecases.expire import settle_due
     from ledger.usecases.export import export_entries, export_page
     from ledger.usecases.grant import grant
+    from ledger.usecases.history import history
     from ledger.usecases.hold import capture_hold, get_hold, place_hold, release_hold
     from ledger.usecases.hot import set_spend_shards
     from ledger.usecases.limits import get_limits, set_limits
-    from ledger.usecases.reads import balance_card, history, live_grants, usage
     from ledger.usecases.reconcile import reconcile_account, reconcile_changed
     from ledger.usecases.timeline import balance_at
+    from ledger.usecases.usage import usage
 
 _WHERE = {
     "Busy": "ledger.domain.errors",
@@ -66,10 +68,10 @@ _WHERE = {
     "set_spend_shards": "ledger.usecases.hot",
     "get_limits": "ledger.usecases.limits",
     "set_limits": "ledger.usecases.limits",
-    "balance_card": "ledger.usecases.reads",
-    "history": "ledger.usecases.reads",
-    "live_grants": "ledger.usecases.reads",
-    "usage": "ledger.usecases.reads",
+    "balance_card": "ledger.usecases.balance",
+    "history": "ledger.usecases.history",
+    "live_grants": "ledger.usecases.balance",
+    "usage": "ledger.usecases.usage",
     "reconcile_account": "ledger.usecases.reconcile",
     "reconcile_changed": "ledger.usecases.reconcile",
     "balance_at": "ledger.usecases.timeline",

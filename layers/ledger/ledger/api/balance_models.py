@@ -10,7 +10,7 @@ from ledger.domain.changes import iso
 from ledger.shapes import Rule
 
 if TYPE_CHECKING:
-    from ledger.usecases.reads import BalanceCard
+    from ledger.usecases.balance import BalanceCard
     from ledger.usecases.timeline import BalanceAt
 
 

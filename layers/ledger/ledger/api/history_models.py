@@ -10,7 +10,8 @@ from ledger.api.models import EntryOut
 from ledger.shapes import Rule
 
 if TYPE_CHECKING:
-    from ledger.usecases.reads import Page, Usage
+    from ledger.usecases.history import Page
+    from ledger.usecases.usage import Usage
 
 
 @dataclass(kw_only=True)

@@ -1,15 +1,15 @@
-"""Reads: the balance card (one Query of the account, then one of its first grants), history pages and the
-usage breakdown (one Query each)."""
+"""The balance card: one Query of the account (its auto top-up item and newest entries come with it), then,
+when the card needs them, one of its first grants."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from ledger.domain.account import Account
 from ledger.domain.changes import Entry, from_epoch, utcnow
-from ledger.domain.errors import Busy, InvalidRequest
+from ledger.domain.errors import Busy
 from ledger.domain.grants import Grant
 from ledger.domain.settlement import as_of
 from ledger.domain.thresholds import shows_low
@@ -28,7 +28,6 @@ EXPIRING_SOON = timedelta(days=30)
 SNAPSHOT_TRIES = 5
 EXPIRING_SOON_LISTED = 10  # the soonest ones; the card reads no more grants than that per priority
 BURN_WINDOW_DAYS = 7
-MAX_USAGE_DAYS = 366
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,65 +133,3 @@ def live_grants(account_id: str, now: datetime | None = None) -> list[Grant]:
     account = parse_account(account_id, table.get_item(account_id, schema.ACCOUNT_SK))
     account = hot_view(account_id, account, now)
     return as_of(replace(account, grants=all_grants(account)), at).grants
-
-
-@dataclass(frozen=True, slots=True)
-class Page:
-    items: list[Entry]
-    next_cursor: str | None
-
-
-def history(account_id: str, limit: int = 50, cursor: str | None = None, type: str | None = None) -> Page:
-    """Entries newest first; ``cursor`` is the key of the last entry of the previous page."""
-    if not 1 <= limit <= 200:
-        raise InvalidRequest("limit must be from 1 to 200")
-    if type:  # one type: its own index, so a page holds up to limit entries of it
-        return Page(*entries.typed_page(account_id, type, limit, cursor))
-    return Page(*entries.page(account_id, limit, cursor))
-
-
-@dataclass(frozen=True, slots=True)
-class UsageDay:
-    date: str
-    total: int
-    by_operation: dict[str, int]
-
-
-@dataclass(frozen=True, slots=True)
-class Usage:
-    start: date
-    end: date
-    total: int
-    by_operation: dict[str, int]
-    by_day: list[UsageDay]
-
-
-def usage(account_id: str, start: date, end: date) -> Usage:
-    """Consumption per day and operation from the journal's daily rollups: one item per active day."""
-    if end < start:
-        raise InvalidRequest("to must not be before from")
-    if (end - start).days + 1 > MAX_USAGE_DAYS:
-        raise InvalidRequest(f"a usage breakdown spans at most {MAX_USAGE_DAYS} days")
-    values = {
-        ":pk": schema.account_pk(account_id),
-        ":a": schema.usage_sk(start.isoformat()),
-        ":b": schema.usage_sk(end.isoformat()),
-    }
-    kwargs: dict[str, Any] = {
-        "KeyConditionExpression": "pk = :pk AND sk BETWEEN :a AND :b",
-        "ExpressionAttributeValues": table.to_item(values),
-    }
-    days: list[UsageDay] = []
-    for page in table.query_pages(**kwargs):
-        for item in page:
-            ops = {
-                k[len(table.OPERATION_PREFIX) :]: v
-                for k, v in item.items()
-                if k.startswith(table.OPERATION_PREFIX) and v
-            }
-            days.append(UsageDay(date=item["sk"][2:], total=item.get("total", 0), by_operation=ops))
-    totals: dict[str, int] = {}
-    for day in days:
-        for op, credits in day.by_operation.items():
-            totals[op] = totals.get(op, 0) + credits
-    return Usage(start, end, sum(d.total for d in days), totals, days)
