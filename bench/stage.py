@@ -28,10 +28,9 @@ from devkit.lambdas import invoke
 from devkit.stripe_events import WEBHOOK_SECRET
 from devkit.stripe_proxy import StripeProxy, proxy
 from devkit.tables import create_table
-from ledger.events import publisher
+from ledger.events import publisher, top_up_queue
 from ledger.store import changed
 from ledger.store import table as ledger_table
-from ledger.usecases import top_up_requests
 
 TABLE = "ledger-bench"
 
@@ -177,7 +176,7 @@ def environment(extra: dict[str, str] | None = None) -> Iterator[None]:
     changed.forget_marks()
     ledger_table.reset_client()
     publisher.reset_client()
-    top_up_requests.client.cache_clear()
+    top_up_queue.client.cache_clear()
     try:
         yield
     finally:
@@ -189,7 +188,7 @@ def environment(extra: dict[str, str] | None = None) -> Iterator[None]:
                 os.environ[name] = value
         ledger_table.reset_client()
         publisher.reset_client()
-        top_up_requests.client.cache_clear()
+        top_up_queue.client.cache_clear()
 
 
 @contextmanager
@@ -215,6 +214,6 @@ def stage() -> Iterator[Stage]:
         create_table(db, TABLE)
         boto3.client("events").create_event_bus(Name=os.environ["EVENT_BUS_NAME"])
         boto3.client("sqs").create_queue(QueueName=QUEUE)
-        clients = (ledger_table.client(), publisher.client(), top_up_requests.client())
+        clients = (ledger_table.client(), publisher.client(), top_up_queue.client())
         capture = Capture(*clients, side=boto3.client("dynamodb"))
         yield Stage(capture, Stream(TABLE), db, stripe)

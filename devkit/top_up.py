@@ -17,8 +17,8 @@ from credits_local.functions import LambdaContext
 from devkit.http import owner
 from devkit.lambdas import call, invoke
 from devkit.tables import scan
+from ledger.events.top_up_queue import TopUpRequest
 from ledger.store import table
-from ledger.usecases.top_up_requests import TopUpRequest
 
 ROUTE = "/accounts/{account_id}/auto-top-up"
 
@@ -126,12 +126,12 @@ class TopUpQueue:
     """The auto top-up queue in moto (AUTO_TOP_UP_QUEUE_URL points at it)."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch, name: str = "auto-top-up") -> None:
-        from ledger.usecases import top_up_requests
+        from ledger.events import top_up_queue
 
         self.sqs = boto3.client("sqs")
         self.url = self.sqs.create_queue(QueueName=name)["QueueUrl"]
         monkeypatch.setenv("AUTO_TOP_UP_QUEUE_URL", self.url)
-        top_up_requests.client.cache_clear()
+        top_up_queue.client.cache_clear()
         self.delivered: list[TopUpRequest] = []
 
     def receive(self) -> list[dict[str, Any]]:

@@ -11,13 +11,13 @@ the top-up in flight is stale and is resumed with the same idempotency key."""
 from dataclasses import asdict
 from typing import Any
 
+from ledger.events.top_up_queue import TopUpRequest
 from ledger.runtime.batch import each_record
 from ledger.runtime.log import Logger
 from ledger.runtime.metrics import add_metric, log_metrics
 from ledger.runtime.schedule import scheduled_time
 from ledger.usecases.top_up import top_up_if_due
 from ledger.usecases.top_up_net import safety_net
-from ledger.usecases.top_up_requests import TopUpRequest
 
 STOP_MARGIN_MS = 15_000
 

@@ -9,12 +9,11 @@ them) is parked for an operator and the batch goes on."""
 
 from typing import Any
 
-from ledger.events import publisher
+from ledger.events import publisher, top_up_queue
 from ledger.notifications import stream
 from ledger.runtime.batch import each_record
 from ledger.runtime.log import Logger
 from ledger.store import parked
-from ledger.usecases import top_up_requests
 
 logger = Logger()
 
@@ -33,7 +32,7 @@ def announce(record: dict[str, Any]) -> None:
         return
     publisher.publish(outgoing)
     if request is not None:
-        top_up_requests.send(request)
+        top_up_queue.send(request)
 
 
 @logger.inject_lambda_context

@@ -37,12 +37,12 @@ from devkit.top_up import (
     top_up_grants,
 )
 from ledger.events import publisher
+from ledger.events.top_up_queue import TopUpRequest
 from ledger.store import table as ledger_table
 from ledger.store.results import read_account
 from ledger.store.schema import TOP_UP_SK
 from ledger.usecases import payment, top_up
 from ledger.usecases.top_up import Started, top_up_if_due
-from ledger.usecases.top_up_requests import TopUpRequest
 
 pytestmark = pytest.mark.slow
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from ledger.usecases.top_up_requests import TopUpRequest
+from ledger.events.top_up_queue import TopUpRequest
 
 
 def test_a_request_survives_the_queue() -> None:

@@ -14,10 +14,11 @@ from typing import Any
 
 from ledger.domain.changes import parse_iso
 from ledger.events.publisher import Outgoing
+from ledger.events.top_up_queue import TopUpRequest
 from ledger.notifications.derive import account_notifications
 from ledger.store import schema, table
 from ledger.store.schema import OUTBOX_PREFIX, account_id_of
-from ledger.usecases.top_up_requests import TopUpRequest, crossing
+from ledger.usecases.top_up_requests import crossing
 
 
 def outgoing(record: dict[str, Any]) -> list[Outgoing]:
