@@ -251,8 +251,8 @@ def account_items(account_id: str, due: int) -> list[dict[str, Any]]:
 
 @pytest.mark.slow
 def test_sweep_cost_follows_what_is_due_not_the_table(server_table: str, moto_server: str) -> None:
-    """10,000 accounts, every one with a grant that expires, 10 of them due now. (On the moto server: its
-    transactions do not copy the whole table, as in-process moto's do.)"""
+    """10,000 accounts, every one with a grant that expires, 10 of them due now: the sweep reads and writes
+    only the 10."""
     db = boto3.client("dynamodb", endpoint_url=moto_server)
     later = epoch(EXPIRY + timedelta(days=30))
     items = [i for n in range(10) for i in account_items(f"due-{n}", epoch(EXPIRY))]
