@@ -45,7 +45,7 @@ class Sizes:
 
 
 FULL = Sizes(
-    cold_runs=15,
+    cold_runs=25,
     warm=300,
     history=[10, 10_000],
     accounts=[1_000, 10_000, 100_000],
