@@ -1,4 +1,4 @@
-"""History: an account's entries newest first, a page at a time, in one Query."""
+"""History: an account's entries newest first, a page at a time; the key of a page's last entry is the next page's cursor."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The usage breakdown: consumption per day and operation over a date range, in one Query."""
+"""The usage breakdown: consumption per day and operation over a date range, from the journal's daily rollups."""
 
 from __future__ import annotations
 
