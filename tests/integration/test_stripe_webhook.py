@@ -17,6 +17,7 @@ from devkit.payments import pay, read_purchase, start_purchase, webhook
 from devkit.stream import StreamPump
 from devkit.stripe_events import charge, delivery, dispute, event, sign
 from devkit.tables import scan
+from ledger.domain.changes import iso, utcnow
 from ledger.store import table as ledger_table
 from tests.conftest import TABLE
 
@@ -68,6 +69,7 @@ def test_purchased_credits_never_expire_when_the_deployment_says_so(
         None,
         "t=1,v1=" + "0" * 64,
         "garbage",
+        "t=1,v1=é",  # not ASCII: stripe's comparison of signatures would raise
     ],
 )
 def test_unsigned_or_forged_deliveries_are_refused_and_write_nothing(
@@ -178,6 +180,27 @@ def test_a_dispute_claws_back_and_a_won_dispute_restores(stripe_env: stripe.Stri
     webhook("charge.dispute.created", opened)
     assert ledger.balance_card("acme").account.balance == 1000
     assert read_purchase("acme", made["purchase_id"])["status"] == "succeeded"
+
+
+@pytest.mark.parametrize("created", [None, 0, -5, 300_000_000_000, 10**20, "two days ago"], ids=str)
+def test_a_payment_confirmed_with_any_created_is_credited_for_its_whole_time(
+    stripe_env: stripe.StripeClient, monkeypatch: pytest.MonkeyPatch, created: int | str | None
+) -> None:
+    """Stripe retries a confirmation for days: credits that last one day still last a day from when they
+    arrive, and a ``created`` missing or no clock could hold counts as now."""
+    monkeypatch.setenv("PURCHASE_CREDIT_EXPIRY_DAYS", "1")
+    made, intent = paid_purchase(stripe_env)
+    payload = event("payment_intent.succeeded", intent)
+    if created is None:
+        del payload["created"]
+    else:
+        payload["created"] = int(time.time()) - 2 * 86400 if created == "two days ago" else created
+    text = json.dumps(payload)
+    status, body = parse(invoke("stripe_webhook", delivery(text, sign(text))))
+    assert (status, body["result"]) == (200, "credited"), body
+    [grant] = ledger.balance_card("acme").grants
+    assert grant.expires_at is not None and 86_000 < grant.expires_at - time.time() <= 86_400
+    assert read_purchase("acme", made["purchase_id"])["paid_at"] <= iso(utcnow())  # never ahead of now
 
 
 def test_a_lost_dispute_reported_before_it_opened_claws_back_once(stripe_env: stripe.StripeClient) -> None:

@@ -1,5 +1,6 @@
-"""A signed Stripe event we cannot act on answers 400 and is parked for an operator (Stripe stops retrying);
-a refund or dispute of a PaymentIntent Stripe does not know is not ours: 200, ignored."""
+"""A signed Stripe event we cannot act on answers 400 and is parked for an operator (each retry Stripe makes is
+answered the same, and parked once); a refund or dispute of a PaymentIntent Stripe does not know is not ours:
+200, ignored."""
 
 from __future__ import annotations
 
@@ -61,6 +62,9 @@ SHAPES = {
     "metadata-list": json.dumps(intent_event(data__object__metadata=["acme"])),
     "deep": "[" * 5000 + "]" * 5000,
     "huge-int": json.dumps(intent_event()).replace('"amount": 1000', '"amount": ' + "9" * 5000),
+    # an id too long for a key, or not encodable: parked under a digest of the body
+    "long-id": json.dumps(intent_event(id="evt_" + "x" * 2000, data=DROP)),
+    "surrogate-id": json.dumps(intent_event(id="evt_\ud800", data=DROP)),
 }
 
 

@@ -96,7 +96,8 @@ def expiry_reminder_days() -> str:
 
 
 def purchase_credit_expiry_days() -> int:
-    """Days after payment that purchased credits expire; 0: never."""
+    """Days purchased credits last from when they are credited (moments after the payment, unless Stripe's
+    confirmation comes late); 0: never."""
     return int(_text("PURCHASE_CREDIT_EXPIRY_DAYS", str(PURCHASE_CREDIT_EXPIRY_DAYS)))
 
 

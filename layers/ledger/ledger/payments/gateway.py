@@ -299,12 +299,14 @@ def billing_portal_url(customer: str, return_url: str) -> str:
 
 
 def verify_signature(payload: str, signature: str | None) -> None:
-    """Raises InvalidSignature unless ``signature`` is Stripe's for this exact body, made within the last
-    5 minutes."""
+    """Raises InvalidSignature unless ``signature`` is Stripe's for this exact body, made no more than 5 minutes
+    ago (stripe checks only that bound: a signature's time ahead of our clock passes)."""
     import stripe
 
     if not signature:
         raise InvalidSignature("the Stripe-Signature header is missing")
+    if not signature.isascii():  # stripe compares signatures with hmac.compare_digest: ASCII text only
+        raise InvalidSignature("the Stripe-Signature header is not ASCII")
     try:
         stripe.WebhookSignature.verify_header(
             payload, signature, webhook_secret(), tolerance=SIGNATURE_TOLERANCE_SECONDS

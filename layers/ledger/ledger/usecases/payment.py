@@ -131,7 +131,9 @@ def payment_succeeded(obj: dict[str, Any], paid_at: datetime, now: datetime | No
             purchase.credits,
             source,
             key,
-            expires_at=purchase_expiry(paid_at),
+            # counted from when the credits arrive: a confirmation Stripe delivers late still gives them
+            # their whole time (an expiry counted from the payment could have passed already)
+            expires_at=purchase_expiry(max(paid_at, now)),
             description=description,
             reference=str(obj.get("id")),
             now=now,

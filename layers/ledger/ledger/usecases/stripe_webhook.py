@@ -2,18 +2,19 @@
 event to its outcome (``usecases/payment.py``).
 
 A signed event we cannot act on however often it comes (a shape we cannot read, a value the ledger refuses)
-answers 400 ``unreadable_event`` and is parked for an operator (``store/parked.py``), so Stripe stops
-retrying it; only failures a retry can help (DynamoDB or Stripe unavailable, an account kept busy) answer
-5xx."""
+answers 400 ``unreadable_event`` and is parked for an operator (``store/parked.py``). Stripe retries any
+answer but a 2xx for up to three days: each retry finds the event parked already and is answered the same.
+5xx is kept for failures a retry can help (DynamoDB or Stripe unavailable, an account kept busy)."""
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from ledger.domain.changes import digest
+from ledger.domain.changes import digest, utcnow
 from ledger.domain.errors import Busy, PaymentProviderError
 from ledger.payments import gateway
 from ledger.payments.event_shape import UnreadableEvent, check_envelope, check_object
@@ -23,9 +24,12 @@ from ledger.usecases import payment
 
 logger = Logger()
 
+# an id as Stripe makes them: the parked item's key, where any other text could be too long or not encodable
+STRIPE_ID = re.compile(r"[A-Za-z0-9_]{1,255}")
+
 
 def verify(payload: str, signature: str | None) -> dict[str, Any]:
-    """The event, if ``signature`` is Stripe's for this exact body, made within the last 5 minutes.
+    """The event, if ``signature`` is Stripe's for this exact body, made no more than 5 minutes ago.
 
     Raises InvalidSignature otherwise, UnreadableEvent (parked) for a signed body that is not an event we can
     read."""
@@ -41,8 +45,8 @@ def _unreadable(original: Any, event_id: Any, error: BaseException) -> Unreadabl
     """Park a signed event we cannot act on, and the error that says so to Stripe (400)."""
     ident = (
         event_id
-        if isinstance(event_id, str) and event_id
-        else "body-" + digest(json.dumps(original, default=str))
+        if isinstance(event_id, str) and STRIPE_ID.fullmatch(event_id)
+        else "body-" + digest(json.dumps(original, default=str))  # escapes what is not ASCII
     )
     where = parked.park("webhook", ident, original, error)
     logger.error("signed Stripe event parked: it cannot be acted on", parked=where, error=str(error))
@@ -69,6 +73,14 @@ HANDLERS: dict[str, Callable[[dict[str, Any], datetime], payment.Outcome]] = {
 }
 
 
+def _paid_at(created: Any, now: datetime) -> datetime:
+    """When Stripe says the event happened, never later than now (a clock ahead, or a moment no date can hold);
+    now when it does not say."""
+    if type(created) is int and 0 < created <= now.timestamp():
+        return datetime.fromtimestamp(created, UTC)
+    return now
+
+
 def handle(event: dict[str, Any]) -> payment.Outcome:
     """Act on one verified event; types we do not act on are acknowledged and ignored."""
     act = HANDLERS.get(str(event.get("type")))
@@ -76,7 +88,7 @@ def handle(event: dict[str, Any]) -> payment.Outcome:
         return payment.Outcome("ignored")
     try:
         obj = check_object(event)
-        outcome = act(obj, datetime.fromtimestamp(int(event.get("created", 0)), UTC))
+        outcome = act(obj, _paid_at(event.get("created"), utcnow()))
     except (Busy, PaymentProviderError):
         raise  # a retry can help
     except Exception as error:
