@@ -182,3 +182,17 @@ def test_a_dispute_clawback_entry_that_differs_from_its_record_is_reported(
         Item=ledger_table.to_item({**plain, "amount": plain["amount"] + 10}),
     )
     assert kinds(acme) == ["dispute_clawback"]
+
+
+def test_a_dispute_won_after_its_clawback_agrees_with_its_entries(
+    stripe_env: stripe.StripeClient, journal: StreamPump, acme: str, disputes: FakeStripe
+) -> None:
+    _, intent = paid(stripe_env, acme)
+    opened = dispute(intent, amount=450)
+    disputes.disputes.append(opened)
+    webhook("charge.dispute.created", opened)
+    opened["status"] = "won"
+    assert webhook("charge.dispute.closed", opened)[0] == 200
+    journal.pump()
+    assert len(entries(acme, "dispute")) == 2  # the clawback, and the credits given back
+    assert kinds(acme) == []

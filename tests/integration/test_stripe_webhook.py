@@ -182,6 +182,36 @@ def test_a_dispute_claws_back_and_a_won_dispute_restores(stripe_env: stripe.Stri
     assert read_purchase("acme", made["purchase_id"])["status"] == "succeeded"
 
 
+@pytest.mark.parametrize(("refunded", "kept"), [(1000, 0), (500, 500)])
+def test_a_refund_during_an_inquiry_stays_taken_when_the_inquiry_closes(
+    stripe_env: stripe.StripeClient, journal: StreamPump, refunded: int, kept: int
+) -> None:
+    _, intent = paid_purchase(stripe_env)
+    webhook("payment_intent.succeeded", intent)
+    inquiry = dispute(intent, status="warning_needs_response")
+    webhook("charge.dispute.created", inquiry)
+    assert ledger.balance_card("acme").account.balance == 0
+    webhook("charge.refunded", charge(intent, amount_refunded=refunded))  # its credits are taken already
+    assert ledger.balance_card("acme").account.balance == 0
+    webhook("charge.dispute.closed", {**inquiry, "status": "warning_closed"})
+    assert ledger.balance_card("acme").account.balance == kept  # the refunded share is not given back
+    journal.pump()
+    assert ledger.reconcile_account("acme").drifts == []
+
+
+def test_a_dispute_of_a_status_we_do_not_know_is_taken_and_a_win_gives_it_back(
+    stripe_env: stripe.StripeClient,
+) -> None:
+    made, intent = paid_purchase(stripe_env)
+    webhook("payment_intent.succeeded", intent)
+    opened = dispute(intent, status="a_status_stripe_adds")
+    webhook("charge.dispute.created", opened)
+    assert ledger.balance_card("acme").account.balance == 0
+    assert read_purchase("acme", made["purchase_id"])["status"] == "disputed"
+    webhook("charge.dispute.closed", {**opened, "status": "won"})
+    assert ledger.balance_card("acme").account.balance == 1000
+
+
 @pytest.mark.parametrize("created", [None, 0, -5, 300_000_000_000, 10**20, "two days ago"], ids=str)
 def test_a_payment_confirmed_with_any_created_is_credited_for_its_whole_time(
     stripe_env: stripe.StripeClient, monkeypatch: pytest.MonkeyPatch, created: int | str | None

@@ -11,7 +11,7 @@ from ledger.domain.disputes import is_restored, on_news
 
 OPEN = ["warning_needs_response", "warning_under_review", "needs_response", "under_review"]
 WON = ["won", "warning_closed"]
-OTHER_CLOSED = ["lost", "charge_refunded"]
+OTHER_CLOSED = ["lost", "charge_refunded", "prevented"]
 
 news = st.one_of(
     st.tuples(st.just("created"), st.sampled_from([None, *OPEN])),
@@ -34,6 +34,11 @@ news = st.one_of(
         ("lost", "closed", "won", "nothing", "won"),  # lost is final
         ("won", "closed", "won", "nothing", "won"),
         ("won", "created", "needs_response", "nothing", "needs_response"),  # late news of the opening
+        (None, "created", "prevented", "claw_back", "prevented"),  # stopped by a refund before a chargeback
+        ("prevented", "closed", "won", "nothing", "won"),  # final, as lost is
+        ("charge_refunded", "closed", "won", "nothing", "won"),
+        (None, "created", "a_status_stripe_adds", "claw_back", "a_status_stripe_adds"),  # taken, as if open
+        ("a_status_stripe_adds", "closed", "won", "restore", "won"),  # so a win gives it back
     ],
 )
 def test_each_piece_of_news_does_what_the_rules_say(

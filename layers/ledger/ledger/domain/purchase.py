@@ -9,8 +9,10 @@ from typing import Any, Literal
 PurchaseStatus = Literal["pending", "succeeded", "failed", "refunded", "disputed"]
 PaymentMode = Literal["payment_intent", "checkout"]
 AUTO_TOP_UP = "auto_top_up"  # the mode of a purchase that auto top-up charged off-session
-OPEN_DISPUTE = ("warning_needs_response", "warning_under_review", "needs_response", "under_review", "lost")
+# A dispute takes its credits back unless (or until) it is closed in the account's favour: open, lost and any
+# status Stripe may add. Lost (or prevented, or refunded instead) is final: the credits stay taken.
 RESTORED_DISPUTE = ("won", "warning_closed")  # closed in the account's favour: what was clawed back returns
+FINAL_DISPUTE = ("lost", "prevented", "charge_refunded")
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +48,7 @@ class Purchase:
             return "failed" if self.failure else "pending"
         if self.refunded_amount >= self.amount:
             return "refunded"
-        if any(d.get("status") in OPEN_DISPUTE for d in self.disputes.values()):
+        if any(d.get("status") not in RESTORED_DISPUTE for d in self.disputes.values()):
             return "disputed"
         return "succeeded"
 
@@ -62,3 +64,17 @@ class Purchase:
 
     def dispute_clawback(self, disputed_amount: int) -> int:
         return max(min(self.credits_for(disputed_amount), self.credits - self.clawed_back), 0)
+
+    def dispute_restore(self, dispute_id: str) -> int:
+        """Credits to give back when dispute ``dispute_id`` closes in the account's favour: what it took, less
+        what the refunds and the other disputes still against the account need taken. (A refund made during an
+        inquiry finds its credits already taken by the inquiry and takes nothing itself: when the inquiry
+        closes, those credits stay taken for the refund.)"""
+        took = int(self.disputes[dispute_id].get("credits", 0))
+        others = sum(
+            int(d.get("credits", 0))
+            for other, d in self.disputes.items()
+            if other != dispute_id and d.get("status") not in RESTORED_DISPUTE
+        )
+        kept = min(self.credits, self.credits_for(self.refunded_amount) + others)
+        return max(min(took, self.clawed_back - kept), 0)

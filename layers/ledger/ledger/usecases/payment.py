@@ -236,7 +236,9 @@ def _dispute(dispute: dict[str, Any], news: disputes.News, now: datetime) -> Out
                 return _dispute_first(purchase, dispute_id, step.status, 0, now)
             if step.action == "restore":
                 assert known is not None
-                return _dispute_won(purchase, dispute_id, step.status, int(known.get("credits", 0)), now)
+                return _dispute_won(
+                    purchase, dispute_id, step.status, purchase.dispute_restore(dispute_id), now
+                )
             return Outcome("duplicate", purchase.id)
         except Cancelled:
             continue
@@ -268,6 +270,7 @@ def _dispute_won(purchase: Purchase, dispute_id: str, status: str, credits: int,
     was = purchase.disputes[dispute_id]["status"]
     update = Expr().path_is(("disputes", dispute_id, "status"), was)
     update.set_path(("disputes", dispute_id, "status"), status)
+    update.set_path(("disputes", dispute_id, "restored"), credits)
     update.add("clawed_back", -credits)
     action = update.update(purchase_key(purchase.account_id, purchase.id))
     if not credits:

@@ -149,13 +149,13 @@ def _check_disputes(
                 )
             )
         taken = -sum(e.amount for e in entries if e.reference == dispute_id)
-        if taken != int(known.get("credits", 0)):
+        if taken != disputes.kept(known):
             report.drifts.append(
                 Drift(
                     account_id,
                     "dispute_clawback",
-                    f"the clawback entries of dispute {dispute_id} are not the credits its record took",
-                    int(known.get("credits", 0)),
+                    f"the entries of dispute {dispute_id} are not the credits its record took and gave back",
+                    disputes.kept(known),
                     taken,
                     where,
                 )
