@@ -40,7 +40,10 @@ STATUSES: dict[str, tuple[str, dict[str, Any]]] = {
         ERROR_SCHEMA,
     ),
     "409": ("idempotency_conflict, hold_not_open, hold_expired or payment_method_required", ERROR_SCHEMA),
-    "413": ("payload_too_large: a body over 64 KB (over 1 MB on /usage/batch)", ERROR_SCHEMA),
+    "413": (
+        "payload_too_large: a body over 64 KB (over 1 MB on /usage/batch, 512 KB on /webhooks/stripe)",
+        ERROR_SCHEMA,
+    ),
     "415": ("unsupported_media_type: a body that is not application/json", ERROR_SCHEMA),
     "422": ("invalid_request: a field is missing, of the wrong type, or out of range", ERROR_SCHEMA),
     "429": ("account_busy (retry with the same key), or API Gateway's throttling", EITHER_SCHEMA),

@@ -4,7 +4,11 @@ from ledger.api.http import lambda_handler, resolver
 from ledger.api.purchase_models import WebhookOut
 from ledger.usecases.stripe_webhook import handle, verify
 
-app = resolver("public")
+# Stripe's events are larger than our API's bodies (an object with its metadata and nested objects); one
+# refused for size would never be credited, however often Stripe retried it
+MAX_EVENT_BYTES = 512 * 1024
+
+app = resolver("public", max_body=MAX_EVENT_BYTES)
 
 
 @app.post("/webhooks/stripe")

@@ -212,6 +212,15 @@ def test_a_dispute_of_a_status_we_do_not_know_is_taken_and_a_win_gives_it_back(
     assert ledger.balance_card("acme").account.balance == 1000
 
 
+def test_a_large_event_is_credited(stripe_env: stripe.StripeClient) -> None:
+    """An event far larger than an API body (64 KB): Stripe's objects nest others and carry metadata."""
+    _, intent = paid_purchase(stripe_env)
+    payload = event("payment_intent.succeeded", {**intent, "description": "x" * 200_000})
+    text = json.dumps(payload)
+    status, body = parse(invoke("stripe_webhook", delivery(text, sign(text))))
+    assert (status, body["result"]) == (200, "credited"), body
+
+
 @pytest.mark.parametrize("created", [None, 0, -5, 300_000_000_000, 10**20, "two days ago"], ids=str)
 def test_a_payment_confirmed_with_any_created_is_credited_for_its_whole_time(
     stripe_env: stripe.StripeClient, monkeypatch: pytest.MonkeyPatch, created: int | str | None
