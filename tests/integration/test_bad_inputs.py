@@ -424,3 +424,65 @@ def test_largest_limits_pass_validation(seeded: None) -> None:
     r = replace(LIMITS, params={"account_id": "limits-at-max"})
     body = {"low_balance_threshold": MAX, "hard_limit": MAX}
     assert r.call(body) == (200, body)
+
+
+# Moments and numbers at the edges of what Python's dates and integers hold: a clear 422, never a 500.
+
+BALANCE = "/accounts/{account_id}/balance"
+EXPORT = "/accounts/{account_id}/transactions/export"
+LONG_DIGITS = "9" * 5000  # more digits than Python reads into an int
+
+
+@pytest.mark.parametrize(
+    "expires_at",
+    [
+        pytest.param("9999-12-31T23:59:59-01:00", id="past-9999-in-utc"),
+        pytest.param("9999-12-31T00:00:00Z", id="last-day"),
+        pytest.param(LONG_DIGITS, id="long-digits"),
+    ],
+)
+def test_grant_expiry_beyond_the_dates_held_is_refused(seeded: None, expires_at: str) -> None:
+    body = {**GRANT.valid, "idempotency_key": "g-far", "expires_at": expires_at}
+    assert_refused_without_writing(GRANT, (422, "invalid_request"), body)
+
+
+@pytest.mark.parametrize(
+    ("function", "path", "query"),
+    [
+        pytest.param("balance", BALANCE, {"at": "0001-01-01T00:00:00+01:00"}, id="balance-at-year-0-in-utc"),
+        pytest.param("balance", BALANCE, {"at": LONG_DIGITS}, id="balance-at-long-digits"),
+        pytest.param("export", EXPORT, {"from": "0001-01-01T00:00:00Z"}, id="export-from-first-day"),
+        pytest.param("export", EXPORT, {"to": "9999-12-31T23:59:59Z"}, id="export-to-last-day"),
+        pytest.param("export", EXPORT, {"from": LONG_DIGITS}, id="export-from-long-digits"),
+        pytest.param(
+            "export",
+            EXPORT,
+            {"cursor": cursor_of({"after": 0, "from": "2020-01-01T00:00:00", "to": None})},
+            id="export-cursor-without-time-zone",
+        ),
+        pytest.param(
+            "export",
+            EXPORT,
+            {"cursor": cursor_of({"after": 0, "from": None, "to": "9999-12-31T23:59:59-23:59"})},
+            id="export-cursor-past-9999",
+        ),
+        pytest.param("transactions", TRANSACTIONS, {"limit": LONG_DIGITS}, id="limit-long-digits"),
+    ],
+)
+def test_reads_refuse_moments_and_numbers_beyond_what_is_held(
+    seeded: None, function: str, path: str, query: dict[str, str]
+) -> None:
+    assert_read_refused(function, path, query, None)
+
+
+@pytest.mark.parametrize("route", list(WRITE_ROUTES))
+@pytest.mark.parametrize("body", [{"amount": 10}, ["amount"], 10], ids=["object", "list", "number"])
+def test_an_event_body_that_is_not_text_is_malformed_json(seeded: None, route: str, body: Any) -> None:
+    """API Gateway sends text; a direct invoke may send anything."""
+    r = WRITE_ROUTES[route]
+    event = r.event(r.valid)
+    event["body"] = body
+    before = scan()
+    status, payload = parse(invoke(r.function, event))
+    assert (status, payload["error"]) == (400, "malformed_json"), payload
+    assert scan() == before

@@ -209,7 +209,12 @@ def _int_of_string(value: str, loc: Loc, problems: Problems) -> Any:
         return None
     text = value.strip(_WHITESPACE)
     if _INT_TEXT.fullmatch(text):
-        return int(text.split(".")[0].replace("_", ""))
+        try:
+            return int(text.split(".")[0].replace("_", ""))
+        except ValueError:  # more digits than Python reads (4,300)
+            message = "Unable to parse input string as an integer, exceeded maximum size"
+            _problem(problems, "int_parsing_size", loc, message, value)
+            return None
     message = "Input should be a valid integer, unable to parse string as an integer"
     _problem(problems, "int_parsing", loc, message, value)
     return None
@@ -487,7 +492,10 @@ def _from_number(value: float) -> datetime | None:
 
 def _parse_datetime(value: str) -> datetime | None:
     if _WHOLE.fullmatch(value):
-        whole = int(value)
+        try:
+            whole = int(value)
+        except ValueError:  # more digits than Python reads (4,300)
+            return None
         return _from_timestamp(whole, 0) if abs(whole) < 2**63 else None
     if _DECIMAL.fullmatch(value):  # read exactly, unlike a JSON number (see _from_number)
         number = float(value)

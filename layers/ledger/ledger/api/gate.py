@@ -60,9 +60,12 @@ def body_bytes(event: Mapping[str, Any]) -> bytes | None:
     if event.get("isBase64Encoded"):
         try:
             return base64.b64decode(body, validate=False)
-        except (binascii.Error, ValueError):
+        except (binascii.Error, ValueError, TypeError):
             return b"\xff"  # not decodable: reported as not UTF-8 JSON below
-    return body.encode("utf-8", "surrogatepass") if isinstance(body, str) else bytes(body)
+    if isinstance(body, str):
+        return body.encode("utf-8", "surrogatepass")
+    # API Gateway sends text; anything else (a direct invoke's object) is no body we can read
+    return body if isinstance(body, bytes) else b"\xff"
 
 
 def media_type(event: dict[str, Any]) -> str:

@@ -8,6 +8,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal, get_args
 
+from ledger.domain.errors import InvalidRequest
+
 EntryType = Literal[
     "purchase",
     "auto_top_up",
@@ -96,6 +98,18 @@ class Entry:
     @classmethod
     def from_map(cls, values: dict[str, Any]) -> Entry:
         return cls(**{k: values.get(k) for k in cls.__slots__})  # type: ignore[arg-type]
+
+
+# The moments a caller may give: a day inside the years 1 to 9999 in UTC, so that turning one into UTC, into
+# epoch seconds and back, or widening a window by the margins the reads add, stays a date Python can hold.
+EARLIEST = datetime(1, 1, 2, tzinfo=UTC)
+LATEST = datetime(9999, 12, 30, tzinfo=UTC)
+
+
+def check_moment(name: str, moment: datetime) -> None:
+    """InvalidRequest unless ``moment`` (with its time zone) lies between EARLIEST and LATEST."""
+    if moment.tzinfo is not None and not EARLIEST <= moment <= LATEST:
+        raise InvalidRequest(f"{name} must be between {EARLIEST.date()} and {LATEST.date()} (UTC)")
 
 
 def utcnow() -> datetime:

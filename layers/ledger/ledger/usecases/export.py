@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from ledger.domain.changes import Entry, iso, parse_iso
+from ledger.domain.changes import Entry, check_moment, iso, parse_iso
 from ledger.domain.errors import InvalidRequest
 from ledger.store import entries
 from ledger.usecases.timeline import LATE_ENTRY_MARGIN, PAGE_SIZE, moment, seq_before
@@ -59,6 +59,8 @@ def _check_window(start: datetime | None, end: datetime | None) -> None:
     for name, value in (("from", start), ("to", end)):
         if value is not None and value.tzinfo is None:
             raise InvalidRequest(f"{name} must carry a time zone (e.g. 2026-11-21T12:00:00Z)")
+        if value is not None:
+            check_moment(name, value)
     if start is not None and end is not None and end <= start:
         raise InvalidRequest("to must be after from")
 
@@ -161,7 +163,8 @@ def _cursor_in(cursor: str) -> tuple[int, datetime | None, datetime | None]:
         if not isinstance(after, int) or isinstance(after, bool) or after < 0:
             raise ValueError(after)
         start, end = (parse_iso(data[k]) if data[k] is not None else None for k in ("from", "to"))
-    except (ValueError, KeyError, TypeError, AttributeError) as error:
+        _check_window(start, end)  # a cursor's window is held to the rules of one given as from and to
+    except (ValueError, KeyError, TypeError, AttributeError, InvalidRequest) as error:
         raise InvalidRequest("cursor is not one this API returned") from error
     return after, start, end
 

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from ledger.domain.amounts import is_amount
-from ledger.domain.changes import ENTRY_TYPE_OF_SOURCE, Change, digest, epoch, iso, utcnow
+from ledger.domain.changes import ENTRY_TYPE_OF_SOURCE, Change, check_moment, digest, epoch, iso, utcnow
 from ledger.domain.errors import Busy, InvalidRequest
 from ledger.domain.grants import DEFAULT_PRIORITY, SOURCES, Grant
 from ledger.domain.text import check_description
@@ -73,6 +73,8 @@ def grant(
         raise InvalidRequest("amount must be an integer from 1 to 1000000000000")
     if source not in SOURCES:
         raise InvalidRequest(f"source must be one of {', '.join(SOURCES)}")
+    if expires_at is not None:
+        check_moment("expires_at", expires_at)
     expiry_passed = expires_at is not None and expires_at <= now
     if priority is not None and not 0 <= priority <= MAX_PRIORITY:
         raise InvalidRequest(f"priority must be from 0 to {MAX_PRIORITY}")

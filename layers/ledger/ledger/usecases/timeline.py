@@ -24,7 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from ledger.domain.changes import Entry, parse_iso, utcnow
+from ledger.domain.changes import Entry, check_moment, parse_iso, utcnow
 from ledger.domain.errors import InvalidRequest
 from ledger.store import entries
 
@@ -83,6 +83,7 @@ def balance_at(account_id: str, at: datetime, now: datetime | None = None) -> Ba
     then a read forward through the entries within ``LATE_ENTRY_MARGIN`` after ``at``."""
     if at.tzinfo is None:
         raise InvalidRequest("at must carry a time zone (e.g. 2026-11-21T12:00:00Z)")
+    check_moment("at", at)
     if at > (now or utcnow()):
         raise InvalidRequest("at must not be in the future")
     history = entries.read_layout(account_id)
