@@ -126,3 +126,16 @@ def test_a_purchase_is_read_only_by_its_own_account(stripe_env: stripe.StripeCli
     assert get_purchase("acme", body["purchase_id"], owner("other"))[0] == 403
     assert get_purchase("acme", body["purchase_id"], owner("acme", "member"))[0] == 403
     assert get_purchase("acme", "pur_missing")[1]["error"] == "not_found"
+
+
+@pytest.mark.parametrize(
+    "authorizer",
+    [None, {}, {"iam": True}, {"jwt": {"claims": {}}}, {"jwt": None}],
+    ids=["none", "empty", "iam", "no-claims", "jwt-null"],
+)
+def test_packages_are_for_signed_in_users_only(authorizer: dict | None) -> None:
+    """API Gateway's JWT authorizer stands in front; the function refuses what did not pass one as well."""
+    event = http_event("GET", "/packages", {}, claims=owner("acme"))
+    event["requestContext"]["authorizer"] = authorizer
+    status, body = parse(invoke("packages", event))
+    assert (status, body["error"]) == (403, "forbidden")

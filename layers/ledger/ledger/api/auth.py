@@ -1,4 +1,5 @@
-"""Who may call: account routes need the account's owner or admin (JWT); service routes need IAM.
+"""Who may call: account routes need the account's owner or admin (JWT), signed-in routes any user's JWT;
+service routes need IAM.
 
 Every function checks its callers before its route validates anything (``gate.py``), on the raw event; the
 routes check again, so a route is never reached by a caller the gate would refuse."""
@@ -26,6 +27,15 @@ def check_account_admin(event: dict[str, Any], account_id: str | None) -> None:
     role = claims.get(settings.role_claim())
     if not account_id or account != account_id or role not in ADMIN_ROLES:
         raise Forbidden("only the account's owner or admin may do this")
+
+
+def check_signed_in(event: dict[str, Any]) -> None:
+    """API Gateway's JWT authorizer already checked the token; refuse a request that did not pass it (a route
+    left without its authorizer, a direct invoke)."""
+    jwt = ((event.get("requestContext") or {}).get("authorizer") or {}).get("jwt") or {}
+    claims = jwt.get("claims") if isinstance(jwt, dict) else None
+    if not isinstance(claims, dict) or not claims:
+        raise Forbidden("this route is for signed-in users")
 
 
 def check_service(event: dict[str, Any]) -> None:

@@ -49,6 +49,8 @@ def authorize(event: dict[str, Any], access: Access) -> None:
         auth.check_account_admin(event, account_id)
     elif access == "service":
         auth.check_service(event)
+    elif access == "signed_in":
+        auth.check_signed_in(event)
 
 
 def body_bytes(event: Mapping[str, Any]) -> bytes | None:
