@@ -199,6 +199,31 @@ def test_a_refund_during_an_inquiry_stays_taken_when_the_inquiry_closes(
     assert ledger.reconcile_account("acme").drifts == []
 
 
+def test_a_refund_recorded_while_an_inquiry_closes_is_not_given_back(
+    stripe_env: stripe.StripeClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The refund lands between the closing's read of the purchase and its write: the closing reads again."""
+    from ledger.usecases import payment
+
+    _, intent = paid_purchase(stripe_env)
+    webhook("payment_intent.succeeded", intent)
+    inquiry = dispute(intent, status="warning_needs_response")
+    webhook("charge.dispute.created", inquiry)
+    read = payment._purchase_of
+    refunds = [charge(intent, amount_refunded=1000)]
+
+    def read_then_refund(obj: dict, payment_intent_id: str | None = None) -> object:
+        found = read(obj, payment_intent_id)
+        if refunds:
+            assert webhook("charge.refunded", refunds.pop())[0] == 200
+        return found
+
+    monkeypatch.setattr(payment, "_purchase_of", read_then_refund)
+    webhook("charge.dispute.closed", {**inquiry, "status": "warning_closed"})
+    assert not refunds
+    assert ledger.balance_card("acme").account.balance == 0
+
+
 def test_a_dispute_of_a_status_we_do_not_know_is_taken_and_a_win_gives_it_back(
     stripe_env: stripe.StripeClient,
 ) -> None:

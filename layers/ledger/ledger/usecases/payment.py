@@ -187,7 +187,7 @@ def charge_refunded(charge: dict[str, Any], now: datetime | None = None) -> Outc
         if refunded <= purchase.refunded_amount:
             return Outcome("duplicate", purchase.id)
         credits = purchase.refund_clawback(refunded)
-        update = Expr().when("{a_r} = {old}", a_r="refunded_amount", old=purchase.refunded_amount)
+        update = _as_read(Expr(), purchase)  # what it takes follows from both
         update.set("refunded_amount", refunded).add("clawed_back", credits)
         action = update.update(purchase_key(purchase.account_id, purchase.id))
         try:
@@ -247,6 +247,7 @@ def _dispute(dispute: dict[str, Any], news: disputes.News, now: datetime) -> Out
 
 def _dispute_first(purchase: Purchase, dispute_id: str, status: str, credits: int, now: datetime) -> Outcome:
     update = Expr().when("attribute_not_exists({a_d}.{a_id})", a_d="disputes", a_id=dispute_id)
+    _as_read(update, purchase)  # what it takes follows from what refunds and disputes took
     update.set_path(("disputes", dispute_id), {"status": status, "credits": credits})
     update.add("clawed_back", credits)
     action = update.update(purchase_key(purchase.account_id, purchase.id))
@@ -268,7 +269,7 @@ def _dispute_first(purchase: Purchase, dispute_id: str, status: str, credits: in
 
 def _dispute_won(purchase: Purchase, dispute_id: str, status: str, credits: int, now: datetime) -> Outcome:
     was = purchase.disputes[dispute_id]["status"]
-    update = Expr().path_is(("disputes", dispute_id, "status"), was)
+    update = _as_read(Expr().path_is(("disputes", dispute_id, "status"), was), purchase)  # as for a clawback
     update.set_path(("disputes", dispute_id, "status"), status)
     update.set_path(("disputes", dispute_id, "restored"), credits)
     update.add("clawed_back", -credits)
@@ -291,6 +292,15 @@ def _dispute_won(purchase: Purchase, dispute_id: str, status: str, credits: int,
         also=[action],
     )
     return Outcome("restored", purchase.id, credits)
+
+
+def _as_read(expr: Expr, purchase: Purchase) -> Expr:
+    """``expr`` conditioned on the refunded amount and the credits clawed back as ``purchase`` read them: what a
+    refund or dispute takes or gives back follows from both, so a refund and a dispute of one payment recorded
+    at once cannot both take the same credits, or one give back what the other needs taken. (The loser reads
+    again.)"""
+    expr.when("{a_r} = {r}", a_r="refunded_amount", r=purchase.refunded_amount)
+    return expr.when("{a_c} = {c}", a_c="clawed_back", c=purchase.clawed_back)
 
 
 def _update_purchase(purchase: Purchase, expr: Expr, *also: dict[str, Any]) -> None:
