@@ -20,15 +20,21 @@ logger = Logger()
 
 
 def _created_at(raw: dict[str, Any]) -> str:
+    """When the stream saw the write; now when it does not say, or says a moment no date can hold."""
     moment = raw.get("ApproximateCreationDateTime")
-    return iso(datetime.fromtimestamp(moment, UTC)) if isinstance(moment, int | float) else iso(utcnow())
+    if isinstance(moment, int | float):
+        try:
+            return iso(datetime.fromtimestamp(moment, UTC))
+        except (OverflowError, ValueError, OSError):
+            pass
+    return iso(utcnow())
 
 
 postings = journal.Postings()
 
 
 def apply(record: dict[str, Any]) -> None:
-    raw = record["dynamodb"]
+    raw = record.get("dynamodb") or {}
     account_id = old = new = None
     try:
         keys = table.from_item(raw["Keys"]) or {}

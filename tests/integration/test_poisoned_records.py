@@ -124,3 +124,79 @@ def test_notifications_go_on_past_a_poisoned_record(aws: None) -> None:
     ] or sorted(e["detail-type"] for e in published) == ["credit_balance_depleted", "credit_balance_low"]
     [kept] = parked.parked("notifications")
     assert "pa" in kept["original"]
+
+
+def outbox_insert(detail: dict[str, Any], seq: str = "1") -> dict[str, Any]:
+    """A stream INSERT of an outbox item (``N#...``) as a record of the table's stream carries it."""
+    return {
+        "eventID": f"outbox-{seq}",
+        "eventName": "INSERT",
+        "dynamodb": {
+            "Keys": {"pk": {"S": "ACCOUNT#pa"}, "sk": {"S": f"N#ntf_{seq}"}},
+            "NewImage": {
+                "pk": {"S": "ACCOUNT#pa"},
+                "sk": {"S": f"N#ntf_{seq}"},
+                "created_at": {"S": "2026-12-01T00:00:00.000Z"},
+                **detail,
+            },
+            "SequenceNumber": seq.rjust(21, "0"),
+        },
+    }
+
+
+@pytest.mark.parametrize(
+    "detail",
+    [
+        {"detail_type": {"S": "credit_balance_low"}, "detail": {"SS": ["a", "b"]}},  # a set: not JSON
+        {"detail_type": {"N": "5"}, "detail": {"M": {}}},  # a number where EventBridge takes text
+        {"detail_type": {"S": "credit_balance_low"}, "detail": {"S": "text"}},
+    ],
+    ids=["set-detail", "number-detail-type", "text-detail"],
+)
+def test_an_outbox_item_that_can_never_be_sent_is_parked_and_the_records_after_it_go_on(
+    aws: None, detail: dict[str, Any]
+) -> None:
+    Notifications(TABLE)  # the bus and its queue
+    bad, good = (
+        outbox_insert(detail, "1"),
+        outbox_insert(
+            {"detail_type": {"S": "credit_balance_low"}, "detail": {"M": {"account_id": {"S": "pa"}}}}, "2"
+        ),
+    )
+    assert invoke("notifications", {"Records": [bad, good]}) == {"batchItemFailures": []}
+    [kept] = parked.parked("notifications")
+    assert "outbox-1" in kept["original"]
+
+
+SHARD = {"pk": {"S": "ACCOUNT#pa#S1"}, "sk": {"S": "S"}}
+
+
+@pytest.mark.parametrize(
+    ("keys", "image"),
+    [
+        (SHARD, {"seq": {"S": "x"}}),
+        (SHARD, {"seq": {"N": "2"}, "last": {"N": "5"}}),
+        (SHARD, {"seq": {"N": "2"}, "last": {"L": [{"M": {"batch": {"S": "b"}, "count": {"S": "many"}}}]}}),
+        ({"pk": {"N": "abc"}, "sk": {"S": "S"}}, {"seq": {"N": "2"}}),
+    ],
+    ids=["text-seq", "last-not-list", "count-not-number", "key-not-text"],
+)
+def test_a_shard_record_that_cannot_be_read_is_parked_and_the_batch_goes_on(
+    journal: StreamPump, keys: dict[str, Any], image: dict[str, Any]
+) -> None:
+    ledger.grant("pa", 100, "promotional", "g")
+    journal._read()
+    bad = {
+        "eventID": "shard-1",
+        "eventName": "MODIFY",
+        "dynamodb": {
+            "Keys": keys,
+            "OldImage": {**keys, "seq": {"N": "1"}},
+            "NewImage": {**keys, **image},
+            "SequenceNumber": "1".rjust(21, "0"),
+            "ApproximateCreationDateTime": 10**20,  # no date: the parked record is written now
+        },
+    }
+    assert invoke("journal", {"Records": [bad, *journal.pending]}) == {"batchItemFailures": []}
+    assert len(parked.parked("journal")) == 1
+    assert [e.type for e in ledger.history("pa").items] == ["grant"]

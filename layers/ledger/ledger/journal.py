@@ -165,10 +165,10 @@ class Postings:
         sizes: dict[str, int] = {}
         for record in records:
             raw = record.get("dynamodb") or {}
-            keys = table.from_item(raw.get("Keys")) or {}
-            if keys.get("sk") != SHARD_SK or "SequenceNumber" not in raw:
+            groupable = _groupable(raw)
+            if groupable is None:
                 continue
-            pk, count = keys.get("pk", ""), _write_count(raw)
+            pk, count = groupable
             group = current.get(pk)
             if group is None or sizes[pk] + count > MAX_POSTED_CHANGES:
                 group, sizes[pk] = [], 0
@@ -193,6 +193,24 @@ class Postings:
                 writes.append((int(new["seq"]), changes_of(account_id, new)))
         if writes:
             post(account_id, shard, writes, utcnow())
+
+
+def _groupable(raw: dict[str, Any]) -> tuple[str, int] | None:
+    """(pk, changes) of a shard write whose images can be read; None for any other record. A shard write that
+    cannot be read stays out of every group: posted on its own, it fails, and is parked alone."""
+    try:
+        keys = table.from_item(raw.get("Keys")) or {}
+        if keys.get("sk") != SHARD_SK or "SequenceNumber" not in raw:
+            return None
+        pk, count = str(keys.get("pk", "")), _write_count(raw)
+        located = shard_of(pk)
+        new = table.from_item(raw.get("NewImage"))
+        if located is not None and new is not None:
+            int(new.get("seq", 0))
+            changes_of(located[0], new)
+        return pk, count
+    except Exception:  # its own posting will raise, and park it
+        return None
 
 
 def _write_count(raw: dict[str, Any]) -> int:

@@ -13,7 +13,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
 
 from ledger.domain.changes import iso, utcnow
 from ledger.store import table
@@ -27,6 +27,8 @@ REFUSED_CONTENT = {"ValidationException", "SerializationException"}
 
 def is_transient(error: BaseException) -> bool:
     """An error a retry can help with: AWS unreachable or asking to slow down, not refusing the content."""
+    if isinstance(error, ParamValidationError):
+        return False  # the request was refused before it was sent: its content, every time
     if isinstance(error, BotoCoreError):
         return True
     if isinstance(error, ClientError):
