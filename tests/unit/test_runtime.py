@@ -103,3 +103,22 @@ def test_a_scheduled_invocation_is_for_its_event_time() -> None:
     for event in ({}, {"time": "yesterday"}, {"time": "2026-12-06T09:00:00"}):
         with pytest.raises(NotScheduled):
             scheduled_time(event)
+
+
+@pytest.mark.parametrize(
+    "time",
+    [
+        "0001-01-01T00:00:00+14:00",  # before year 1 in UTC
+        "9999-12-31T23:59:59-14:00",  # after year 9999 in UTC
+        "1999-12-31T23:59:59Z",
+        "9000-01-01T00:00:01Z",
+    ],
+)
+def test_a_time_no_ledger_has_is_not_a_schedule(time: str) -> None:
+    """The runs compute windows (a day back, days forward) from the time: they must stay dates."""
+    with pytest.raises(NotScheduled):
+        scheduled_time({"time": time})
+
+
+def test_times_ahead_of_the_clock_are_taken_for_replays() -> None:
+    assert scheduled_time({"time": "2100-01-01T00:00:00Z"}) == datetime(2100, 1, 1, tzinfo=UTC)
