@@ -12,6 +12,7 @@ import stripe
 
 import ledger
 from devkit.bus import Notifications
+from devkit.lambdas import invoke
 from devkit.payments import webhook
 from devkit.stripe_proxy import proxy
 from devkit.tables import scan
@@ -24,6 +25,7 @@ from devkit.top_up import (
     safety_net,
     top_up_grants,
 )
+from ledger.store import parked
 from ledger.store.results import read_account
 from ledger.usecases import top_up
 from ledger.usecases.top_up import top_up_if_due
@@ -299,3 +301,24 @@ def test_the_low_balance_notice_and_auto_top_up_agree_at_the_threshold(
     ledger.debit(acme, 1, "render", "to-499")  # below: the notice and the top-up, together
     assert [e["detail-type"] for e in notifications.pump()] == ["credit_balance_low"]
     assert len(queue.receive()) == 1
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "not json",
+        "",
+        "null",
+        "[]",
+        '{"account_id": 1, "seq": 1}',
+        '{"account_id": "acme", "seq": "1"}',
+        '{"account_id": "a#b", "seq": 1}',  # no account of ours can have that id
+        "[" * 100_000,
+    ],
+    ids=["text", "empty", "null", "list", "number-id", "text-seq", "key-id", "deep"],
+)
+def test_a_message_that_is_no_request_is_parked_not_retried(body: str) -> None:
+    record = {"messageId": str(uuid.uuid4()), "body": body, "eventSource": "aws:sqs"}
+    assert invoke("auto_top_up", {"Records": [record]}) == {"batchItemFailures": []}
+    [kept] = parked.parked("top_up_queue")
+    assert kept["sk"] == f"top_up_queue#{record['messageId']}"
