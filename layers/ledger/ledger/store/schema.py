@@ -67,8 +67,10 @@ Indexes (sparse: an item is in one only while it has the index's partition key a
 
 from __future__ import annotations
 
+import json
 import re
 
+from ledger.domain.changes import digest
 from ledger.domain.errors import InvalidRequest
 
 SCHEMA_VERSION = 2  # the account layout: grants and holds in their own items
@@ -275,7 +277,14 @@ def changed_pk(day: str, shard: int) -> str:
 PARKED_PK = "PARKED"
 
 
+PARKED_ID = re.compile(r"[A-Za-z0-9_.:-]{1,255}")  # what stands as itself in a parked item's key
+
+
 def parked_sk(where: str, ident: str) -> str:
+    """``<where>#<ident>``; an ident that could not be part of a key as it is (too long, not plain text, a lone
+    surrogate) stands as its digest, so whatever a reader was given can be parked."""
+    if not PARKED_ID.fullmatch(ident):
+        ident = "digest-" + digest(json.dumps(ident))  # json escapes what is not ASCII
     return f"{where}#{ident}"
 
 
