@@ -1,11 +1,12 @@
 """Parked: what a reader of the stream, or the webhook, could not use, kept for an operator.
 
 One item per thing parked, in a partition of its own (``pk = PARKED``), never in the stream functions'
-filters nor in an index: ``sk = <where>#<id>`` (``journal#<stream sequence number>``,
-``notifications#…``, ``webhook#<Stripe event id>``; an id that cannot be part of a key stands as its digest), with the error, when, the account if known, and the
-original as JSON (cut to ``MAX_ORIGINAL`` characters: an item stays under DynamoDB's 400 KB). Writing one is
-idempotent: the same thing parked twice is one item, its first error kept. Query ``pk = PARKED`` to see
-them; ``journal.record`` can replay a parked stream record's images once the cause is fixed."""
+filters nor in an index: ``sk = <where>#<id>`` (``journal#<stream sequence number>``, ``notifications#…``,
+``webhook#<Stripe event id>``; an id that cannot be part of a key stands as its digest), with the error,
+when, the account if known, and the original as JSON (cut to ``MAX_ORIGINAL`` characters: an item stays
+under DynamoDB's 400 KB). Writing one is idempotent: the same thing parked twice is one item, its first error
+kept. Query ``pk = PARKED`` to see them; ``journal.record`` can replay a parked stream record's images once
+the cause is fixed."""
 
 from __future__ import annotations
 
