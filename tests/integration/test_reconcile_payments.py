@@ -152,13 +152,21 @@ def disputes(
         yield fake
 
 
+def dispute_heard(
+    client: stripe.StripeClient, account: str, disputes: FakeStripe, amount: int | None = None
+) -> tuple[dict, dict]:
+    """A paid purchase disputed at Stripe, the dispute's opening delivered to the webhook: (intent, dispute)."""
+    _, intent = paid(client, account)
+    opened = dispute(intent, amount=amount)
+    disputes.disputes.append(opened)
+    assert webhook("charge.dispute.created", opened)[0] == 200
+    return intent, opened
+
+
 def test_disputes_agree_with_stripe_and_their_clawbacks(
     stripe_env: stripe.StripeClient, journal: StreamPump, acme: str, disputes: FakeStripe
 ) -> None:
-    _, intent = paid(stripe_env, acme)
-    opened = dispute(intent, amount=450)
-    disputes.disputes.append(opened)
-    assert webhook("charge.dispute.created", opened)[0] == 200
+    intent, opened = dispute_heard(stripe_env, acme, disputes, amount=450)
     journal.pump()
     assert kinds(acme) == []
     # Stripe closed it in the account's favour, the ledger never heard; and a second one it never heard of
@@ -170,10 +178,7 @@ def test_disputes_agree_with_stripe_and_their_clawbacks(
 def test_a_dispute_clawback_entry_that_differs_from_its_record_is_reported(
     stripe_env: stripe.StripeClient, journal: StreamPump, acme: str, disputes: FakeStripe
 ) -> None:
-    _, intent = paid(stripe_env, acme)
-    opened = dispute(intent)
-    disputes.disputes.append(opened)
-    webhook("charge.dispute.created", opened)
+    dispute_heard(stripe_env, acme, disputes)
     journal.pump()
     [entry] = entries(acme, "dispute")
     plain = ledger_table.from_item(entry) or {}
@@ -187,10 +192,7 @@ def test_a_dispute_clawback_entry_that_differs_from_its_record_is_reported(
 def test_a_dispute_won_after_its_clawback_agrees_with_its_entries(
     stripe_env: stripe.StripeClient, journal: StreamPump, acme: str, disputes: FakeStripe
 ) -> None:
-    _, intent = paid(stripe_env, acme)
-    opened = dispute(intent, amount=450)
-    disputes.disputes.append(opened)
-    webhook("charge.dispute.created", opened)
+    _, opened = dispute_heard(stripe_env, acme, disputes, amount=450)
     opened["status"] = "won"
     assert webhook("charge.dispute.closed", opened)[0] == 200
     journal.pump()

@@ -182,14 +182,20 @@ def test_a_dispute_claws_back_and_a_won_dispute_restores(stripe_env: stripe.Stri
     assert read_purchase("acme", made["purchase_id"])["status"] == "succeeded"
 
 
+def credited_then_disputed(client: stripe.StripeClient, status: str) -> tuple[dict, dict, dict]:
+    """A purchase paid and credited, then a dispute of it opened with ``status``: (purchase, intent, dispute)."""
+    made, intent = paid_purchase(client)
+    webhook("payment_intent.succeeded", intent)
+    opened = dispute(intent, status=status)
+    webhook("charge.dispute.created", opened)
+    return made, intent, opened
+
+
 @pytest.mark.parametrize(("refunded", "kept"), [(1000, 0), (500, 500)])
 def test_a_refund_during_an_inquiry_stays_taken_when_the_inquiry_closes(
     stripe_env: stripe.StripeClient, journal: StreamPump, refunded: int, kept: int
 ) -> None:
-    _, intent = paid_purchase(stripe_env)
-    webhook("payment_intent.succeeded", intent)
-    inquiry = dispute(intent, status="warning_needs_response")
-    webhook("charge.dispute.created", inquiry)
+    _, intent, inquiry = credited_then_disputed(stripe_env, "warning_needs_response")
     assert ledger.balance_card("acme").account.balance == 0
     webhook("charge.refunded", charge(intent, amount_refunded=refunded))  # its credits are taken already
     assert ledger.balance_card("acme").account.balance == 0
@@ -205,10 +211,7 @@ def test_a_refund_recorded_while_an_inquiry_closes_is_not_given_back(
     """The refund lands between the closing's read of the purchase and its write: the closing reads again."""
     from ledger.usecases import payment
 
-    _, intent = paid_purchase(stripe_env)
-    webhook("payment_intent.succeeded", intent)
-    inquiry = dispute(intent, status="warning_needs_response")
-    webhook("charge.dispute.created", inquiry)
+    _, intent, inquiry = credited_then_disputed(stripe_env, "warning_needs_response")
     read = payment._purchase_of
     refunds = [charge(intent, amount_refunded=1000)]
 
@@ -227,10 +230,7 @@ def test_a_refund_recorded_while_an_inquiry_closes_is_not_given_back(
 def test_a_dispute_of_a_status_we_do_not_know_is_taken_and_a_win_gives_it_back(
     stripe_env: stripe.StripeClient,
 ) -> None:
-    made, intent = paid_purchase(stripe_env)
-    webhook("payment_intent.succeeded", intent)
-    opened = dispute(intent, status="a_status_stripe_adds")
-    webhook("charge.dispute.created", opened)
+    made, _, opened = credited_then_disputed(stripe_env, "a_status_stripe_adds")
     assert ledger.balance_card("acme").account.balance == 0
     assert read_purchase("acme", made["purchase_id"])["status"] == "disputed"
     webhook("charge.dispute.closed", {**opened, "status": "won"})
