@@ -196,19 +196,14 @@ class Postings:
 
 
 def _groupable(raw: dict[str, Any]) -> tuple[str, int] | None:
-    """(pk, changes) of a shard write whose images can be read; None for any other record. A shard write that
-    cannot be read stays out of every group: posted on its own, it fails, and is parked alone."""
+    """(pk, changes) of a shard write whose keys and images can be read; None for any other record. A shard
+    write that cannot be read stays out of every group: posted on its own, it fails, and is parked alone.
+    (Only the images: the changes a batch keeps in its own item are read once, when the group is posted.)"""
     try:
         keys = table.from_item(raw.get("Keys")) or {}
         if keys.get("sk") != SHARD_SK or "SequenceNumber" not in raw:
             return None
-        pk, count = str(keys.get("pk", "")), _write_count(raw)
-        located = shard_of(pk)
-        new = table.from_item(raw.get("NewImage"))
-        if located is not None and new is not None:
-            int(new.get("seq", 0))
-            changes_of(located[0], new)
-        return pk, count
+        return str(keys.get("pk", "")), _write_count(raw)
     except Exception:  # its own posting will raise, and park it
         return None
 
@@ -217,7 +212,7 @@ def _write_count(raw: dict[str, Any]) -> int:
     """How many changes a shard write made, from its stream image (without reading its batch item)."""
     new = table.from_item(raw.get("NewImage")) or {}
     old = table.from_item(raw.get("OldImage")) or {}
-    if new.get("seq", 0) <= old.get("seq", 0):
+    if int(new.get("seq", 0)) <= int(old.get("seq", 0)):
         return 0
     last = new.get("last") or []
     return int(last[0].get("count", 1)) if len(last) == 1 and "batch" in last[0] else len(last)
